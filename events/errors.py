@@ -1,0 +1,133 @@
+"""Typed domain errors. Transports switch on ``code`` and translate ``message`` (an English msgid).
+
+Each error carries the HTTP-ish category it belongs to (``kind``) so the API can map it in one
+handler and the bot in one error router, without either holding a rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+ErrorKind = Literal["invalid", "unauthorized", "forbidden", "not_found", "conflict", "rate_limited"]
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction into the gettext catalogue without translating it here."""
+    return message
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+    kind: ClassVar[ErrorKind] = "invalid"
+    message: ClassVar[str] = N_("The request cannot be carried out.")
+
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        if message is not None:
+            self.message = message  # type: ignore[misc]
+        self.params = params
+        super().__init__(self.code)
+
+    def __str__(self) -> str:
+        try:
+            return self.message % self.params if self.params else self.message
+        except (KeyError, TypeError, ValueError):
+            return self.message
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    message = N_("The request is not valid.")
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    kind = "not_found"
+    message = N_("Not found.")
+
+
+class EventNotFound(NotFound):
+    code = "event_not_found"
+    message = N_("No such event.")
+
+
+class RegistrationNotFound(NotFound):
+    code = "registration_not_found"
+    message = N_("No such registration.")
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    kind = "unauthorized"
+    message = N_("A valid access token is required.")
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    kind = "forbidden"
+    message = N_("Your role does not allow this.")
+
+
+class TelegramIdNotAllowed(Forbidden):
+    code = "telegram_id_not_allowed"
+    message = N_("Only an authenticated caller may register with a Telegram identity.")
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    kind = "conflict"
+
+
+class AlreadyRegistered(Conflict):
+    code = "already_registered"
+    message = N_("This person is already registered for this event.")
+
+
+class RegistrationClosed(Conflict):
+    code = "registration_closed"
+    message = N_("Registration for this event is closed.")
+
+
+class RegistrationNotOpenYet(Conflict):
+    code = "registration_not_open"
+    message = N_("Registration for this event opens at %(opens_at)s.")
+
+
+class EventNotOpen(Conflict):
+    code = "event_not_open"
+    message = N_("This event is not open for registration (it is %(status)s).")
+
+
+class EventFull(Conflict):
+    code = "event_full"
+    message = N_("This event is full.")
+
+
+class AlreadyCancelled(Conflict):
+    code = "already_cancelled"
+    message = N_("This registration is already cancelled.")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    message = N_("This cannot be done while the status is %(status)s.")
+
+
+class CapacityBelowTaken(Conflict):
+    code = "capacity_below_taken"
+    message = N_("Capacity cannot be lower than the %(taken)s seats already taken.")
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    message = N_("A request with this Idempotency-Key is still being processed; retry shortly.")
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    message = N_("This Idempotency-Key was already used with a different request.")
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    kind = "rate_limited"
+    message = N_("Too many requests; try again in %(retry_after)s seconds.")

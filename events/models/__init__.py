@@ -1,0 +1,24 @@
+"""Tortoise models, one module per aggregate. This package is the one schema source."""
+
+from events.models.access import ApiToken, IdempotencyRecord, Role
+from events.models.activity import Activity
+from events.models.catalog import Event, EventKind, EventStatus
+from events.models.people import Person
+from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Activity",
+    "ApiToken",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "IdempotencyRecord",
+    "Person",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+]
+
+MODEL_MODULES = ["events.models.people", "events.models.catalog", "events.models.registration",
+                 "events.models.access", "events.models.activity"]

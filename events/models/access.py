@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ORGANIZER = "organizer"
+    CHECKER = "checker"
+    JUDGE = "judge"
+
+
+class ApiToken(Model):
+    """A bearer token. Only its SHA-256 is stored; the token itself is shown once, at creation."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    role = fields.CharEnumField(Role, max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class IdempotencyRecord(Model):
+    """The first response to a POST carrying an Idempotency-Key, replayed for the same key and caller."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=255)
+    caller = fields.CharField(max_length=80)
+    method = fields.CharField(max_length=8)
+    path = fields.CharField(max_length=500)
+    request_hash = fields.CharField(max_length=64)
+    # Null while the first request is still being handled.
+    status_code = fields.IntField(null=True)
+    response_body = fields.BinaryField(null=True)
+    response_headers = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "idempotency_record"
+        unique_together = (("key", "caller"),)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+# Statuses that count as "registered": a second registration of the same person is refused.
+ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING)
+
+
+class Registration(Model):
+    id = fields.IntField(primary_key=True)
+    event = fields.ForeignKeyField("models.Event", related_name="registrations", on_delete=fields.CASCADE)
+    person = fields.ForeignKeyField("models.Person", related_name="registrations", on_delete=fields.RESTRICT)
+    status = fields.CharEnumField(RegistrationStatus, max_length=16)
+    # Contact details as given for this registration, normalised; duplicates are found by these.
+    name = fields.CharField(max_length=100)
+    organization = fields.CharField(max_length=200, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    telegram_id = fields.BigIntField(null=True)
+    answers = fields.JSONField(default=dict)
+    # Monotonic per event; the waitlist is ordered by it. Position is derived, never stored.
+    waitlist_order = fields.IntField(null=True)
+    # SHA-256 of the secret handed to an anonymous registrant to read and cancel this registration.
+    access_secret_hash = fields.CharField(max_length=64, null=True, unique=True)
+    source = fields.CharField(max_length=16, default="api")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    confirmed_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "registration"
+        indexes = (("event_id", "status"), ("event_id", "phone"), ("event_id", "email"), ("event_id", "telegram_id"))

@@ -1,0 +1,144 @@
+"""One Settings object for the whole process, read from WUCHUANG_* environment variables."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a value the process cannot run with; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WUCHUANG_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str | None = None
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    public_url: str = "http://127.0.0.1:8000"
+    redis_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    public_rate_limit: str = "20/minute"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        if value.strip() == "0":
+            return "0"
+        try:
+            parse_rate_limit(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate such as '20/minute' (or 0 for off)") from exc
+        return value
+
+    @field_validator("public_url", "telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        _split_database_url(value)
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        head, _, tail = value.get_secret_value().partition(":")
+        if not head.isdigit() or len(tail) < 20:
+            raise ValueError("does not look like a Telegram bot token (digits:secret)")
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "wuchuang.sqlite3"
+
+    @property
+    def dialect(self) -> Literal["sqlite", "postgres"]:
+        return _split_database_url(self.database_url)[0] if self.database_url else "sqlite"
+
+    @property
+    def tortoise_url(self) -> str:
+        """The URL in Tortoise's dialect (asyncpg for PostgreSQL)."""
+        if not self.database_url:
+            return f"sqlite://{self.sqlite_path.resolve()}"
+        dialect, rest = _split_database_url(self.database_url)
+        if dialect == "sqlite":
+            return f"sqlite://{rest}"
+        sep = "&" if "?" in rest else "?"
+        return f"postgres://{rest}{sep}minsize=1&maxsize={self.db_pool_size}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The same database in SQLAlchemy's dialect, for Alembic (sync psycopg driver)."""
+        if not self.database_url:
+            return f"sqlite:///{self.sqlite_path.resolve()}"
+        dialect, rest = _split_database_url(self.database_url)
+        if dialect == "sqlite":
+            return f"sqlite:///{rest}"
+        return f"postgresql+psycopg://{rest}"
+
+
+def _split_database_url(url: str) -> tuple[Literal["sqlite", "postgres"], str]:
+    """Split a database URL into its dialect and the part after ``scheme://``."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or not rest:
+        raise ValueError(f"{url!r} is not a database URL such as sqlite:///path/to.db or postgresql://…")
+    if scheme == "sqlite":
+        # sqlite:///abs/path and sqlite://relative/path both work; :memory: too.
+        return "sqlite", rest
+    if scheme in ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg", "asyncpg"):
+        if not urlsplit(f"x://{rest}").hostname and "host=" not in rest:
+            raise ValueError(f"{url!r} names no database host")
+        return "postgres", rest
+    raise ValueError(f"unsupported database scheme {scheme!r} (use sqlite or postgresql)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning a validation failure into a readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"]) or "settings"
+            variable = f"WUCHUANG_{field.upper()}" if err["loc"] else "settings"
+            lines.append(f"{variable}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
