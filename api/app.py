@@ -1,0 +1,48 @@
+"""The FastAPI application: routers, error rendering, middleware, database lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
+from api.ratelimit import PublicRateLimit
+from api.routers import events, meta, registrations
+from api.schemas import Presenter
+from events.db import close_db, init_db
+from events.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> FastAPI:
+    """Build the app. ``manage_db=False`` when the caller has already connected Tortoise (tests)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_db:
+            await init_db(settings)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await close_db()
+
+    app = FastAPI(
+        title="wuchuang",
+        version="1.0",
+        summary="武创荟 · competitions · roadshows · broker training: events, registration, tickets.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.presenter = Presenter(settings)
+    app.state.rate_limit = PublicRateLimit(settings.public_rate_limit, settings.redis_url)
+    errors.install(app)
+    app.include_router(meta.router)
+    app.include_router(events.router)
+    app.include_router(registrations.router)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

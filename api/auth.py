@@ -1,0 +1,65 @@
+"""Who is calling: a bearer token with a role, or nobody. Role checks are dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from events.errors import Unauthorized
+from events.models import ApiToken, Role
+from events.services import tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    token: ApiToken | None
+    # The raw bearer text when it is not an API token (e.g. a registration's access secret).
+    other_secret: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token.id}:{self.token.name}" if self.token else "anonymous"
+
+    def has(self, *roles: Role) -> bool:
+        if self.token is None:
+            return False
+        try:
+            tokens.require_role(self.token, *roles)
+        except Exception:
+            return False
+        return True
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized()
+    return value.strip()
+
+
+async def current_caller(request: Request) -> Caller:
+    """The caller; an API token that does not check out is refused, other bearer texts are kept."""
+    text = _bearer(request)
+    if text is None:
+        return Caller(token=None)
+    if text.startswith("wch_"):
+        return Caller(token=await tokens.authenticate(text))
+    return Caller(token=None, other_secret=text)
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    async def dependency(caller: Caller = Depends(current_caller)) -> Caller:
+        if caller.token is None:
+            raise Unauthorized()
+        tokens.require_role(caller.token, *roles)
+        return caller
+
+    return dependency
+
+
+require_organizer = require(Role.ORGANIZER)

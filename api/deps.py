@@ -1,0 +1,26 @@
+"""Request-scoped access to what the app was built with (settings, presenter, rate limiter)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from api.ratelimit import PublicRateLimit
+from api.schemas import Presenter
+from events.i18n import Locale, negotiate
+from events.settings import Settings
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def presenter(request: Request) -> Presenter:
+    return request.app.state.presenter  # type: ignore[no-any-return]
+
+
+def rate_limit(request: Request) -> PublicRateLimit:
+    return request.app.state.rate_limit  # type: ignore[no-any-return]
+
+
+def locale(request: Request) -> Locale:
+    return negotiate(request.headers.get("accept-language"))

@@ -1,0 +1,144 @@
+"""Registrations: register (public while open), read, cancel, approve, reject, list and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zoneinfo
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.auth import Caller, current_caller, require_organizer
+from api.deps import presenter, rate_limit, settings
+from api.ratelimit import PublicRateLimit
+from api.schemas import CancelBody, DecisionBody, Presenter
+from events.errors import Forbidden, RegistrationNotFound, TelegramIdNotAllowed, Unauthorized
+from events.models import Registration, RegistrationStatus, Role
+from events.services import catalog
+from events.services import registration as registrations
+from events.settings import Settings
+
+router = APIRouter(prefix="/api/v1", tags=["registrations"])
+
+
+@router.post("/events/{event_id}/registrations", status_code=201)
+async def register(
+    event_id: int,
+    applicant: registrations.Applicant,
+    request: Request,
+    caller: Caller = Depends(current_caller),
+    show: Presenter = Depends(presenter),
+    limiter: PublicRateLimit = Depends(rate_limit),
+) -> JSONResponse:
+    if caller.token is None:
+        if applicant.telegram_id is not None:
+            raise TelegramIdNotAllowed()
+        await limiter.check(request, "register")
+    result = await registrations.register(event_id, applicant, actor=caller.actor, source="api")
+    body = show.registration(result.registration, waitlist_position=result.waitlist_position)
+    body["access_token"] = result.access_secret
+    return JSONResponse(body, status_code=201,
+                        headers={"Location": f"/api/v1/registrations/{result.registration.id}"})
+
+
+async def _owned(registration_id: int, caller: Caller) -> Registration:
+    """The registration, if the caller is an organizer or holds its access token."""
+    if caller.token is None and caller.other_secret is None:
+        raise Unauthorized()
+    if caller.has(Role.ORGANIZER):
+        return await registrations.get_registration(registration_id)
+    if caller.other_secret is not None:
+        found = await registrations.find_by_secret(caller.other_secret)
+        if found is not None and found.id == registration_id:
+            return found
+        raise RegistrationNotFound()
+    raise Forbidden()
+
+
+@router.get("/registrations/{registration_id}")
+async def get_registration(
+    registration_id: int, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
+) -> dict[str, Any]:
+    registration = await _owned(registration_id, caller)
+    return show.registration(registration, waitlist_position=await registrations.waitlist_position(registration))
+
+
+@router.post("/registrations/{registration_id}/cancel")
+async def cancel_registration(
+    registration_id: int,
+    body: Annotated[CancelBody | None, Body()] = None,
+    caller: Caller = Depends(current_caller),
+    show: Presenter = Depends(presenter),
+) -> dict[str, Any]:
+    await _owned(registration_id, caller)
+    registration = await registrations.cancel_registration(
+        registration_id, actor=caller.actor if caller.token else f"registrant:{registration_id}",
+        reason=body.reason if body else "",
+    )
+    return show.registration(registration, waitlist_position=None)
+
+
+@router.post("/registrations/{registration_id}/approve")
+async def approve_registration(
+    registration_id: int, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+) -> dict[str, Any]:
+    result = await registrations.approve_registration(registration_id, actor=caller.actor)
+    return show.registration(result.registration, waitlist_position=result.waitlist_position)
+
+
+@router.post("/registrations/{registration_id}/reject")
+async def reject_registration(
+    registration_id: int,
+    body: Annotated[DecisionBody | None, Body()] = None,
+    caller: Caller = Depends(require_organizer),
+    show: Presenter = Depends(presenter),
+) -> dict[str, Any]:
+    registration = await registrations.reject_registration(
+        registration_id, actor=caller.actor, reason=body.reason if body else ""
+    )
+    return show.registration(registration, waitlist_position=None)
+
+
+CSV_COLUMNS = ("id", "status", "waitlist_position", "name", "organization", "phone", "email", "telegram_id",
+               "source", "created_at", "answers")
+
+
+def _csv_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with these is run as a formula by spreadsheet programs (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/events/{event_id}/registrations", response_model=None)
+async def list_event_registrations(
+    event_id: int,
+    caller: Caller = Depends(require_organizer),
+    show: Presenter = Depends(presenter),
+    config: Settings = Depends(settings),
+    status: RegistrationStatus | None = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Response | dict[str, Any]:
+    event = await catalog.get_event(event_id, include_unpublished=True)
+    rows = await registrations.list_registrations(event.id, status=status)
+    positions = await registrations.waitlist_positions(event.id)
+    if format == "json":
+        return {"items": [show.registration(r, waitlist_position=positions.get(r.id)) for r in rows]}
+    tz = zoneinfo.ZoneInfo(config.timezone)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([_csv_cell(v) for v in (
+            r.id, r.status, positions.get(r.id), r.name, r.organization, r.phone, r.email, r.telegram_id,
+            r.source, r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            json.dumps(r.answers, ensure_ascii=False) if r.answers else "",
+        )])
+    # BOM so that Excel opens the Chinese names as UTF-8.
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="event-{event.id}-registrations.csv"'},
+    )

@@ -1,0 +1,67 @@
+"""Gettext catalogues (Babel) shared by every transport. English msgids; Simplified Chinese first.
+
+Locale codes are chosen here, not by a library: anything starting with ``zh`` (zh, zh-CN, zh-Hans,
+zh-hant, …) is Chinese, anything starting with ``en`` is English, the rest falls back to Chinese.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from babel.support import NullTranslations, Translations
+
+Locale = Literal["zh", "en"]
+DEFAULT_LOCALE: Locale = "zh"
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "wuchuang"
+_CATALOGUE = {"zh": "zh_CN", "en": "en"}
+
+
+def normalize_locale(code: str | None) -> Locale | None:
+    if not code:
+        return None
+    code = code.strip().lower().replace("_", "-")
+    if code.startswith("zh"):
+        return "zh"
+    if code.startswith("en"):
+        return "en"
+    return None
+
+
+def negotiate(accept_language: str | None) -> Locale:
+    """The best supported locale for an Accept-Language header (q-values honoured)."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, index, tag))
+    for neg_quality, _, tag in sorted(ranked):
+        locale = normalize_locale(tag)
+        if locale is not None and neg_quality < 0:
+            return locale
+    return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=4)
+def translations(locale: Locale) -> NullTranslations:
+    loaded = Translations.load(str(LOCALES_DIR), [_CATALOGUE[locale]], domain=DOMAIN)
+    return loaded
+
+
+def gettext(locale: Locale, message: str, **params: Any) -> str:
+    text = translations(locale).gettext(message)
+    if params:
+        try:
+            return text % params
+        except (KeyError, TypeError, ValueError):
+            return text
+    return text

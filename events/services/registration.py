@@ -1,0 +1,283 @@
+"""Registering people for events: capacity without overbooking, waitlist, approval, cancellation.
+
+Every write runs inside one transaction that first takes the event's lock (see ``locking``), so
+the seat count read, the duplicate check and the insert cannot interleave with another
+registration for the same event. Counters on the event row change in that same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from events import clock
+from events.errors import (
+    AlreadyCancelled,
+    AlreadyRegistered,
+    EventFull,
+    EventNotOpen,
+    InvalidInput,
+    InvalidTransition,
+    N_,
+    RegistrationClosed,
+    RegistrationNotFound,
+    RegistrationNotOpenYet,
+)
+from events.models import ACTIVE_STATUSES, Event, EventStatus, Registration, RegistrationStatus
+from events.services import activity
+from events.services.catalog import effective_status
+from events.services.locking import lock_event
+from events.services.people import find_or_create_person, normalize_email, normalize_phone
+from events.services.waitlist import fill_free_seats, has_free_seat, waitlist_position
+
+MAX_ANSWERS_BYTES = 16_384
+
+
+class Applicant(BaseModel):
+    """Who is registering, as they gave it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    organization: Annotated[str, StringConstraints(max_length=200)] | None = None
+    telegram_id: Annotated[int, Field(gt=0, lt=2**53)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    answers: Annotated[dict[str, Any], Field(max_length=50)] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationResult:
+    registration: Registration
+    waitlist_position: int | None
+    # Shown once to an anonymous registrant: lets them read and cancel this registration.
+    access_secret: str | None
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_open(event: Event) -> None:
+    status = effective_status(event)
+    if status in (EventStatus.DRAFT, EventStatus.CANCELLED):
+        raise EventNotOpen(status=str(status))
+    if status == EventStatus.FINISHED:
+        raise RegistrationClosed()
+    now = clock.now()
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        raise RegistrationNotOpenYet(opens_at=event.registration_opens_at.isoformat())
+    closes_at = event.registration_closes_at or event.starts_at
+    if now >= closes_at:
+        raise RegistrationClosed()
+
+
+def _check_answers(answers: dict[str, Any]) -> None:
+    if len(json.dumps(answers, ensure_ascii=False).encode()) > MAX_ANSWERS_BYTES:
+        raise InvalidInput(N_("The answers are too long."), field="answers")
+
+
+async def register(
+    event_id: int,
+    applicant: Applicant,
+    *,
+    actor: str,
+    source: str = "api",
+    issue_secret: bool = True,
+) -> RegistrationResult:
+    """Register a person: confirmed while seats last, then waitlisted (or pending when the event
+    requires approval). Raises ``event_not_found``, ``event_not_open``, ``registration_not_open``,
+    ``registration_closed``, ``already_registered``, ``event_full`` (no waitlist), ``invalid_input``.
+    """
+    phone = normalize_phone(applicant.phone)
+    email = normalize_email(applicant.email)
+    _check_answers(applicant.answers)
+    secret = f"reg_{secrets.token_urlsafe(24)}" if issue_secret else None
+    async with in_transaction() as conn:
+        event = await lock_event(conn, event_id)
+        _check_open(event)
+        identity = [
+            Q(**{field: value})
+            for field, value in (("telegram_id", applicant.telegram_id), ("phone", phone), ("email", email))
+            if value is not None
+        ]
+        if identity:
+            duplicate = await (
+                Registration.filter(Q(*identity, join_type="OR"), event_id=event.id, status__in=ACTIVE_STATUSES)
+                .using_db(conn)
+                .exists()
+            )
+            if duplicate:
+                raise AlreadyRegistered()
+        person = await find_or_create_person(
+            name=applicant.name, phone=phone, email=email, organization=applicant.organization,
+            telegram_id=applicant.telegram_id, using_db=conn,
+        )
+        now = clock.now()
+        fields: dict[str, Any] = {}
+        if event.requires_approval:
+            status = RegistrationStatus.PENDING
+        elif has_free_seat(event):
+            status = RegistrationStatus.CONFIRMED
+            fields["confirmed_at"] = now
+            event.seats_taken += 1
+        elif event.waitlist_enabled:
+            status = RegistrationStatus.WAITLISTED
+            event.waitlist_seq += 1
+            event.waitlist_length += 1
+            fields["waitlist_order"] = event.waitlist_seq
+        else:
+            raise EventFull()
+        registration = await Registration.create(
+            event_id=event.id, person_id=person.id, status=status, name=applicant.name,
+            organization=applicant.organization, phone=phone, email=email,
+            telegram_id=applicant.telegram_id, answers=applicant.answers, source=source,
+            access_secret_hash=hash_secret(secret) if secret else None, using_db=conn, **fields,
+        )
+        if status != RegistrationStatus.PENDING:
+            await event.save(update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"],
+                             using_db=conn)
+        await activity.record(
+            f"registration.{status}", actor=actor, event_id=event.id, registration_id=registration.id,
+            person_id=person.id, using_db=conn,
+        )
+        # The event is locked and this row was appended last, so the queue length is its place.
+        position = event.waitlist_length if status == RegistrationStatus.WAITLISTED else None
+    return RegistrationResult(registration=registration, waitlist_position=position, access_secret=secret)
+
+
+async def get_registration(registration_id: int) -> Registration:
+    """Raises ``registration_not_found``."""
+    registration = await Registration.get_or_none(id=registration_id)
+    if registration is None:
+        raise RegistrationNotFound()
+    return registration
+
+
+async def find_by_secret(secret: str) -> Registration | None:
+    return await Registration.get_or_none(access_secret_hash=hash_secret(secret))
+
+
+async def _locked_registration(conn: Any, registration_id: int) -> tuple[Event, Registration]:
+    event_id = await Registration.filter(id=registration_id).using_db(conn).values_list("event_id", flat=True)
+    if not event_id:
+        raise RegistrationNotFound()
+    event = await lock_event(conn, event_id[0])
+    registration = await Registration.get(id=registration_id).using_db(conn)
+    return event, registration
+
+
+async def cancel_registration(registration_id: int, *, actor: str, reason: str = "") -> Registration:
+    """Cancel; a freed seat goes to the head of the waitlist (logged as ``waitlist.promoted``).
+    Raises ``registration_not_found``, ``already_cancelled``, ``invalid_transition`` (rejected).
+    """
+    async with in_transaction() as conn:
+        event, registration = await _locked_registration(conn, registration_id)
+        previous = RegistrationStatus(registration.status)
+        if previous == RegistrationStatus.CANCELLED:
+            raise AlreadyCancelled()
+        if previous == RegistrationStatus.REJECTED:
+            raise InvalidTransition(status=str(previous))
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancelled_at = clock.now()
+        await registration.save(update_fields=["status", "cancelled_at", "updated_at"], using_db=conn)
+        if previous == RegistrationStatus.CONFIRMED:
+            event.seats_taken -= 1
+        elif previous == RegistrationStatus.WAITLISTED:
+            event.waitlist_length -= 1
+        await event.save(update_fields=["seats_taken", "waitlist_length", "updated_at"], using_db=conn)
+        await activity.record(
+            "registration.cancelled", actor=actor, event_id=event.id, registration_id=registration.id,
+            person_id=registration.person_id, using_db=conn, previous=str(previous), reason=reason,  # type: ignore[attr-defined]
+        )
+        if previous == RegistrationStatus.CONFIRMED:
+            await fill_free_seats(conn, event, actor=actor)
+    return registration
+
+
+async def approve_registration(registration_id: int, *, actor: str) -> RegistrationResult:
+    """Pending → confirmed, or waitlisted when the event is full. Raises ``registration_not_found``,
+    ``invalid_transition`` (not pending), ``event_full`` (full and no waitlist).
+    """
+    async with in_transaction() as conn:
+        event, registration = await _locked_registration(conn, registration_id)
+        if registration.status != RegistrationStatus.PENDING:
+            raise InvalidTransition(status=str(registration.status))
+        now = clock.now()
+        registration.decided_at = now
+        if has_free_seat(event):
+            registration.status = RegistrationStatus.CONFIRMED
+            registration.confirmed_at = now
+            event.seats_taken += 1
+        elif event.waitlist_enabled:
+            registration.status = RegistrationStatus.WAITLISTED
+            event.waitlist_seq += 1
+            event.waitlist_length += 1
+            registration.waitlist_order = event.waitlist_seq
+        else:
+            raise EventFull()
+        await registration.save(using_db=conn)
+        await event.save(update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"],
+                         using_db=conn)
+        await activity.record(
+            f"registration.{registration.status}", actor=actor, event_id=event.id,
+            registration_id=registration.id, person_id=registration.person_id,  # type: ignore[attr-defined]
+            using_db=conn, approved=True,
+        )
+        position = event.waitlist_length if registration.status == RegistrationStatus.WAITLISTED else None
+    return RegistrationResult(registration=registration, waitlist_position=position, access_secret=None)
+
+
+async def reject_registration(registration_id: int, *, actor: str, reason: str = "") -> Registration:
+    """Pending → rejected. Raises ``registration_not_found``, ``invalid_transition``."""
+    async with in_transaction() as conn:
+        event, registration = await _locked_registration(conn, registration_id)
+        if registration.status != RegistrationStatus.PENDING:
+            raise InvalidTransition(status=str(registration.status))
+        registration.status = RegistrationStatus.REJECTED
+        registration.decided_at = clock.now()
+        await registration.save(update_fields=["status", "decided_at", "updated_at"], using_db=conn)
+        await activity.record(
+            "registration.rejected", actor=actor, event_id=event.id, registration_id=registration.id,
+            person_id=registration.person_id, using_db=conn, reason=reason,  # type: ignore[attr-defined]
+        )
+    return registration
+
+
+async def list_registrations(event_id: int, *, status: RegistrationStatus | None = None) -> list[Registration]:
+    qs = Registration.filter(event_id=event_id)
+    if status is not None:
+        qs = qs.filter(status=status)
+    return await qs.order_by("id")
+
+
+async def waitlist_positions(event_id: int) -> dict[int, int]:
+    """Registration id → place in the queue, for every waitlisted registration of the event."""
+    rows = await (
+        Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
+        .order_by("waitlist_order")
+        .values_list("id", flat=True)
+    )
+    return {reg_id: place for place, reg_id in enumerate(rows, start=1)}
+
+
+__all__ = [
+    "Applicant",
+    "RegistrationResult",
+    "approve_registration",
+    "cancel_registration",
+    "find_by_secret",
+    "get_registration",
+    "list_registrations",
+    "reject_registration",
+    "register",
+    "waitlist_position",
+    "waitlist_positions",
+]

@@ -1,0 +1,73 @@
+"""API tokens: created once and shown once, stored as SHA-256, checked on every call."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from events import clock
+from events.errors import Forbidden, InvalidInput, N_, Unauthorized
+from events.models import ApiToken, Role
+
+# Roles that may do what a lesser one may. Checkers and judges hold only their own powers.
+_IMPLIES: dict[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset(Role),
+    Role.ORGANIZER: frozenset({Role.ORGANIZER}),
+    Role.CHECKER: frozenset({Role.CHECKER}),
+    Role.JUDGE: frozenset({Role.JUDGE}),
+}
+# Writing last_used_at on every request would make each read a write; once a minute is enough.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str
+
+
+def _hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+async def create_token(*, role: Role | str, name: str) -> IssuedToken:
+    """Make a token; its text is returned here and never again. Raises ``invalid_input``."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(N_("Unknown role %(role)s."), field="role", role=str(role)) from None
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(N_("A token needs a name of 1 to 100 characters."), field="name")
+    plaintext = f"wch_{secrets.token_urlsafe(32)}"
+    token = await ApiToken.create(name=name, role=role, token_hash=_hash(plaintext))
+    return IssuedToken(token=token, plaintext=plaintext)
+
+
+async def authenticate(plaintext: str) -> ApiToken:
+    """The live token with this text. Raises ``unauthorized``."""
+    token = await ApiToken.get_or_none(token_hash=_hash(plaintext), revoked_at=None)
+    if token is None:
+        raise Unauthorized()
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+        await ApiToken.filter(id=token.id).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def require_role(token: ApiToken, *roles: Role) -> None:
+    """Raises ``forbidden`` unless the token's role covers one of ``roles``."""
+    held = _IMPLIES[Role(token.role)]
+    if not any(role in held for role in roles):
+        raise Forbidden()
+
+
+async def revoke_token(token_id: int) -> bool:
+    return bool(await ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=clock.now()))
+
+
+async def list_tokens() -> list[ApiToken]:
+    return await ApiToken.all().order_by("id")

@@ -1,0 +1,104 @@
+"""Test databases: SQLite always, PostgreSQL too when WUCHUANG_TEST_POSTGRES_URL is set.
+
+Each backend's schema is generated once per session; each test connects afresh and starts from
+empty tables, so tests can run in any order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from events import clock
+from events.db import close_db, conn, init_db
+from events.settings import Settings, load_settings
+
+POSTGRES_URL = os.environ.get("WUCHUANG_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+TABLES = ("activity", "registration", "event", "person", "api_token", "idempotency_record")
+
+
+def _settings_for(backend: str, data_dir: Path, **extra: object) -> Settings:
+    url = POSTGRES_URL if backend == "postgres" else f"sqlite://{data_dir / 'test.sqlite3'}"
+    return load_settings(database_url=url, data_dir=data_dir, environment="test", public_rate_limit="0", **extra)
+
+
+@pytest.fixture(scope="session")
+def schema_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Generate each backend's schema once for the session."""
+    dirs: dict[str, Path] = {}
+    for backend in BACKENDS:
+        data_dir = tmp_path_factory.mktemp(f"db-{backend}")
+
+        async def build(settings: Settings) -> None:
+            await init_db(settings)
+            if settings.dialect == "postgres":
+                for table in TABLES:
+                    await conn().execute_script(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            await Tortoise.generate_schemas()
+            await close_db()
+
+        EXECUTOR_CACHE.clear()
+        asyncio.run(build(_settings_for(backend, data_dir)))
+        dirs[backend] = data_dir
+    return dirs
+
+
+async def _empty_tables(settings: Settings) -> None:
+    if settings.dialect == "postgres":
+        await conn().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        await conn().execute_script(
+            "".join(f"DELETE FROM {t};" for t in TABLES) + "DELETE FROM sqlite_sequence;"
+        )
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> AsyncIterator[Settings]:
+    """A connected, empty database; yields the Settings that point at it."""
+    settings = _settings_for(request.param, schema_dirs[request.param])
+    # Tortoise caches compiled INSERTs by connection name, not dialect; tests switch dialects.
+    EXECUTOR_CACHE.clear()
+    await init_db(settings)
+    await _empty_tables(settings)
+    try:
+        yield settings
+    finally:
+        clock.set_clock(None)
+        await close_db()
+
+
+class FrozenClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def set(self, when: datetime) -> None:
+        self.now = when
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    from tests.factories import BASE_TIME
+
+    frozen = FrozenClock(BASE_TIME)
+    clock.set_clock(lambda: frozen.now)
+    yield frozen
+    clock.set_clock(None)
+
+
+@pytest.fixture
+async def client(db: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    from api.app import create_app
+
+    app = create_app(db, manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

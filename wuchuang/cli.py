@@ -1,0 +1,163 @@
+"""`wuchuang` command line: serve, token, migrate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from events.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    from events.db import close_db, init_db
+
+    async def run() -> T:
+        await init_db(settings)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
+
+
+def _migrate(settings: Settings) -> None:
+    from wuchuang.migrate import upgrade_to_head
+
+    upgrade_to_head(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(host=args.host, port=args.port)
+    _migrate(settings)
+    url = f"http://{settings.host}:{settings.port}"
+    if args.demo:
+        from events.services.tokens import create_token
+        from wuchuang.demo import load_demo
+
+        async def prepare() -> tuple[object, str]:
+            summary = await load_demo()
+            issued = await create_token(role="admin", name="demo admin")
+            return summary, issued.plaintext
+
+        summary, token = _with_db(settings, prepare)
+        print(f"demo data: {summary}")
+        print(f"admin token: {token}")
+    print(f"wuchuang listening on {url}  (API docs: {url}/docs)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _migrate(settings)
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wuchuang.demo import load_demo
+
+    settings = _settings()
+    _migrate(settings)
+    print(_with_db(settings, load_demo))
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services.tokens import create_token
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        issued = _with_db(settings, lambda: create_token(role=args.role, name=args.name))
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 2
+    print(issued.plaintext)
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from events.services.tokens import list_tokens
+
+    settings = _settings()
+    _migrate(settings)
+    for token in _with_db(settings, list_tokens):
+        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+        print(f"{token.id}\t{token.role}\t{token.name}\t{state}")
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from events.services.tokens import revoke_token
+
+    settings = _settings()
+    _migrate(settings)
+    if not _with_db(settings, lambda: revoke_token(args.id)):
+        print(f"wuchuang: no active token with id {args.id}", file=sys.stderr)
+        return 1
+    print(f"token {args.id} revoked")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wuchuang",
+        description="Operations platform for 武创荟 sessions, competitions, roadshows and broker training. "
+        "Configuration comes from WUCHUANG_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="apply migrations and serve the API (and pages) on HOST:PORT")
+    serve.add_argument("--demo", action="store_true", help="load the demo programme (once) and print an admin token")
+    serve.add_argument("--host", help="address to listen on (default WUCHUANG_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default WUCHUANG_PORT or 8000)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="bring the database to the newest schema (alembic upgrade head)")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the demo programme into the database (idempotent)")
+    demo.set_defaults(func=cmd_demo)
+
+    token = sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_sub.add_parser("create", help="create a token and print it (one line, shown only once)")
+    create.add_argument("--role", required=True, choices=["admin", "organizer", "checker", "judge"])
+    create.add_argument("--name", required=True, help="who or what the token is for")
+    create.set_defaults(func=cmd_token_create)
+    listing = token_sub.add_parser("list", help="list tokens (id, role, name, state); never their text")
+    listing.set_defaults(func=cmd_token_list)
+    revoke = token_sub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=cmd_token_revoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
