@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Path, Request
 
 from api.ratelimit import PublicRateLimit
 from api.schemas import Presenter
@@ -24,3 +26,7 @@ def rate_limit(request: Request) -> PublicRateLimit:
 
 def locale(request: Request) -> Locale:
     return negotiate(request.headers.get("accept-language"))
+
+
+# Ids are 32-bit in the database; a larger number cannot name anything.
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -43,7 +43,8 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 def error_response(request: Request, status: int, code: str, msgid: str, headers: dict[str, str] | None = None,
-                   **params: Any) -> JSONResponse:
+                   params: dict[str, Any] | None = None) -> JSONResponse:
+    params = params or {}
     locale = negotiate(request.headers.get("accept-language"))
     extra = {k: v for k, v in params.items() if k == "field"}
     return JSONResponse(error_body(code, gettext(locale, msgid, **params), **extra), status_code=status,
@@ -58,7 +59,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.params.get("retry_after", 1))
     elif exc.code == "idempotency_key_in_use":
         headers["Retry-After"] = "1"
-    return error_response(request, status, exc.code, exc.message, headers=headers or None, **exc.params)
+    return error_response(request, status, exc.code, exc.message, headers=headers or None, params=exc.params)
 
 
 def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, str]:

@@ -91,11 +91,12 @@ class Settings(BaseSettings):
     @property
     def tortoise_url(self) -> str:
         """The URL in Tortoise's dialect (asyncpg for PostgreSQL)."""
+        # Writers from other processes wait for the lock instead of failing at once.
         if not self.database_url:
-            return f"sqlite://{self.sqlite_path.resolve()}"
+            return f"sqlite://{self.sqlite_path.resolve()}?busy_timeout=10000"
         dialect, rest = _split_database_url(self.database_url)
         if dialect == "sqlite":
-            return f"sqlite://{rest}"
+            return f"sqlite://{rest}" + ("" if "?" in rest else "?busy_timeout=10000")
         sep = "&" if "?" in rest else "?"
         return f"postgres://{rest}{sep}minsize=1&maxsize={self.db_pool_size}"
 

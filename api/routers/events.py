@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from api.auth import Caller, current_caller, require_organizer
-from api.deps import presenter
+from api.deps import Id, presenter
 from api.schemas import CancelBody, Presenter
 from events.districts import is_known
 from events.errors import InvalidInput, N_
@@ -54,7 +54,7 @@ async def create_event(
 
 @router.get("/{event_id}")
 async def get_event(
-    event_id: int, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
+    event_id: Id, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     event = await catalog.get_event(event_id, include_unpublished=caller.has(Role.ORGANIZER))
     return show.event(event)
@@ -62,7 +62,7 @@ async def get_event(
 
 @router.patch("/{event_id}")
 async def update_event(
-    event_id: int, patch: catalog.EventPatch, caller: Caller = Depends(require_organizer),
+    event_id: Id, patch: catalog.EventPatch, caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     return show.event(await catalog.update_event(event_id, patch, actor=caller.actor))
@@ -70,14 +70,14 @@ async def update_event(
 
 @router.post("/{event_id}/publish")
 async def publish_event(
-    event_id: int, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+    event_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     return show.event(await catalog.publish_event(event_id, actor=caller.actor))
 
 
 @router.post("/{event_id}/cancel")
 async def cancel_event(
-    event_id: int, body: Annotated[CancelBody | None, Body()] = None,
+    event_id: Id, body: Annotated[CancelBody | None, Body()] = None,
     caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     reason = body.reason if body else ""

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import Caller, current_caller, require_organizer
-from api.deps import presenter, rate_limit, settings
+from api.deps import Id, presenter, rate_limit, settings
 from api.ratelimit import PublicRateLimit
 from api.schemas import CancelBody, DecisionBody, Presenter
 from events.errors import Forbidden, RegistrationNotFound, TelegramIdNotAllowed, Unauthorized
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["registrations"])
 
 @router.post("/events/{event_id}/registrations", status_code=201)
 async def register(
-    event_id: int,
+    event_id: Id,
     applicant: registrations.Applicant,
     request: Request,
     caller: Caller = Depends(current_caller),
@@ -44,7 +44,7 @@ async def register(
                         headers={"Location": f"/api/v1/registrations/{result.registration.id}"})
 
 
-async def _owned(registration_id: int, caller: Caller) -> Registration:
+async def _owned(registration_id: Id, caller: Caller) -> Registration:
     """The registration, if the caller is an organizer or holds its access token."""
     if caller.token is None and caller.other_secret is None:
         raise Unauthorized()
@@ -60,7 +60,7 @@ async def _owned(registration_id: int, caller: Caller) -> Registration:
 
 @router.get("/registrations/{registration_id}")
 async def get_registration(
-    registration_id: int, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
+    registration_id: Id, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     registration = await _owned(registration_id, caller)
     return show.registration(registration, waitlist_position=await registrations.waitlist_position(registration))
@@ -68,7 +68,7 @@ async def get_registration(
 
 @router.post("/registrations/{registration_id}/cancel")
 async def cancel_registration(
-    registration_id: int,
+    registration_id: Id,
     body: Annotated[CancelBody | None, Body()] = None,
     caller: Caller = Depends(current_caller),
     show: Presenter = Depends(presenter),
@@ -83,7 +83,7 @@ async def cancel_registration(
 
 @router.post("/registrations/{registration_id}/approve")
 async def approve_registration(
-    registration_id: int, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+    registration_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     result = await registrations.approve_registration(registration_id, actor=caller.actor)
     return show.registration(result.registration, waitlist_position=result.waitlist_position)
@@ -91,7 +91,7 @@ async def approve_registration(
 
 @router.post("/registrations/{registration_id}/reject")
 async def reject_registration(
-    registration_id: int,
+    registration_id: Id,
     body: Annotated[DecisionBody | None, Body()] = None,
     caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
@@ -114,7 +114,7 @@ def _csv_cell(value: Any) -> str:
 
 @router.get("/events/{event_id}/registrations", response_model=None)
 async def list_event_registrations(
-    event_id: int,
+    event_id: Id,
     caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
     config: Settings = Depends(settings),

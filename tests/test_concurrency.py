@@ -1,0 +1,128 @@
+"""No overbooking under concurrency, with controls that show the harness would catch a race."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from tortoise import connections
+
+from events.db import close_db, init_db
+from events.errors import DomainError
+from events.models import Event, Registration, RegistrationStatus
+from events.services import registration as reg
+from events.settings import load_settings
+from tests.factories import make_event
+
+CAPACITY = 100
+ATTEMPTS = 300
+
+
+async def _register_many(event_id: int, numbers: range) -> list[reg.RegistrationResult | DomainError]:
+    async def one(n: int) -> reg.RegistrationResult | DomainError:
+        try:
+            return await reg.register(event_id, reg.Applicant(name=f"并发{n}", phone=f"137{n:08d}"), actor="race")
+        except DomainError as exc:
+            return exc
+
+    return list(await asyncio.gather(*(one(n) for n in numbers)))
+
+
+async def _counts(event_id: int) -> tuple[int, int]:
+    confirmed = await Registration.filter(event_id=event_id, status=RegistrationStatus.CONFIRMED).count()
+    waitlisted = await Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED).count()
+    return confirmed, waitlisted
+
+
+async def test_300_concurrent_registrations_for_100_seats(db):
+    event = await make_event(capacity=CAPACITY)
+    results = await _register_many(event.id, range(ATTEMPTS))
+    assert not [r for r in results if isinstance(r, DomainError)]
+    assert await _counts(event.id) == (100, 200)
+    returned = sorted(r.waitlist_position for r in results if r.waitlist_position is not None)  # type: ignore[union-attr]
+    assert returned == list(range(1, 201))
+    assert sorted((await reg.waitlist_positions(event.id)).values()) == list(range(1, 201))
+    stored = await Event.get(id=event.id)
+    assert (stored.seats_taken, stored.waitlist_length) == (100, 200)
+
+
+async def test_concurrent_cancellations_promote_exactly_once(db):
+    event = await make_event(capacity=10)
+    results = await _register_many(event.id, range(30))
+    confirmed = [r.registration.id for r in results if r.registration.status == "confirmed"]  # type: ignore[union-attr]
+    await asyncio.gather(*(reg.cancel_registration(rid, actor="race") for rid in confirmed[:5]))
+    assert await _counts(event.id) == (10, 15)
+    assert sorted((await reg.waitlist_positions(event.id)).values()) == list(range(1, 16))
+
+
+async def test_double_tap_registers_once(db):
+    event = await make_event(capacity=10)
+
+    async def tap() -> str:
+        try:
+            return (await reg.register(event.id, reg.Applicant(name="双击", phone="13811112222"), actor="t")).registration.status
+        except DomainError as exc:
+            return exc.code
+
+    outcomes = await asyncio.gather(*(tap() for _ in range(10)))
+    assert sorted(outcomes) == ["already_registered"] * 9 + ["confirmed"]
+
+
+@asynccontextmanager
+async def _no_transaction() -> AsyncIterator[object]:
+    yield connections.get("default")
+
+
+async def _unlocked(connection: object, event_id: int) -> Event:
+    return await Event.get(id=event_id).using_db(connection)  # type: ignore[arg-type]
+
+
+async def test_control_without_lock_and_transaction_the_same_harness_overbooks(db, monkeypatch):
+    """If this control ever stops overbooking, the harness no longer produces real interleaving."""
+    monkeypatch.setattr(reg, "lock_event", _unlocked)
+    monkeypatch.setattr(reg, "in_transaction", _no_transaction)
+    event = await make_event(capacity=CAPACITY)
+    await _register_many(event.id, range(ATTEMPTS))
+    confirmed, _ = await _counts(event.id)
+    assert confirmed > CAPACITY
+
+
+async def test_control_postgres_without_row_lock_overbooks(db, monkeypatch):
+    """On PostgreSQL the transaction alone (READ COMMITTED) does not serialise; the row lock does."""
+    if db.dialect != "postgres":
+        pytest.skip("SQLite serialises writers itself; the row lock matters on PostgreSQL")
+    monkeypatch.setattr(reg, "lock_event", _unlocked)
+    event = await make_event(capacity=CAPACITY)
+    await _register_many(event.id, range(ATTEMPTS))
+    confirmed, _ = await _counts(event.id)
+    assert confirmed > CAPACITY
+
+
+def _process_worker(database_url: str, data_dir: str, event_id: int, start: int, count: int) -> int:
+    async def run() -> int:
+        await init_db(load_settings(database_url=database_url, data_dir=data_dir))
+        try:
+            results = await _register_many(event_id, range(start, start + count))
+            return sum(isinstance(r, DomainError) for r in results)
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
+
+
+async def test_several_processes_on_one_database_do_not_overbook(db, tmp_path: Path):
+    """Several worker processes (as when scaled out) share one database file or server."""
+    event = await make_event(capacity=CAPACITY)
+    url = db.database_url or ""
+    context = multiprocessing.get_context("spawn")
+    loop = asyncio.get_running_loop()
+    with context.Pool(3) as pool:
+        pending = [pool.apply_async(_process_worker, (url, str(tmp_path), event.id, i * 100, 100)) for i in range(3)]
+        errors = await loop.run_in_executor(None, lambda: [p.get(timeout=120) for p in pending])
+    assert errors == [0, 0, 0]
+    assert await _counts(event.id) == (100, 200)
+    assert sorted((await reg.waitlist_positions(event.id)).values()) == list(range(1, 201))
