@@ -1,0 +1,49 @@
+# Everything runs inside .venv, made on first use; nothing is installed system-wide.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo serve test lint format migration i18n install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+## demo: install, migrate, load the demo programme and serve on http://127.0.0.1:8000
+demo: install
+	$(BIN)/wuchuang serve --demo
+
+serve: install
+	$(BIN)/wuchuang serve
+
+## test: install with the dev extra and run the whole suite (PostgreSQL too if WUCHUANG_TEST_POSTGRES_URL is set)
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## migration: make name=add_tickets — autogenerate a revision from the models (then review it)
+migration: install-dev
+	$(BIN)/alembic upgrade head
+	$(BIN)/alembic revision --autogenerate -m "$(name)"
+
+## i18n: extract messages, merge them into the catalogues, compile
+i18n: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -o events/locales/wuchuang.pot --no-location --omit-header --sort-output events api bot notifications wuchuang
+	$(BIN)/pybabel update -i events/locales/wuchuang.pot -d events/locales -D wuchuang --no-location --omit-header --width 120
+	$(BIN)/pybabel compile -d events/locales -D wuchuang
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
