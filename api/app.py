@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from api.ratelimit import PublicRateLimit
-from api.routers import events, meta, registrations
+from api.routers import events, meta, registrations, tokens
 from api.schemas import Presenter
 from events.db import close_db, init_db
 from events.settings import Settings, get_settings
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(meta.router)
     app.include_router(events.router)
     app.include_router(registrations.router)
+    app.include_router(tokens.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from events.errors import Unauthorized
 from events.models import ApiToken, Role
@@ -42,7 +43,13 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-async def current_caller(request: Request) -> Caller:
+# Declared so /docs offers "Authorize"; the header itself is parsed below, strictly.
+_bearer_scheme = HTTPBearer(auto_error=False, description="An API token (wch_…) or a registration's access token")
+
+
+async def current_caller(
+    request: Request, _: HTTPAuthorizationCredentials | None = Security(_bearer_scheme)
+) -> Caller:
     """The caller; an API token that does not check out is refused, other bearer texts are kept."""
     text = _bearer(request)
     if text is None:

@@ -120,3 +120,19 @@ async def test_unknown_ids_are_404_in_the_error_shape(client):
         response = await client.get(path, headers=bearer(await make_token()))
         assert response.status_code == 404, path
         assert set(response.json()["error"]) >= {"code", "message"}
+
+
+async def test_admin_manages_tokens_over_http(client):
+    admin = await make_token(role="admin")
+    organizer = await make_token(role="organizer")
+    assert (await client.get("/api/v1/tokens", headers=bearer(organizer))).status_code == 403
+    created = await client.post("/api/v1/tokens", json={"role": "checker", "name": "东门"}, headers=bearer(admin))
+    assert created.status_code == 201 and created.json()["token"].startswith("wch_")
+    listed = (await client.get("/api/v1/tokens", headers=bearer(admin))).json()["items"]
+    assert "token" not in listed[0] and len(listed) == 3
+    new_id = created.json()["id"]
+    assert (await client.post(f"/api/v1/tokens/{new_id}/revoke", headers=bearer(admin))).status_code == 200
+    assert (await client.get("/api/v1/events", headers=bearer(created.json()["token"]))).status_code == 401
+    assert (await client.post("/api/v1/tokens/9999/revoke", headers=bearer(admin))).status_code == 404
+    bad = await client.post("/api/v1/tokens", json={"role": "king", "name": "x"}, headers=bearer(admin))
+    assert bad.status_code == 422
