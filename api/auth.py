@@ -47,9 +47,7 @@ def _bearer(request: Request) -> str | None:
 _bearer_scheme = HTTPBearer(auto_error=False, description="An API token (wch_…) or a registration's access token")
 
 
-async def current_caller(
-    request: Request, _: HTTPAuthorizationCredentials | None = Security(_bearer_scheme)
-) -> Caller:
+async def current_caller(request: Request, _: HTTPAuthorizationCredentials | None = Security(_bearer_scheme)) -> Caller:
     """The caller; an API token that does not check out is refused, other bearer texts are kept."""
     text = _bearer(request)
     if text is None:

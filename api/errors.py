@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from events.errors import DomainError, N_, RateLimited
+from events.errors import N_, DomainError, RateLimited
 from events.i18n import gettext, negotiate
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,20 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def error_response(request: Request, status: int, code: str, msgid: str, headers: dict[str, str] | None = None,
-                   params: dict[str, Any] | None = None) -> JSONResponse:
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    msgid: str,
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> JSONResponse:
     params = params or {}
     locale = negotiate(request.headers.get("accept-language"))
     extra = {k: v for k, v in params.items() if k == "field"}
-    return JSONResponse(error_body(code, gettext(locale, msgid, **params), **extra), status_code=status,
-                        headers=headers)
+    return JSONResponse(
+        error_body(code, gettext(locale, msgid, **params), **extra), status_code=status, headers=headers
+    )
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -77,8 +84,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     locale = negotiate(request.headers.get("accept-language"))
     message = gettext(locale, N_("Invalid value for %(field)s: %(detail)s"), field=field or "body", detail=detail)
     details = [
-        {"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
-         "message": str(e.get("msg", "")), "type": e.get("type")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
+            "message": str(e.get("msg", "")),
+            "type": e.get("type"),
+        }
         for e in errors[:20]
     ]
     return JSONResponse(error_body("validation_error", message, field=field or None, details=details), 422)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from events.errors import DomainError, N_
+from events.errors import N_, DomainError
 from events.i18n import gettext, negotiate
 from events.services import idempotency
 
 MAX_KEY_LENGTH = 255
 
 
-async def _send_error(send: Send, scope: Scope, status: int, code: str, msgid: str,
-                      headers: dict[str, str] | None = None) -> None:
+async def _send_error(
+    send: Send, scope: Scope, status: int, code: str, msgid: str, headers: dict[str, str] | None = None
+) -> None:
     locale = negotiate(Headers(scope=scope).get("accept-language"))
     body = json.dumps({"error": {"code": code, "message": gettext(locale, msgid)}}, ensure_ascii=False).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -97,8 +97,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            await _send_error(send, scope, 400, "invalid_idempotency_key",
-                              N_("The Idempotency-Key must be 1 to 255 printable characters."))
+            await _send_error(
+                send,
+                scope,
+                400,
+                "invalid_idempotency_key",
+                N_("The Idempotency-Key must be 1 to 255 printable characters."),
+            )
             return
 
         chunks: list[bytes] = []
@@ -112,8 +117,9 @@ class IdempotencyMiddleware:
         body = b"".join(chunks)
         digest = hashlib.sha256(body + b"\0" + scope.get("query_string", b"")).hexdigest()
         try:
-            claimed = await idempotency.claim(key=key, caller=_caller_identity(scope), method="POST",
-                                              path=scope["path"][:500], request_hash=digest)
+            claimed = await idempotency.claim(
+                key=key, caller=_caller_identity(scope), method="POST", path=scope["path"][:500], request_hash=digest
+            )
         except DomainError as exc:
             status = 422 if exc.code == "idempotency_key_reused" else 409
             headers = {"Retry-After": "1"} if status == 409 else None
@@ -162,5 +168,3 @@ class IdempotencyMiddleware:
             await idempotency.complete(
                 claimed, idempotency.StoredResponse(status, b"".join(response_body), response_headers)
             )
-
-

@@ -8,8 +8,8 @@ import time
 from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from events.errors import RateLimited
 
@@ -17,9 +17,7 @@ from events.errors import RateLimited
 class PublicRateLimit:
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
         self.item: RateLimitItem | None = None if rate == "0" else parse(rate)
-        storage: Storage = (
-            storage_from_string(f"async+{redis_url}") if redis_url else MemoryStorage()
-        )
+        storage: Storage = storage_from_string(f"async+{redis_url}") if redis_url else MemoryStorage()
         self.limiter = MovingWindowRateLimiter(storage)
 
     async def check(self, request: Request, scope: str) -> None:

@@ -59,8 +59,9 @@ class Presenter:
             "updated_at": self.time(event.updated_at),
         }
 
-    def registration(self, registration: Registration, *, waitlist_position: int | None,
-                     private: bool = True) -> dict[str, Any]:
+    def registration(
+        self, registration: Registration, *, waitlist_position: int | None, private: bool = True
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": registration.id,
             "event_id": registration.event_id,  # type: ignore[attr-defined]

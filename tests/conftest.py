@@ -56,9 +56,7 @@ async def _empty_tables(settings: Settings) -> None:
     if settings.dialect == "postgres":
         await conn().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     else:
-        await conn().execute_script(
-            "".join(f"DELETE FROM {t};" for t in TABLES) + "DELETE FROM sqlite_sequence;"
-        )
+        await conn().execute_script("".join(f"DELETE FROM {t};" for t in TABLES) + "DELETE FROM sqlite_sequence;")
 
 
 @pytest.fixture(params=BACKENDS)

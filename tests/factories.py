@@ -15,8 +15,9 @@ BASE_TIME = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Wuhan
 _seq = count(1)
 
 
-async def make_event(*, publish: bool = True, capacity: int | None = 100, starts_in: timedelta = timedelta(days=7),
-                     **overrides: Any) -> Event:
+async def make_event(
+    *, publish: bool = True, capacity: int | None = 100, starts_in: timedelta = timedelta(days=7), **overrides: Any
+) -> Event:
     starts_at = overrides.pop("starts_at", clock.now() + starts_in)
     data: dict[str, Any] = {
         "title": f"武创荟·人工智能专场（第{next(_seq)}期）",

@@ -21,24 +21,27 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return error
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"title": None}, "title"),
-    ({"title": ""}, "title"),
-    ({"title": "长" * 201}, "title"),
-    ({"kind": "party"}, "kind"),
-    ({"district": "atlantis"}, "district"),
-    ({"capacity": -5}, "capacity"),
-    ({"capacity": 0}, "capacity"),
-    ({"capacity": 10**9}, "capacity"),
-    ({"capacity": "lots"}, "capacity"),
-    ({"starts_at": "yesterday"}, "starts_at"),
-    ({"starts_at": "2026-12-01T10:00:00"}, "starts_at"),  # no offset: ambiguous
-    ({"tags": ["x" * 31]}, "tags.0"),
-    ({"tags": "人工智能"}, "tags"),
-    ({"series": "Not A Slug!"}, "series"),
-    ({"latitude": 200}, "latitude"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": None}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "长" * 201}, "title"),
+        ({"kind": "party"}, "kind"),
+        ({"district": "atlantis"}, "district"),
+        ({"capacity": -5}, "capacity"),
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": 10**9}, "capacity"),
+        ({"capacity": "lots"}, "capacity"),
+        ({"starts_at": "yesterday"}, "starts_at"),
+        ({"starts_at": "2026-12-01T10:00:00"}, "starts_at"),  # no offset: ambiguous
+        ({"tags": ["x" * 31]}, "tags.0"),
+        ({"tags": "人工智能"}, "tags"),
+        ({"series": "Not A Slug!"}, "series"),
+        ({"latitude": 200}, "latitude"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 async def test_bad_event_fields(client, frozen_clock, overrides, field):
     body = event_body(**overrides)
     body = {k: v for k, v in body.items() if v is not None}
@@ -53,13 +56,19 @@ async def test_end_before_start_and_window_inconsistencies(client, frozen_clock)
     cases = [
         ({"ends_at": (start - timedelta(hours=1)).isoformat()}, "ends_at"),
         ({"ends_at": (start + timedelta(days=90)).isoformat()}, "ends_at"),
-        ({"registration_opens_at": (start + timedelta(hours=1)).isoformat(),
-          "registration_closes_at": start.isoformat()}, "registration_closes_at"),
+        (
+            {
+                "registration_opens_at": (start + timedelta(hours=1)).isoformat(),
+                "registration_closes_at": start.isoformat(),
+            },
+            "registration_closes_at",
+        ),
     ]
     for overrides, field in cases:
         body = event_body(starts_at=start.isoformat(), ends_at=(start + timedelta(hours=3)).isoformat()) | overrides
-        error = assert_error(await client.post("/api/v1/events", json=body, headers=bearer(token)), 422,
-                             "invalid_input")
+        error = assert_error(
+            await client.post("/api/v1/events", json=body, headers=bearer(token)), 422, "invalid_input"
+        )
         assert error["field"] == field
     assert await Event.all().count() == 0
 
@@ -69,10 +78,14 @@ async def test_patch_bad_input(client, frozen_clock):
     event = await make_event()
     url = f"/api/v1/events/{event.id}"
     assert_error(await client.patch(url, json={"title": None}, headers=bearer(token)), 422, "invalid_input")
-    assert_error(await client.patch(url, json={"ends_at": event.starts_at.isoformat()}, headers=bearer(token)),
-                 422, "invalid_input")
-    assert_error(await client.patch("/api/v1/events/424242", json={"title": "x"}, headers=bearer(token)), 404,
-                 "event_not_found")
+    assert_error(
+        await client.patch(url, json={"ends_at": event.starts_at.isoformat()}, headers=bearer(token)),
+        422,
+        "invalid_input",
+    )
+    assert_error(
+        await client.patch("/api/v1/events/424242", json={"title": "x"}, headers=bearer(token)), 404, "event_not_found"
+    )
     assert_error(await client.patch(url, json=[1, 2], headers=bearer(token)), 422)
 
 
@@ -88,8 +101,7 @@ async def test_unreadable_bodies(client, frozen_clock):
     assert response.status_code in (400, 422), response.text
     assert response.json()["error"]["code"] in ("invalid_json", "invalid_body", "validation_error")
     assert_error(await client.post(url, content=b"", headers=headers), 422)
-    assert_error(await client.post("/api/v1/events", content=b"\xff\xfe\x00", headers=headers | bearer(token)),
-                 400)
+    assert_error(await client.post("/api/v1/events", content=b"\xff\xfe\x00", headers=headers | bearer(token)), 400)
     assert await Registration.all().count() == 0
 
 
@@ -97,8 +109,9 @@ async def test_huge_bodies_are_refused_without_reading_them(client, frozen_clock
     event = await make_event()
     url = f"/api/v1/events/{event.id}/registrations"
     big = b'{"name": "' + b"x" * 2_000_000 + b'"}'
-    assert_error(await client.post(url, content=big, headers={"content-type": "application/json"}), 413,
-                 "payload_too_large")
+    assert_error(
+        await client.post(url, content=big, headers={"content-type": "application/json"}), 413, "payload_too_large"
+    )
 
     async def chunks():
         for _ in range(40):
@@ -116,8 +129,15 @@ async def test_bad_path_ids(client, path):
 
 
 async def test_bad_query_parameters(client):
-    for params in ({"limit": 0}, {"limit": 1000}, {"kind": "party"}, {"from": "soon"}, {"district": "atlantis"},
-                   {"status": "maybe"}, {"q": "x" * 500}):
+    for params in (
+        {"limit": 0},
+        {"limit": 1000},
+        {"kind": "party"},
+        {"from": "soon"},
+        {"district": "atlantis"},
+        {"status": "maybe"},
+        {"q": "x" * 500},
+    ):
         response = await client.get("/api/v1/events", params=params)
         assert response.status_code == 422, params
         assert response.json()["error"]["code"] in ("validation_error", "invalid_input")
@@ -140,11 +160,15 @@ async def test_idempotency_key_replays_and_refuses_reuse(client, frozen_clock):
     reused = await client.post(url, json={"name": "别人", "phone": "13599998888"}, headers=key)
     assert_error(reused, 422, "idempotency_key_reused")
     # Another caller may use the same key text for their own request.
-    other = await client.post(url, json={"name": "别人", "phone": "13599998888"},
-                              headers=key | bearer(await make_token()))
+    other = await client.post(
+        url, json={"name": "别人", "phone": "13599998888"}, headers=key | bearer(await make_token())
+    )
     assert other.status_code == 201
-    assert_error(await client.post(url, json={"name": "x"}, headers={"Idempotency-Key": "k" * 300}), 400,
-                 "invalid_idempotency_key")
+    assert_error(
+        await client.post(url, json={"name": "x"}, headers={"Idempotency-Key": "k" * 300}),
+        400,
+        "invalid_idempotency_key",
+    )
 
 
 async def test_idempotency_key_replays_errors_too(client, frozen_clock):

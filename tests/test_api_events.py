@@ -47,12 +47,14 @@ async def test_create_publish_read_list_cancel(client, frozen_clock):
     assert published.json()["status"] == "published"
     listed = (await client.get("/api/v1/events")).json()
     assert [e["id"] for e in listed["items"]] == [event["id"]]
-    patched = await client.patch(f"/api/v1/events/{event['id']}", json={"capacity": None, "venue": "武汉大学"},
-                                 headers=bearer(token))
+    patched = await client.patch(
+        f"/api/v1/events/{event['id']}", json={"capacity": None, "venue": "武汉大学"}, headers=bearer(token)
+    )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["capacity"], patched.json()["sequence"]) == (None, 1)
-    cancelled = await client.post(f"/api/v1/events/{event['id']}/cancel", json={"reason": "场地调整"},
-                                  headers=bearer(token))
+    cancelled = await client.post(
+        f"/api/v1/events/{event['id']}/cancel", json={"reason": "场地调整"}, headers=bearer(token)
+    )
     assert cancelled.json()["status"] == "cancelled"
     again = await client.post(f"/api/v1/events/{event['id']}/cancel", headers=bearer(token))
     assert again.status_code == 409
@@ -61,8 +63,11 @@ async def test_create_publish_read_list_cancel(client, frozen_clock):
 
 async def test_filters_and_cursor_pagination(client, frozen_clock):
     for i in range(5):
-        await make_event(district="wuchang" if i % 2 else "hongshan", starts_in=timedelta(days=i + 1),
-                         kind="roadshow" if i == 4 else "session")
+        await make_event(
+            district="wuchang" if i % 2 else "hongshan",
+            starts_in=timedelta(days=i + 1),
+            kind="roadshow" if i == 4 else "session",
+        )
     page = (await client.get("/api/v1/events", params={"limit": 2})).json()
     seen = [e["id"] for e in page["items"]]
     while page["next_cursor"]:
@@ -72,7 +77,7 @@ async def test_filters_and_cursor_pagination(client, frozen_clock):
     wuchang = (await client.get("/api/v1/events", params={"district": "wuchang"})).json()["items"]
     assert {e["district"] for e in wuchang} == {"wuchang"} and len(wuchang) == 2
     assert len((await client.get("/api/v1/events", params={"kind": "roadshow"})).json()["items"]) == 1
-    later = (await client.get("/api/v1/events", params={"from": (clock.now() + timedelta(days=3)).isoformat()}))
+    later = await client.get("/api/v1/events", params={"from": (clock.now() + timedelta(days=3)).isoformat()})
     assert len(later.json()["items"]) == 3
     assert len((await client.get("/api/v1/events", params={"q": "人工智能"})).json()["items"]) == 5
     bad = await client.get("/api/v1/events", params={"cursor": "garbage!!"})
@@ -93,8 +98,13 @@ async def test_goals_count_held_wuchuanghui_sessions(client, frozen_clock):
     await make_event(series="yingxiongbei")
     frozen_clock.set(held.ends_at + timedelta(days=1))
     goals = {g["key"]: g for g in (await client.get("/api/v1/goals")).json()["items"]}
-    assert set(goals) >= {"wuchuanghui_sessions", "brokers_trained", "demands_collected", "key_achievements",
-                          "major_transfers"}
+    assert set(goals) >= {
+        "wuchuanghui_sessions",
+        "brokers_trained",
+        "demands_collected",
+        "key_achievements",
+        "major_transfers",
+    }
     assert (goals["wuchuanghui_sessions"]["target"], goals["wuchuanghui_sessions"]["current"]) == (60, 1)
     assert goals["brokers_trained"]["target"] == 1000 and goals["brokers_trained"]["tracked"] is False
     english = (await client.get("/api/v1/goals", headers={"Accept-Language": "en"})).json()["items"]

@@ -64,7 +64,9 @@ async def test_double_tap_registers_once(db):
 
     async def tap() -> str:
         try:
-            return (await reg.register(event.id, reg.Applicant(name="双击", phone="13811112222"), actor="t")).registration.status
+            return (
+                await reg.register(event.id, reg.Applicant(name="双击", phone="13811112222"), actor="t")
+            ).registration.status
         except DomainError as exc:
             return exc.code
 

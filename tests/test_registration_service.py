@@ -22,8 +22,13 @@ async def _code(awaitable: object) -> str:
 async def test_confirms_until_full_then_waitlists_in_order(db, frozen_clock):
     event = await make_event(capacity=2)
     results = [await make_registration(event, n=i) for i in range(5)]
-    assert [r.registration.status for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted",
-                                                        "waitlisted"]
+    assert [r.registration.status for r in results] == [
+        "confirmed",
+        "confirmed",
+        "waitlisted",
+        "waitlisted",
+        "waitlisted",
+    ]
     assert [r.waitlist_position for r in results] == [None, None, 1, 2, 3]
     event = await Event.get(id=event.id)
     assert (event.seats_taken, event.waitlist_length) == (2, 3)
@@ -61,11 +66,14 @@ async def test_cancel_twice_is_a_conflict(db, frozen_clock):
     assert await _code(reg.cancel_registration(999_999, actor="test")) == "registration_not_found"
 
 
-@pytest.mark.parametrize(("field", "first", "second"), [
-    ("phone", {"phone": "+86 139-0000-0001"}, {"phone": "13900000001"}),
-    ("email", {"email": "Li.Ming@Example.com", "phone": None}, {"email": "li.ming@example.com", "phone": None}),
-    ("telegram_id", {"telegram_id": 42, "phone": None}, {"telegram_id": 42, "phone": None}),
-])
+@pytest.mark.parametrize(
+    ("field", "first", "second"),
+    [
+        ("phone", {"phone": "+86 139-0000-0001"}, {"phone": "13900000001"}),
+        ("email", {"email": "Li.Ming@Example.com", "phone": None}, {"email": "li.ming@example.com", "phone": None}),
+        ("telegram_id", {"telegram_id": 42, "phone": None}, {"telegram_id": 42, "phone": None}),
+    ],
+)
 async def test_same_person_twice_is_already_registered(db, frozen_clock, field, first, second):
     event = await make_event()
     await make_registration(event, n=1, **first)
@@ -95,8 +103,9 @@ async def test_refused_for_draft_cancelled_and_finished_events(db, frozen_clock)
 
 async def test_registration_window(db, frozen_clock):
     start = frozen_clock.now
-    event = await make_event(registration_opens_at=start + timedelta(days=1),
-                             registration_closes_at=start + timedelta(days=3))
+    event = await make_event(
+        registration_opens_at=start + timedelta(days=1), registration_closes_at=start + timedelta(days=3)
+    )
     assert await _code(make_registration(event)) == "registration_not_open"
     frozen_clock.set(start + timedelta(days=2))
     assert (await make_registration(event)).registration.status == "confirmed"
@@ -138,7 +147,8 @@ async def test_raising_capacity_promotes_and_lowering_below_taken_is_refused(db,
     await catalog.update_event(event.id, catalog.EventPatch(capacity=2), actor="org")
     assert (await Registration.get(id=waiting.registration.id)).status == "confirmed"
     assert await _code(catalog.update_event(event.id, catalog.EventPatch(capacity=1), actor="org")) == (
-        "capacity_below_taken")
+        "capacity_below_taken"
+    )
 
 
 async def test_material_change_bumps_sequence_and_is_logged(db, frozen_clock):

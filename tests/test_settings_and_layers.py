@@ -16,16 +16,19 @@ from events.settings import SettingsError, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize(("overrides", "variable"), [
-    ({"database_url": "mysql://x@y/z"}, "WUCHUANG_DATABASE_URL"),
-    ({"database_url": "not a url"}, "WUCHUANG_DATABASE_URL"),
-    ({"database_url": "postgresql:///nohost"}, "WUCHUANG_DATABASE_URL"),
-    ({"port": 70000}, "WUCHUANG_PORT"),
-    ({"timezone": "Mars/Olympus"}, "WUCHUANG_TIMEZONE"),
-    ({"public_rate_limit": "lots"}, "WUCHUANG_PUBLIC_RATE_LIMIT"),
-    ({"public_url": "ftp://x"}, "WUCHUANG_PUBLIC_URL"),
-    ({"bot_token": "nonsense"}, "WUCHUANG_BOT_TOKEN"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"database_url": "mysql://x@y/z"}, "WUCHUANG_DATABASE_URL"),
+        ({"database_url": "not a url"}, "WUCHUANG_DATABASE_URL"),
+        ({"database_url": "postgresql:///nohost"}, "WUCHUANG_DATABASE_URL"),
+        ({"port": 70000}, "WUCHUANG_PORT"),
+        ({"timezone": "Mars/Olympus"}, "WUCHUANG_TIMEZONE"),
+        ({"public_rate_limit": "lots"}, "WUCHUANG_PUBLIC_RATE_LIMIT"),
+        ({"public_url": "ftp://x"}, "WUCHUANG_PUBLIC_URL"),
+        ({"bot_token": "nonsense"}, "WUCHUANG_BOT_TOKEN"),
+    ],
+)
 def test_bad_settings_name_the_variable(overrides, variable):
     with pytest.raises(SettingsError) as info:
         load_settings(**overrides)
@@ -48,10 +51,20 @@ def test_database_urls_are_derived_for_both_libraries(tmp_path):
     assert pg.sqlalchemy_url == "postgresql+psycopg://u:p@db.internal:5432/wc"
 
 
-@pytest.mark.parametrize(("header", "locale"), [
-    (None, "zh"), ("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-Hans", "zh"), ("zh-hant-TW", "zh"),
-    ("fr-FR, en;q=0.5", "en"), ("fr", "zh"), ("en;q=0.1, zh-CN;q=0.8", "zh"), ("en;q=garbage", "zh"),
-])
+@pytest.mark.parametrize(
+    ("header", "locale"),
+    [
+        (None, "zh"),
+        ("en", "en"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-Hans", "zh"),
+        ("zh-hant-TW", "zh"),
+        ("fr-FR, en;q=0.5", "en"),
+        ("fr", "zh"),
+        ("en;q=0.1, zh-CN;q=0.8", "zh"),
+        ("en;q=garbage", "zh"),
+    ],
+)
 def test_locale_negotiation(header, locale):
     assert negotiate(header) == locale
 
@@ -84,7 +97,10 @@ def test_imports_point_one_way():
     for package, banned in FORBIDDEN.items():
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else ([node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+                )
                 offences += [f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] in banned]
     assert not offences

@@ -12,7 +12,7 @@ from api.auth import Caller, current_caller, require_organizer
 from api.deps import Id, presenter
 from api.schemas import CancelBody, Presenter
 from events.districts import is_known
-from events.errors import InvalidInput, N_
+from events.errors import N_, InvalidInput
 from events.models import EventKind, EventStatus, Role
 from events.services import catalog
 
@@ -34,11 +34,21 @@ async def list_events(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
     if district is not None and not is_known(district):
-        raise InvalidInput(N_("Unknown district %(district)s; see /api/v1/districts."), field="district",
-                           district=district)
+        raise InvalidInput(
+            N_("Unknown district %(district)s; see /api/v1/districts."), field="district", district=district
+        )
     page = await catalog.list_events(
-        catalog.EventQuery(kind=kind, series=series, district=district, status=status, starts_from=from_,
-                           starts_to=to, q=q, limit=limit, cursor=cursor),
+        catalog.EventQuery(
+            kind=kind,
+            series=series,
+            district=district,
+            status=status,
+            starts_from=from_,
+            starts_to=to,
+            q=q,
+            limit=limit,
+            cursor=cursor,
+        ),
         include_unpublished=caller.has(Role.ORGANIZER),
     )
     return {"items": [show.event(e) for e in page.items], "next_cursor": page.next_cursor}
@@ -62,7 +72,9 @@ async def get_event(
 
 @router.patch("/{event_id}")
 async def update_event(
-    event_id: Id, patch: catalog.EventPatch, caller: Caller = Depends(require_organizer),
+    event_id: Id,
+    patch: catalog.EventPatch,
+    caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     return show.event(await catalog.update_event(event_id, patch, actor=caller.actor))
@@ -77,10 +89,10 @@ async def publish_event(
 
 @router.post("/{event_id}/cancel")
 async def cancel_event(
-    event_id: Id, body: Annotated[CancelBody | None, Body()] = None,
-    caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter),
+    event_id: Id,
+    body: Annotated[CancelBody | None, Body()] = None,
+    caller: Caller = Depends(require_organizer),
+    show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     reason = body.reason if body else ""
     return show.event(await catalog.cancel_event(event_id, actor=caller.actor, reason=reason))
-
-

@@ -27,11 +27,26 @@ async def health() -> JSONResponse:
 
 @router.get("/api/v1/districts", tags=["reference"])
 async def districts() -> dict[str, Any]:
-    return {"items": [{"code": d.code, "name": d.name, "name_en": d.name_en, "kind": d.kind,
-                       "division_code": d.division_code} for d in DISTRICTS]}
+    return {
+        "items": [
+            {"code": d.code, "name": d.name, "name_en": d.name_en, "kind": d.kind, "division_code": d.division_code}
+            for d in DISTRICTS
+        ]
+    }
 
 
 @router.get("/api/v1/goals", tags=["goals"])
 async def goals(lang: Locale = Depends(locale)) -> dict[str, Any]:
-    return {"items": [{"key": g.key, "title": gettext(lang, g.title), "target": g.target, "current": g.current,
-                       "unit": gettext(lang, g.unit), "tracked": g.tracked} for g in await list_goals()]}
+    return {
+        "items": [
+            {
+                "key": g.key,
+                "title": gettext(lang, g.title),
+                "target": g.target,
+                "current": g.current,
+                "unit": gettext(lang, g.unit),
+                "tracked": g.tracked,
+            }
+            for g in await list_goals()
+        ]
+    }

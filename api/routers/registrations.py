@@ -40,8 +40,7 @@ async def register(
     result = await registrations.register(event_id, applicant, actor=caller.actor, source="api")
     body = show.registration(result.registration, waitlist_position=result.waitlist_position)
     body["access_token"] = result.access_secret
-    return JSONResponse(body, status_code=201,
-                        headers={"Location": f"/api/v1/registrations/{result.registration.id}"})
+    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/registrations/{result.registration.id}"})
 
 
 async def _owned(registration_id: Id, caller: Caller) -> Registration:
@@ -75,7 +74,8 @@ async def cancel_registration(
 ) -> dict[str, Any]:
     await _owned(registration_id, caller)
     registration = await registrations.cancel_registration(
-        registration_id, actor=caller.actor if caller.token else f"registrant:{registration_id}",
+        registration_id,
+        actor=caller.actor if caller.token else f"registrant:{registration_id}",
         reason=body.reason if body else "",
     )
     return show.registration(registration, waitlist_position=None)
@@ -102,8 +102,19 @@ async def reject_registration(
     return show.registration(registration, waitlist_position=None)
 
 
-CSV_COLUMNS = ("id", "status", "waitlist_position", "name", "organization", "phone", "email", "telegram_id",
-               "source", "created_at", "answers")
+CSV_COLUMNS = (
+    "id",
+    "status",
+    "waitlist_position",
+    "name",
+    "organization",
+    "phone",
+    "email",
+    "telegram_id",
+    "source",
+    "created_at",
+    "answers",
+)
 
 
 def _csv_cell(value: Any) -> str:
@@ -131,11 +142,24 @@ async def list_event_registrations(
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([_csv_cell(v) for v in (
-            r.id, r.status, positions.get(r.id), r.name, r.organization, r.phone, r.email, r.telegram_id,
-            r.source, r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-            json.dumps(r.answers, ensure_ascii=False) if r.answers else "",
-        )])
+        writer.writerow(
+            [
+                _csv_cell(v)
+                for v in (
+                    r.id,
+                    r.status,
+                    positions.get(r.id),
+                    r.name,
+                    r.organization,
+                    r.phone,
+                    r.email,
+                    r.telegram_id,
+                    r.source,
+                    r.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                    json.dumps(r.answers, ensure_ascii=False) if r.answers else "",
+                )
+            ]
+        )
     # BOM so that Excel opens the Chinese names as UTF-8.
     return Response(
         "\ufeff" + out.getvalue(),

@@ -25,13 +25,20 @@ class TokenCreate(BaseModel):
 
 
 def _public(token: ApiToken, show: Presenter) -> dict[str, Any]:
-    return {"id": token.id, "name": token.name, "role": str(token.role), "created_at": show.time(token.created_at),
-            "last_used_at": show.time(token.last_used_at), "revoked_at": show.time(token.revoked_at)}
+    return {
+        "id": token.id,
+        "name": token.name,
+        "role": str(token.role),
+        "created_at": show.time(token.created_at),
+        "last_used_at": show.time(token.last_used_at),
+        "revoked_at": show.time(token.revoked_at),
+    }
 
 
 @router.post("", status_code=201)
-async def create_token(body: TokenCreate, _: Caller = Depends(require_admin),
-                       show: Presenter = Depends(presenter)) -> JSONResponse:
+async def create_token(
+    body: TokenCreate, _: Caller = Depends(require_admin), show: Presenter = Depends(presenter)
+) -> JSONResponse:
     issued = await tokens.create_token(role=body.role, name=body.name)
     return JSONResponse(_public(issued.token, show) | {"token": issued.plaintext}, status_code=201)
 

@@ -20,5 +20,10 @@ __all__ = [
     "Role",
 ]
 
-MODEL_MODULES = ["events.models.people", "events.models.catalog", "events.models.registration",
-                 "events.models.access", "events.models.activity"]
+MODEL_MODULES = [
+    "events.models.people",
+    "events.models.catalog",
+    "events.models.registration",
+    "events.models.access",
+    "events.models.activity",
+]

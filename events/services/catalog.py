@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from events import clock
 from events.districts import is_known as is_known_district
-from events.errors import CapacityBelowTaken, EventNotFound, InvalidInput, InvalidTransition, N_
+from events.errors import N_, CapacityBelowTaken, EventNotFound, InvalidInput, InvalidTransition
 from events.models import Event, EventKind, EventStatus
 from events.services import activity
 from events.services.locking import lock_event
@@ -99,8 +99,9 @@ class EventPatch(_EventFields):
 
 
 # Fields that may not be cleared to null by a patch.
-_REQUIRED = frozenset({"title", "kind", "starts_at", "ends_at", "venue", "tags", "description",
-                       "requires_approval", "waitlist_enabled"})
+_REQUIRED = frozenset(
+    {"title", "kind", "starts_at", "ends_at", "venue", "tags", "description", "requires_approval", "waitlist_enabled"}
+)
 
 
 def _check_times(values: dict[str, Any]) -> None:

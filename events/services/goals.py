@@ -30,8 +30,14 @@ async def list_goals() -> list[Goal]:
     return [
         Goal("wuchuanghui_sessions", N_("武创荟 sessions held"), 60, held, N_("sessions"), True),
         Goal("brokers_trained", N_("Technology brokers trained"), 1000, 0, N_("brokers"), False),
-        Goal("demands_collected", N_("Demands collected (technology, talent, capital, scenario)"), 5000, 0,
-             N_("demands"), False),
+        Goal(
+            "demands_collected",
+            N_("Demands collected (technology, talent, capital, scenario)"),
+            5000,
+            0,
+            N_("demands"),
+            False,
+        ),
         Goal("key_achievements", N_("Achievements in the key-results library"), 1000, 0, N_("achievements"), False),
         Goal("major_transfers", N_("Major achievements transferred"), 30, 0, N_("transfers"), False),
     ]

@@ -37,7 +37,11 @@ async def claim(*, key: str, caller: str, method: str, path: str, request_hash: 
     for _ in range(2):
         try:
             record = await IdempotencyRecord.create(
-                key=key, caller=caller, method=method, path=path, request_hash=request_hash,
+                key=key,
+                caller=caller,
+                method=method,
+                path=path,
+                request_hash=request_hash,
             )
             return record.id
         except IntegrityError:

@@ -6,7 +6,7 @@ import re
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from events.errors import InvalidInput, N_
+from events.errors import N_, InvalidInput
 from events.models import Person
 
 _PHONE_JUNK = re.compile(r"[\s\-().]")

@@ -19,13 +19,13 @@ from tortoise.transactions import in_transaction
 
 from events import clock
 from events.errors import (
+    N_,
     AlreadyCancelled,
     AlreadyRegistered,
     EventFull,
     EventNotOpen,
     InvalidInput,
     InvalidTransition,
-    N_,
     RegistrationClosed,
     RegistrationNotFound,
     RegistrationNotOpenYet,
@@ -117,8 +117,12 @@ async def register(
             if duplicate:
                 raise AlreadyRegistered()
         person = await find_or_create_person(
-            name=applicant.name, phone=phone, email=email, organization=applicant.organization,
-            telegram_id=applicant.telegram_id, using_db=conn,
+            name=applicant.name,
+            phone=phone,
+            email=email,
+            organization=applicant.organization,
+            telegram_id=applicant.telegram_id,
+            using_db=conn,
         )
         now = clock.now()
         fields: dict[str, Any] = {}
@@ -136,17 +140,31 @@ async def register(
         else:
             raise EventFull()
         registration = await Registration.create(
-            event_id=event.id, person_id=person.id, status=status, name=applicant.name,
-            organization=applicant.organization, phone=phone, email=email,
-            telegram_id=applicant.telegram_id, answers=applicant.answers, source=source,
-            access_secret_hash=hash_secret(secret) if secret else None, using_db=conn, **fields,
+            event_id=event.id,
+            person_id=person.id,
+            status=status,
+            name=applicant.name,
+            organization=applicant.organization,
+            phone=phone,
+            email=email,
+            telegram_id=applicant.telegram_id,
+            answers=applicant.answers,
+            source=source,
+            access_secret_hash=hash_secret(secret) if secret else None,
+            using_db=conn,
+            **fields,
         )
         if status != RegistrationStatus.PENDING:
-            await event.save(update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"],
-                             using_db=conn)
+            await event.save(
+                update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"], using_db=conn
+            )
         await activity.record(
-            f"registration.{status}", actor=actor, event_id=event.id, registration_id=registration.id,
-            person_id=person.id, using_db=conn,
+            f"registration.{status}",
+            actor=actor,
+            event_id=event.id,
+            registration_id=registration.id,
+            person_id=person.id,
+            using_db=conn,
         )
         # The event is locked and this row was appended last, so the queue length is its place.
         position = event.waitlist_length if status == RegistrationStatus.WAITLISTED else None
@@ -194,8 +212,14 @@ async def cancel_registration(registration_id: int, *, actor: str, reason: str =
             event.waitlist_length -= 1
         await event.save(update_fields=["seats_taken", "waitlist_length", "updated_at"], using_db=conn)
         await activity.record(
-            "registration.cancelled", actor=actor, event_id=event.id, registration_id=registration.id,
-            person_id=registration.person_id, using_db=conn, previous=str(previous), reason=reason,  # type: ignore[attr-defined]
+            "registration.cancelled",
+            actor=actor,
+            event_id=event.id,
+            registration_id=registration.id,
+            person_id=registration.person_id,
+            using_db=conn,
+            previous=str(previous),
+            reason=reason,  # type: ignore[attr-defined]
         )
         if previous == RegistrationStatus.CONFIRMED:
             await fill_free_seats(conn, event, actor=actor)
@@ -224,12 +248,15 @@ async def approve_registration(registration_id: int, *, actor: str) -> Registrat
         else:
             raise EventFull()
         await registration.save(using_db=conn)
-        await event.save(update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"],
-                         using_db=conn)
+        await event.save(update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"], using_db=conn)
         await activity.record(
-            f"registration.{registration.status}", actor=actor, event_id=event.id,
-            registration_id=registration.id, person_id=registration.person_id,  # type: ignore[attr-defined]
-            using_db=conn, approved=True,
+            f"registration.{registration.status}",
+            actor=actor,
+            event_id=event.id,
+            registration_id=registration.id,
+            person_id=registration.person_id,  # type: ignore[attr-defined]
+            using_db=conn,
+            approved=True,
         )
         position = event.waitlist_length if registration.status == RegistrationStatus.WAITLISTED else None
     return RegistrationResult(registration=registration, waitlist_position=position, access_secret=None)
@@ -245,8 +272,13 @@ async def reject_registration(registration_id: int, *, actor: str, reason: str =
         registration.decided_at = clock.now()
         await registration.save(update_fields=["status", "decided_at", "updated_at"], using_db=conn)
         await activity.record(
-            "registration.rejected", actor=actor, event_id=event.id, registration_id=registration.id,
-            person_id=registration.person_id, using_db=conn, reason=reason,  # type: ignore[attr-defined]
+            "registration.rejected",
+            actor=actor,
+            event_id=event.id,
+            registration_id=registration.id,
+            person_id=registration.person_id,
+            using_db=conn,
+            reason=reason,  # type: ignore[attr-defined]
         )
     return registration
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from events import clock
-from events.errors import Forbidden, InvalidInput, N_, Unauthorized
+from events.errors import N_, Forbidden, InvalidInput, Unauthorized
 from events.models import ApiToken, Role
 
 # Roles that may do what a lesser one may. Checkers and judges hold only their own powers.

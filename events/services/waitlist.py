@@ -17,11 +17,15 @@ async def waitlist_position(registration: Registration, *, using_db: BaseDBAsync
     """1-based place in the queue, derived from the order numbers of those still waiting."""
     if registration.status != RegistrationStatus.WAITLISTED or registration.waitlist_order is None:
         return None
-    ahead = await Registration.filter(
-        event_id=registration.event_id,  # type: ignore[attr-defined]
-        status=RegistrationStatus.WAITLISTED,
-        waitlist_order__lt=registration.waitlist_order,
-    ).using_db(using_db).count()
+    ahead = (
+        await Registration.filter(
+            event_id=registration.event_id,  # type: ignore[attr-defined]
+            status=RegistrationStatus.WAITLISTED,
+            waitlist_order__lt=registration.waitlist_order,
+        )
+        .using_db(using_db)
+        .count()
+    )
     return ahead + 1
 
 
@@ -48,8 +52,12 @@ async def fill_free_seats(conn: BaseDBAsyncClient, event: Event, *, actor: str) 
         event.seats_taken += 1
         event.waitlist_length -= 1
         await activity.record(
-            "waitlist.promoted", actor=actor, event_id=event.id, registration_id=head.id,
-            person_id=head.person_id, using_db=conn,  # type: ignore[attr-defined]
+            "waitlist.promoted",
+            actor=actor,
+            event_id=event.id,
+            registration_id=head.id,
+            person_id=head.person_id,
+            using_db=conn,  # type: ignore[attr-defined]
         )
         promoted.append(head)
     if promoted:
