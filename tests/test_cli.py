@@ -1,0 +1,54 @@
+"""The command line as an operator uses it: a real process, real stdout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wuchuang.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120, check=False)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_")}
+    return clean | {"WUCHUANG_DATA_DIR": str(tmp_path)}
+
+
+def test_token_create_prints_exactly_one_line_and_the_token_works(env):
+    created = run("token", "create", "--role", "admin", "--name", "ops", env=env)
+    assert created.returncode == 0, created.stderr
+    lines = created.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("wch_")
+    listed = run("token", "list", env=env)
+    assert "admin\tops\tactive" in listed.stdout
+    assert lines[0] not in listed.stdout  # only the hash is kept
+    assert run("token", "revoke", "1", env=env).returncode == 0
+    assert "revoked" in run("token", "list", env=env).stdout
+    assert run("token", "revoke", "99", env=env).returncode == 1
+
+
+def test_bad_role_and_bad_settings_fail_clearly(env):
+    bad_role = run("token", "create", "--role", "king", "--name", "x", env=env)
+    assert bad_role.returncode == 2
+    assert "invalid choice" in bad_role.stderr
+    bad_url = run("token", "list", env=env | {"WUCHUANG_DATABASE_URL": "mysql://x/y"})
+    assert bad_url.returncode == 2
+    assert "WUCHUANG_DATABASE_URL" in bad_url.stderr
+    assert "Traceback" not in bad_url.stderr
+
+
+def test_help_documents_every_command(env):
+    out = run("--help", env=env).stdout
+    for command in ("serve", "migrate", "demo", "token"):
+        assert command in out
+    assert "--demo" in run("serve", "--help", env=env).stdout
