@@ -23,7 +23,10 @@ from events.settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("WUCHUANG_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
-TABLES = ("activity", "registration", "event", "person", "api_token", "idempotency_record")
+
+
+def _tables() -> list[str]:
+    return [model._meta.db_table for model in Tortoise.apps.get_models_iterable()]  # type: ignore[union-attr]
 
 
 def _settings_for(backend: str, data_dir: Path, **extra: object) -> Settings:
@@ -41,7 +44,7 @@ def schema_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         async def build(settings: Settings) -> None:
             await init_db(settings)
             if settings.dialect == "postgres":
-                for table in TABLES:
+                for table in _tables():
                     await conn().execute_script(f'DROP TABLE IF EXISTS "{table}" CASCADE')
             await Tortoise.generate_schemas()
             await close_db()
@@ -54,9 +57,13 @@ def schema_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 async def _empty_tables(settings: Settings) -> None:
     if settings.dialect == "postgres":
-        await conn().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        await conn().execute_script(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE")
     else:
-        await conn().execute_script("".join(f"DELETE FROM {t};" for t in TABLES) + "DELETE FROM sqlite_sequence;")
+        await conn().execute_script(
+            "PRAGMA foreign_keys=OFF;"
+            + "".join(f"DELETE FROM {t};" for t in _tables())
+            + "DELETE FROM sqlite_sequence; PRAGMA foreign_keys=ON;"
+        )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -66,8 +73,8 @@ async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> As
     # Tortoise caches compiled INSERTs by connection name, not dialect; tests switch dialects.
     EXECUTOR_CACHE.clear()
     await init_db(settings)
-    await _empty_tables(settings)
     try:
+        await _empty_tables(settings)
         yield settings
     finally:
         clock.set_clock(None)

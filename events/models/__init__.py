@@ -3,6 +3,7 @@
 from events.models.access import ApiToken, IdempotencyRecord, Role
 from events.models.activity import Activity
 from events.models.catalog import Event, EventKind, EventStatus
+from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direction
 from events.models.people import Person
 from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
 
@@ -10,6 +11,10 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Activity",
     "ApiToken",
+    "Attendance",
+    "CheckinResult",
+    "CheckinScan",
+    "Direction",
     "Event",
     "EventKind",
     "EventStatus",
@@ -26,4 +31,5 @@ MODEL_MODULES = [
     "events.models.registration",
     "events.models.access",
     "events.models.activity",
+    "events.models.checkin",
 ]

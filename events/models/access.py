@@ -23,6 +23,8 @@ class ApiToken(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    # Checkers may be limited to some events; null means every event.
+    event_ids = fields.JSONField(null=True)
 
     class Meta:
         table = "api_token"

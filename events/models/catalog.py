@@ -43,6 +43,9 @@ class Event(Model):
     capacity = fields.IntField(null=True)
     waitlist_enabled = fields.BooleanField(default=True)
     requires_approval = fields.BooleanField(default=False)
+    # Door opens this long before the start and closes this long after the end.
+    checkin_opens_minutes = fields.IntField(default=60)
+    checkin_closes_minutes = fields.IntField(default=0)
     registration_opens_at = fields.DatetimeField(null=True)
     registration_closes_at = fields.DatetimeField(null=True)
     status = fields.CharEnumField(EventStatus, max_length=16, default=EventStatus.DRAFT, db_index=True)

@@ -35,6 +35,8 @@ class Registration(Model):
     # SHA-256 of the secret handed to an anonymous registrant to read and cancel this registration.
     access_secret_hash = fields.CharField(max_length=64, null=True, unique=True)
     source = fields.CharField(max_length=16, default="api")
+    # 0: no ticket yet. Issued at confirmation; a re-issue bumps it and revokes older codes.
+    ticket_version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     confirmed_at = fields.DatetimeField(null=True)

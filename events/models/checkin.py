@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class CheckinResult(StrEnum):
+    OK = "ok"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    WRONG_EVENT = "wrong_event"
+    CANCELLED = "cancelled"
+    REVOKED = "revoked"
+    INVALID = "invalid"
+    NOT_OPEN_YET = "not_open_yet"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+class Attendance(Model):
+    """A person's first successful entry on one (local) day of an event.
+
+    The unique key is what makes two gates scanning one ticket at the same instant yield exactly
+    one ``ok``: the second insert fails and becomes ``already_checked_in``.
+    """
+
+    id = fields.IntField(primary_key=True)
+    event = fields.ForeignKeyField("models.Event", related_name="attendances", on_delete=fields.CASCADE)
+    registration = fields.ForeignKeyField(
+        "models.Registration", related_name="attendances", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    checked_in_at = fields.DatetimeField()
+    gate = fields.CharField(max_length=50, null=True)
+    checked_out_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "attendance"
+        unique_together = (("registration_id", "day"),)
+        indexes = (("event_id", "checked_in_at"),)
+
+
+class CheckinScan(Model):
+    """Every scan as received, refused ones too, with their reason: the door's audit log."""
+
+    id = fields.IntField(primary_key=True)
+    event = fields.ForeignKeyField("models.Event", related_name="scans", on_delete=fields.CASCADE)
+    registration_id = fields.IntField(null=True)
+    # Client-chosen id of one scan; a replay of the same id gets the stored answer.
+    scan_id = fields.CharField(max_length=64, null=True)
+    result = fields.CharEnumField(CheckinResult, max_length=24)
+    direction = fields.CharEnumField(Direction, max_length=8, default=Direction.ENTRY)
+    gate = fields.CharField(max_length=50, null=True)
+    device = fields.CharField(max_length=100, null=True)
+    scanned_at = fields.DatetimeField()
+    received_at = fields.DatetimeField()
+    # Accepted by a scanner while offline (signature checked locally), reported later.
+    offline = fields.BooleanField(default=False)
+    code_digest = fields.CharField(max_length=64)
+    checker = fields.CharField(max_length=100)
+    first_checked_in_at = fields.DatetimeField(null=True)
+    first_gate = fields.CharField(max_length=50, null=True)
+
+    class Meta:
+        table = "checkin_scan"
+        unique_together = (("event_id", "scan_id"),)
+        indexes = (("event_id", "received_at"),)
