@@ -9,6 +9,7 @@ from fastapi import Path, Request
 from api.ratelimit import PublicRateLimit
 from api.schemas import Presenter
 from events.i18n import Locale, negotiate
+from events.services.tickets import TicketSigner
 from events.settings import Settings
 
 
@@ -18,6 +19,10 @@ def settings(request: Request) -> Settings:
 
 def presenter(request: Request) -> Presenter:
     return request.app.state.presenter  # type: ignore[no-any-return]
+
+
+def signer(request: Request) -> TicketSigner:
+    return request.app.state.signer  # type: ignore[no-any-return]
 
 
 def rate_limit(request: Request) -> PublicRateLimit:

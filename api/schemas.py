@@ -11,15 +11,17 @@ from pydantic import BaseModel
 from events.districts import BY_CODE
 from events.models import Event, Registration
 from events.services.catalog import effective_status
+from events.services.tickets import TicketSigner, ticket_code
 from events.settings import Settings
 
 
 class Presenter:
     """Turns domain objects into JSON-ready dicts for one deployment (its zone and public URL)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, signer: TicketSigner) -> None:
         self.tz = zoneinfo.ZoneInfo(settings.timezone)
         self.public_url = settings.public_url
+        self.signer = signer
 
     def time(self, value: datetime | None) -> str | None:
         return value.astimezone(self.tz).isoformat() if value is not None else None
@@ -59,6 +61,13 @@ class Presenter:
             "updated_at": self.time(event.updated_at),
         }
 
+    def ticket(self, registration: Registration) -> dict[str, str] | None:
+        code = ticket_code(registration, self.signer)
+        if code is None:
+            return None
+        base = f"{self.public_url}/api/v1/tickets/{code}"
+        return {"code": code, "qr_png_url": f"{base}.png", "qr_svg_url": f"{base}.svg"}
+
     def registration(
         self, registration: Registration, *, waitlist_position: int | None, private: bool = True
     ) -> dict[str, Any]:
@@ -67,8 +76,7 @@ class Presenter:
             "event_id": registration.event_id,  # type: ignore[attr-defined]
             "status": str(registration.status),
             "waitlist_position": waitlist_position,
-            # Filled in by the tickets feature; the field is part of the contract already.
-            "ticket": None,
+            "ticket": self.ticket(registration),
             "created_at": self.time(registration.created_at),
             "confirmed_at": self.time(registration.confirmed_at),
             "cancelled_at": self.time(registration.cancelled_at),

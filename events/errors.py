@@ -72,6 +72,11 @@ class TelegramIdNotAllowed(Forbidden):
     message = N_("Only an authenticated caller may register with a Telegram identity.")
 
 
+class EventOutOfScope(Forbidden):
+    code = "event_out_of_scope"
+    message = N_("This token may not act on this event.")
+
+
 class Conflict(DomainError):
     code = "conflict"
     kind = "conflict"

@@ -88,7 +88,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     settings = _settings()
     _migrate(settings)
     try:
-        issued = _with_db(settings, lambda: create_token(role=args.role, name=args.name))
+        issued = _with_db(settings, lambda: create_token(role=args.role, name=args.name, event_ids=args.event))
     except DomainError as exc:
         print(f"wuchuang: {exc}", file=sys.stderr)
         return 2
@@ -145,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a token and print it (one line, shown only once)")
     create.add_argument("--role", required=True, choices=["admin", "organizer", "checker", "judge"])
     create.add_argument("--name", required=True, help="who or what the token is for")
+    create.add_argument(
+        "--event",
+        type=int,
+        action="append",
+        metavar="ID",
+        help="limit a checker token to this event (repeatable); default: every event",
+    )
     create.set_defaults(func=cmd_token_create)
     listing = token_sub.add_parser("list", help="list tokens (id, role, name, state); never their text")
     listing.set_defaults(func=cmd_token_list)

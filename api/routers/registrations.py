@@ -43,7 +43,7 @@ async def register(
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/registrations/{result.registration.id}"})
 
 
-async def _owned(registration_id: Id, caller: Caller) -> Registration:
+async def owned_registration(registration_id: Id, caller: Caller) -> Registration:
     """The registration, if the caller is an organizer or holds its access token."""
     if caller.token is None and caller.other_secret is None:
         raise Unauthorized()
@@ -61,7 +61,7 @@ async def _owned(registration_id: Id, caller: Caller) -> Registration:
 async def get_registration(
     registration_id: Id, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
-    registration = await _owned(registration_id, caller)
+    registration = await owned_registration(registration_id, caller)
     return show.registration(registration, waitlist_position=await registrations.waitlist_position(registration))
 
 
@@ -72,7 +72,7 @@ async def cancel_registration(
     caller: Caller = Depends(current_caller),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
-    await _owned(registration_id, caller)
+    await owned_registration(registration_id, caller)
     registration = await registrations.cancel_registration(
         registration_id,
         actor=caller.actor if caller.token else f"registrant:{registration_id}",

@@ -22,6 +22,8 @@ require_admin = require(Role.ADMIN)
 class TokenCreate(BaseModel):
     role: Role
     name: str = Field(min_length=1, max_length=100)
+    # Limit a checker token to these events (door staff of one session); omit for all events.
+    event_ids: list[int] | None = Field(default=None, max_length=1000)
 
 
 def _public(token: ApiToken, show: Presenter) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def _public(token: ApiToken, show: Presenter) -> dict[str, Any]:
 async def create_token(
     body: TokenCreate, _: Caller = Depends(require_admin), show: Presenter = Depends(presenter)
 ) -> JSONResponse:
-    issued = await tokens.create_token(role=body.role, name=body.name)
+    issued = await tokens.create_token(role=body.role, name=body.name, event_ids=body.event_ids)
     return JSONResponse(_public(issued.token, show) | {"token": issued.plaintext}, status_code=201)
 
 

@@ -31,9 +31,7 @@ class Attendance(Model):
 
     id = fields.IntField(primary_key=True)
     event = fields.ForeignKeyField("models.Event", related_name="attendances", on_delete=fields.CASCADE)
-    registration = fields.ForeignKeyField(
-        "models.Registration", related_name="attendances", on_delete=fields.CASCADE
-    )
+    registration = fields.ForeignKeyField("models.Registration", related_name="attendances", on_delete=fields.CASCADE)
     day = fields.DateField()
     checked_in_at = fields.DatetimeField()
     gate = fields.CharField(max_length=50, null=True)

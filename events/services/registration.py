@@ -131,6 +131,7 @@ async def register(
         elif has_free_seat(event):
             status = RegistrationStatus.CONFIRMED
             fields["confirmed_at"] = now
+            fields["ticket_version"] = 1
             event.seats_taken += 1
         elif event.waitlist_enabled:
             status = RegistrationStatus.WAITLISTED
@@ -239,6 +240,7 @@ async def approve_registration(registration_id: int, *, actor: str) -> Registrat
         if has_free_seat(event):
             registration.status = RegistrationStatus.CONFIRMED
             registration.confirmed_at = now
+            registration.ticket_version = max(1, registration.ticket_version)
             event.seats_taken += 1
         elif event.waitlist_enabled:
             registration.status = RegistrationStatus.WAITLISTED

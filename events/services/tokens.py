@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from events import clock
-from events.errors import N_, Forbidden, InvalidInput, Unauthorized
+from events.errors import N_, EventOutOfScope, Forbidden, InvalidInput, Unauthorized
 from events.models import ApiToken, Role
 
 # Roles that may do what a lesser one may. Checkers and judges hold only their own powers.
@@ -32,8 +32,10 @@ def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-async def create_token(*, role: Role | str, name: str) -> IssuedToken:
-    """Make a token; its text is returned here and never again. Raises ``invalid_input``."""
+async def create_token(*, role: Role | str, name: str, event_ids: list[int] | None = None) -> IssuedToken:
+    """Make a token; its text is returned here and never again. ``event_ids`` limits a checker to
+    those events. Raises ``invalid_input``.
+    """
     try:
         role = Role(role)
     except ValueError:
@@ -41,8 +43,14 @@ async def create_token(*, role: Role | str, name: str) -> IssuedToken:
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput(N_("A token needs a name of 1 to 100 characters."), field="name")
+    if event_ids is not None:
+        if role != Role.CHECKER:
+            raise InvalidInput(N_("Only checker tokens can be limited to events."), field="event_ids")
+        if not event_ids or any(not isinstance(i, int) or i < 1 for i in event_ids):
+            raise InvalidInput(N_("List one or more event ids."), field="event_ids")
+        event_ids = sorted(set(event_ids))
     plaintext = f"wch_{secrets.token_urlsafe(32)}"
-    token = await ApiToken.create(name=name, role=role, token_hash=_hash(plaintext))
+    token = await ApiToken.create(name=name, role=role, token_hash=_hash(plaintext), event_ids=event_ids)
     return IssuedToken(token=token, plaintext=plaintext)
 
 
@@ -63,6 +71,16 @@ def require_role(token: ApiToken, *roles: Role) -> None:
     held = _IMPLIES[Role(token.role)]
     if not any(role in held for role in roles):
         raise Forbidden()
+
+
+def may_act_on_event(token: ApiToken, event_id: int) -> bool:
+    return token.event_ids is None or event_id in token.event_ids
+
+
+def require_event_scope(token: ApiToken, event_id: int) -> None:
+    """Raises ``event_out_of_scope`` for a checker token limited to other events."""
+    if not may_act_on_event(token, event_id):
+        raise EventOutOfScope()
 
 
 async def revoke_token(token_id: int) -> bool:

@@ -48,7 +48,8 @@ async def fill_free_seats(conn: BaseDBAsyncClient, event: Event, *, actor: str) 
             break
         head.status = RegistrationStatus.CONFIRMED
         head.confirmed_at = clock.now()
-        await head.save(update_fields=["status", "confirmed_at", "updated_at"], using_db=conn)
+        head.ticket_version = max(1, head.ticket_version)  # the ticket comes with the seat
+        await head.save(update_fields=["status", "confirmed_at", "ticket_version", "updated_at"], using_db=conn)
         event.seats_taken += 1
         event.waitlist_length -= 1
         await activity.record(

@@ -1,0 +1,321 @@
+"""Redeeming tickets at the door.
+
+One call per scan answers with one of a closed set of results. A scan carrying a ``scan_id`` that
+was seen before gets the stored answer and changes nothing, so an offline scanner can replay its
+queue. Every scan, refused ones too, is logged with its reason.
+
+Exactly one ``ok`` per person and day: the unique (registration, day) key on ``attendance``
+decides between two gates scanning the same ticket at the same instant; the loser's insert fails
+and it answers ``already_checked_in`` with the winner's time and gate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from events import clock
+from events.errors import N_
+from events.models import (
+    Attendance,
+    CheckinResult,
+    CheckinScan,
+    Direction,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from events.services import activity
+from events.services.tickets import TicketSigner
+
+DEFAULT_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+# A scanner's clock may run a little fast; a scan "from the future" is taken as received.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+REASONS: dict[str, str] = {
+    "ok": N_("Welcome, %(name)s."),
+    "exit": N_("Goodbye, %(name)s."),
+    "already_checked_in": N_("Already checked in at %(time)s, gate %(gate)s."),
+    "wrong_event": N_("This ticket is for another event: %(event)s."),
+    "cancelled": N_("This registration was cancelled."),
+    "event_cancelled": N_("This event was cancelled."),
+    "revoked": N_("This ticket was replaced by a newer one; ask for the current ticket."),
+    "invalid": N_("This is not a valid ticket."),
+    "not_open_yet": N_("Check-in opens at %(time)s."),
+    "closed": N_("Check-in closed at %(time)s."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    code: str
+    event_id: int
+    scan_id: str | None = None
+    gate: str | None = None
+    device: str | None = None
+    direction: Direction = Direction.ENTRY
+    scanned_at: datetime | None = None
+    offline: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    result: CheckinResult
+    reason: str  # English msgid from REASONS
+    params: dict[str, Any] = field(default_factory=dict)
+    registration: Registration | None = None
+    first_checked_in_at: datetime | None = None
+    first_gate: str | None = None
+    replayed: bool = False
+
+
+def checkin_window(event: Event) -> tuple[datetime, datetime]:
+    return (
+        event.starts_at - timedelta(minutes=event.checkin_opens_minutes),
+        event.ends_at + timedelta(minutes=event.checkin_closes_minutes),
+    )
+
+
+def _local_time(value: datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%H:%M")
+
+
+async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.ZoneInfo = DEFAULT_TZ) -> Outcome:
+    """Check a scanned code in (or out) at ``scan.event_id``; never raises for a bad code.
+
+    Results: ok, already_checked_in, wrong_event, cancelled, revoked, invalid, not_open_yet, closed.
+    """
+    if scan.scan_id is not None:
+        stored = await CheckinScan.get_or_none(event_id=scan.event_id, scan_id=scan.scan_id)
+        if stored is not None:
+            return await _replay(stored, tz)
+    received_at = clock.now()
+    at = received_at if scan.scanned_at is None else min(scan.scanned_at, received_at + MAX_CLOCK_SKEW)
+    at = min(at, received_at)
+    outcome = await _judge(scan, signer=signer, at=at, tz=tz)
+    if outcome.result == CheckinResult.OK and outcome.registration is not None:
+        return await _admit(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
+    return await _log(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
+
+
+async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo.ZoneInfo) -> Outcome:
+    claims = signer.verify(scan.code)
+    if claims is None:
+        return Outcome(CheckinResult.INVALID, REASONS["invalid"])
+    registration = await Registration.get_or_none(id=claims.registration_id).select_related("event")
+    if registration is None or registration.event_id != claims.event_id:  # type: ignore[attr-defined]
+        return Outcome(CheckinResult.INVALID, REASONS["invalid"])
+    event: Event = registration.event
+    if claims.event_id != scan.event_id:
+        return Outcome(CheckinResult.WRONG_EVENT, REASONS["wrong_event"], {"event": event.title}, registration)
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
+        return Outcome(CheckinResult.CANCELLED, REASONS["cancelled"], {}, registration)
+    if event.status == EventStatus.CANCELLED:
+        return Outcome(CheckinResult.CANCELLED, REASONS["event_cancelled"], {}, registration)
+    if claims.version != registration.ticket_version:
+        return Outcome(CheckinResult.REVOKED, REASONS["revoked"], {}, registration)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return Outcome(CheckinResult.INVALID, REASONS["invalid"], {}, registration)
+    opens, closes = checkin_window(event)
+    if at < opens:
+        return Outcome(
+            CheckinResult.NOT_OPEN_YET, REASONS["not_open_yet"], {"time": _when(opens, at, tz)}, registration
+        )
+    if at > closes:
+        return Outcome(CheckinResult.CLOSED, REASONS["closed"], {"time": _when(closes, at, tz)}, registration)
+    key = "exit" if scan.direction == Direction.EXIT else "ok"
+    return Outcome(CheckinResult.OK, REASONS[key], {"name": registration.name}, registration)
+
+
+def _when(moment: datetime, now: datetime, tz: zoneinfo.ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return local.strftime("%H:%M") if local.date() == now.astimezone(tz).date() else local.strftime("%Y-%m-%d %H:%M")
+
+
+async def _admit(
+    scan: Scan, outcome: Outcome, *, at: datetime, received_at: datetime, actor: str, tz: zoneinfo.ZoneInfo
+) -> Outcome:
+    registration = outcome.registration
+    assert registration is not None
+    day = at.astimezone(tz).date()
+    if scan.direction == Direction.ENTRY:
+        outcome.first_checked_in_at, outcome.first_gate = at, scan.gate
+    try:
+        async with in_transaction() as conn:
+            if scan.direction == Direction.EXIT:
+                await (
+                    Attendance.filter(registration_id=registration.id, day=day, checked_out_at=None)
+                    .using_db(conn)
+                    .update(checked_out_at=at)
+                )
+            else:
+                await Attendance.create(
+                    event_id=scan.event_id,
+                    registration_id=registration.id,
+                    day=day,
+                    checked_in_at=at,
+                    gate=scan.gate,
+                    using_db=conn,
+                )
+            await CheckinScan.create(**_scan_row(scan, outcome, at, received_at, actor), using_db=conn)
+            await activity.record(
+                "checkin.ok" if scan.direction == Direction.ENTRY else "checkin.exit",
+                actor=actor,
+                event_id=scan.event_id,
+                registration_id=registration.id,
+                person_id=registration.person_id,
+                using_db=conn,  # type: ignore[attr-defined]
+                gate=scan.gate,
+                offline=scan.offline,
+            )
+        return outcome
+    except IntegrityError:
+        # Either this person is already in today (another gate won), or this scan_id was just
+        # stored by a concurrent replay. Whichever: answer from what the database now holds.
+        if scan.scan_id is not None:
+            stored = await CheckinScan.get_or_none(event_id=scan.event_id, scan_id=scan.scan_id)
+            if stored is not None:
+                return await _replay(stored, tz)
+    return await _log(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz, day=day)
+
+
+async def _log(
+    scan: Scan,
+    outcome: Outcome,
+    *,
+    at: datetime,
+    received_at: datetime,
+    actor: str,
+    tz: zoneinfo.ZoneInfo,
+    day: date | None = None,
+) -> Outcome:
+    """Record a scan that admitted nobody (a refusal, or a repeat of an entry)."""
+    registration = outcome.registration
+    if outcome.result == CheckinResult.OK and registration is not None:
+        first = await Attendance.get(registration_id=registration.id, day=day or at.astimezone(tz).date())
+        outcome = Outcome(
+            CheckinResult.ALREADY_CHECKED_IN,
+            REASONS["already_checked_in"],
+            {"time": _local_time(first.checked_in_at, tz), "gate": first.gate or "-"},
+            registration,
+            first.checked_in_at,
+            first.gate,
+        )
+    elif outcome.result == CheckinResult.OK:
+        outcome = Outcome(CheckinResult.INVALID, REASONS["invalid"])
+    try:
+        await CheckinScan.create(**_scan_row(scan, outcome, at, received_at, actor))
+    except IntegrityError:
+        stored = await CheckinScan.get_or_none(event_id=scan.event_id, scan_id=scan.scan_id)
+        if stored is not None:
+            return await _replay(stored, tz)
+        raise
+    return outcome
+
+
+def _scan_row(scan: Scan, outcome: Outcome, at: datetime, received_at: datetime, actor: str) -> dict[str, Any]:
+    return {
+        "event_id": scan.event_id,
+        "registration_id": outcome.registration.id if outcome.registration else None,
+        "scan_id": scan.scan_id,
+        "result": outcome.result,
+        "direction": scan.direction,
+        "gate": scan.gate,
+        "device": scan.device,
+        "scanned_at": at,
+        "received_at": received_at,
+        "offline": scan.offline,
+        "code_digest": hashlib.sha256(scan.code.encode("utf-8", "replace")).hexdigest(),
+        "checker": actor[:100],
+        "first_checked_in_at": outcome.first_checked_in_at,
+        "first_gate": outcome.first_gate,
+    }
+
+
+async def _replay(stored: CheckinScan, tz: zoneinfo.ZoneInfo) -> Outcome:
+    """The answer a stored scan got, rebuilt; nothing is written."""
+    registration = None
+    if stored.registration_id is not None:
+        registration = await Registration.get_or_none(id=stored.registration_id).select_related("event")
+    result = CheckinResult(stored.result)
+    params: dict[str, Any] = {}
+    key = str(result)
+    if result == CheckinResult.OK:
+        key = "exit" if stored.direction == Direction.EXIT else "ok"
+        params = {"name": registration.name if registration else ""}
+    elif result == CheckinResult.ALREADY_CHECKED_IN and stored.first_checked_in_at is not None:
+        params = {"time": _local_time(stored.first_checked_in_at, tz), "gate": stored.first_gate or "-"}
+    elif result == CheckinResult.WRONG_EVENT and registration is not None:
+        params = {"event": registration.event.title}
+    elif result in (CheckinResult.NOT_OPEN_YET, CheckinResult.CLOSED) and registration is not None:
+        opens, closes = checkin_window(registration.event)
+        params = {"time": _when(opens if result == CheckinResult.NOT_OPEN_YET else closes, stored.scanned_at, tz)}
+    return Outcome(
+        result, REASONS[key], params, registration, stored.first_checked_in_at, stored.first_gate, replayed=True
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventStats:
+    capacity: int | None
+    confirmed: int
+    waitlisted: int
+    pending: int
+    checked_in: int
+    no_show: int | None
+    arrivals: list[tuple[datetime, int]]
+
+
+async def event_stats(event: Event, *, bucket_minutes: int = 5) -> EventStats:
+    """Door figures: confirmed, checked in, no-shows once the event is over, arrivals per 5 minutes."""
+    counts = Counter(await Registration.filter(event_id=event.id).values_list("status", flat=True))
+    arrivals_at = await Attendance.filter(event_id=event.id).values_list("checked_in_at", "registration_id")
+    checked_in = len({reg_id for _, reg_id in arrivals_at})
+    buckets: Counter[datetime] = Counter()
+    for at, _ in arrivals_at:
+        minute = at.minute - at.minute % bucket_minutes
+        buckets[at.replace(minute=minute, second=0, microsecond=0)] += 1
+    confirmed = counts.get(RegistrationStatus.CONFIRMED, 0)
+    over = event.ends_at <= clock.now()
+    return EventStats(
+        capacity=event.capacity,
+        confirmed=confirmed,
+        waitlisted=counts.get(RegistrationStatus.WAITLISTED, 0),
+        pending=counts.get(RegistrationStatus.PENDING, 0),
+        checked_in=checked_in,
+        no_show=max(0, confirmed - checked_in) if over else None,
+        arrivals=sorted(buckets.items()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineEntry:
+    registration_id: int
+    name: str
+    organization: str | None
+    status: str
+    ticket_version: int
+    checked_in: bool
+
+
+async def offline_list(event: Event) -> list[OfflineEntry]:
+    """What a scanner needs to judge codes without the network: every registration's current
+    ticket version and status (cancelled and re-issued codes are refused locally) and who is in.
+    """
+    inside = set(await Attendance.filter(event_id=event.id).values_list("registration_id", flat=True))
+    rows = (
+        await Registration.filter(event_id=event.id)
+        .order_by("id")
+        .values_list("id", "name", "organization", "status", "ticket_version")
+    )
+    return [
+        OfflineEntry(rid, name, org, str(status), version, rid in inside) for rid, name, org, status, version in rows
+    ]
