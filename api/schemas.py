@@ -20,7 +20,7 @@ class Presenter:
 
     def __init__(self, settings: Settings, signer: TicketSigner) -> None:
         self.tz = zoneinfo.ZoneInfo(settings.timezone)
-        self.public_url = settings.public_url
+        self.public_url = settings.base_url
         self.signer = signer
 
     def time(self, value: datetime | None) -> str | None:

@@ -9,7 +9,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
-    public_url: str = "http://127.0.0.1:8000"
+    # Unset: derived from HOST and PORT, so links work on a laptop without configuration.
+    public_url: str | None = None
     redis_url: str | None = None
     timezone: str = "Asia/Shanghai"
     public_rate_limit: str = "20/minute"
@@ -56,7 +57,9 @@ class Settings(BaseSettings):
 
     @field_validator("public_url", "telegram_api_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL")
@@ -79,6 +82,17 @@ class Settings(BaseSettings):
         if not head.isdigit() or len(tail) < 20:
             raise ValueError("does not look like a Telegram bot token (digits:secret)")
         return value
+
+    @model_validator(mode="after")
+    def _derive_public_url(self) -> Settings:
+        if self.public_url is None:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{host}:{self.port}"
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def sqlite_path(self) -> Path:

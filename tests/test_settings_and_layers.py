@@ -104,3 +104,9 @@ def test_imports_point_one_way():
                 )
                 offences += [f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] in banned]
     assert not offences
+
+
+def test_public_url_follows_host_and_port_unless_set():
+    assert load_settings(port=8731).base_url == "http://127.0.0.1:8731"
+    assert load_settings(host="0.0.0.0", port=9000).base_url == "http://127.0.0.1:9000"
+    assert load_settings(public_url="https://wuchuang.example.cn/").base_url == "https://wuchuang.example.cn"
