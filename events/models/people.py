@@ -14,8 +14,9 @@ class Person(Model):
     organization = fields.CharField(max_length=200, null=True)
     telegram_id = fields.BigIntField(null=True, unique=True)
     language = fields.CharField(max_length=8, default="zh")
-    # SHA-256 of the secret in the person's calendar feed URL; rotating replaces it.
-    calendar_token_hash = fields.CharField(max_length=64, null=True, db_index=True)
+    # The secret in the person's calendar feed URL (a capability, shown again whenever they ask,
+    # like a calendar service's "secret address"); rotating replaces it and the old URL stops working.
+    calendar_token = fields.CharField(max_length=64, null=True, db_index=True)
     calendar_alarm_minutes = fields.IntField(default=60)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -70,9 +70,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('checkin_closes_minutes', sa.Integer(), nullable=False, server_default='0'))
 
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('calendar_token_hash', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('calendar_token', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('calendar_alarm_minutes', sa.Integer(), nullable=False, server_default='60'))
-        batch_op.create_index('idx_person_calenda_c673e2', ['calendar_token_hash'], unique=False)
+        batch_op.create_index('idx_person_calenda_4c248f', ['calendar_token'], unique=False)
 
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ticket_version', sa.Integer(), nullable=False, server_default='0'))
@@ -97,9 +97,9 @@ def downgrade() -> None:
         batch_op.drop_column('ticket_version')
 
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_index('idx_person_calenda_c673e2')
+        batch_op.drop_index('idx_person_calenda_4c248f')
         batch_op.drop_column('calendar_alarm_minutes')
-        batch_op.drop_column('calendar_token_hash')
+        batch_op.drop_column('calendar_token')
 
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_column('checkin_closes_minutes')
