@@ -1,0 +1,84 @@
+"""The demo programme: loaded once, through the services, with the shapes the pages and the bot need."""
+
+from __future__ import annotations
+
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+from events import clock
+from events.models import Activity, Event, EventStatus, Registration, RegistrationStatus
+from events.services.catalog import effective_status
+from wuchuang.demo import DemoSummary, load_demo
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+async def test_demo_loads_a_year_once(db, frozen_clock):
+    now = clock.now()
+    summary = await load_demo()
+    assert clock.now() == now  # the test's clock is back
+
+    assert not summary.already_loaded
+    assert summary.events_created == await Event.all().count()
+    assert summary.registrations_created == await Registration.all().count()
+
+    events = await Event.all()
+    assert {e.created_by for e in events} == {"demo"}
+    sessions = [e for e in events if e.series == "wuchuanghui"]
+    assert len(sessions) == 60
+    assert {e.kind for e in sessions} == {"session"}
+    assert len({e.district for e in sessions}) >= 15
+    assert {e.starts_at.astimezone(LOCAL).year for e in sessions} == {now.astimezone(LOCAL).year}
+    assert {e.starts_at.astimezone(LOCAL).hour for e in sessions} <= {9, 14}
+    statuses = Counter(effective_status(e, now) for e in sessions)
+    assert statuses[EventStatus.FINISHED] > 10 and statuses[EventStatus.PUBLISHED] > 10
+    assert 1 <= statuses[EventStatus.DRAFT] <= 2 and statuses[EventStatus.CANCELLED] == 1
+
+    by_kind = Counter((e.kind, e.series) for e in events)
+    assert by_kind["competition", "wuchuangyuan"] >= 1 and by_kind["competition", "yingxiongbei"] >= 1
+    assert by_kind["fair", "chanyi"] >= 1
+    assert sum(n for (kind, _), n in by_kind.items() if kind == "roadshow") >= 3
+    assert by_kind["training", "jishu-jingliren"] >= 3
+    assert any(e.kind == "competition" and e.requires_approval and (e.ends_at - e.starts_at).days >= 1 for e in events)
+
+    # The counters the services kept agree with the rows.
+    statuses_by_event: dict[int, Counter[str]] = {}
+    for event_id, status in await Registration.all().values_list("event_id", "status"):
+        statuses_by_event.setdefault(event_id, Counter())[status] += 1
+    for e in events:
+        seen = statuses_by_event.get(e.id, Counter())
+        assert (seen["confirmed"], seen["waitlisted"]) == (e.seats_taken, e.waitlist_length), e.title
+
+    # An upcoming course is full, people wait, and a freed seat went to the head of the queue.
+    full = [e for e in events if e.waitlist_length > 0]
+    assert len(full) == 1
+    full_event = full[0]
+    assert full_event.starts_at > now and full_event.seats_taken == full_event.capacity
+    assert full_event.waitlist_length >= 3
+    promoted_ids = await Activity.filter(kind="waitlist.promoted", event_id=full_event.id).values_list(
+        "registration_id", flat=True
+    )
+    assert len(promoted_ids) == 1
+    promoted = await Registration.get(id=promoted_ids[0])
+    assert promoted.status == RegistrationStatus.CONFIRMED
+    waiting = await Registration.filter(event_id=full_event.id, status=RegistrationStatus.WAITLISTED)
+    assert all(promoted.waitlist_order < r.waitlist_order for r in waiting)
+
+    # An approval event has some approved and some still pending.
+    pending = Registration.filter(status=RegistrationStatus.PENDING)
+    pending_events = set(await pending.values_list("event_id", flat=True))
+    assert pending_events
+    for event_id in pending_events:
+        event = await Event.get(id=event_id)
+        assert event.requires_approval and event.starts_at > now and event.seats_taken > 0
+
+    # Past sessions were attended, one person per phone.
+    past = [e for e in sessions if e.status == EventStatus.PUBLISHED and e.ends_at <= now]
+    assert all(e.seats_taken >= 0.3 * e.capacity for e in past)
+    phones = await Registration.filter(source="demo").values_list("person_id", "phone")
+    assert len({phone for _, phone in phones}) == len(set(phones))
+
+    # A second load changes nothing.
+    counts = (await Event.all().count(), await Registration.all().count(), await Activity.all().count())
+    assert await load_demo() == DemoSummary(events_created=0, registrations_created=0, already_loaded=True)
+    assert (await Event.all().count(), await Registration.all().count(), await Activity.all().count()) == counts
