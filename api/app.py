@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from api import errors
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from api.ratelimit import PublicRateLimit
-from api.routers import checkins, events, meta, registrations, tickets, tokens
+from api.routers import calendar, checkins, events, meta, registrations, tickets, tokens
 from api.schemas import Presenter
 from events.db import close_db, init_db
+from events.services.calendar import FeedRenderer
 from events.services.tickets import signer_for
 from events.settings import Settings, get_settings
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.state.settings = settings
     app.state.signer = signer_for(settings.data_dir.resolve())
     app.state.presenter = Presenter(settings, app.state.signer)
+    app.state.calendar = FeedRenderer(base_url=settings.base_url, timezone=settings.timezone)
     app.state.rate_limit = PublicRateLimit(settings.public_rate_limit, settings.redis_url)
     errors.install(app)
     app.include_router(meta.router)
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(tokens.router)
     app.include_router(tickets.router)
     app.include_router(checkins.router)
+    app.include_router(calendar.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -57,6 +57,8 @@ class Presenter:
             "registration_closes_at": self.time(event.registration_closes_at or event.starts_at),
             "sequence": event.sequence,
             "url": f"{self.public_url}/api/v1/events/{event.id}",
+            "calendar_url": f"{self.public_url}/calendar/events/{event.id}.ics",
+            "webcal_url": f"webcal://{self.public_url.split('://', 1)[1]}/calendar/events/{event.id}.ics",
             "created_at": self.time(event.created_at),
             "updated_at": self.time(event.updated_at),
         }

@@ -1,0 +1,106 @@
+"""iCalendar feeds over HTTP: ETag and 304, Last-Modified, cache headers; webcal links."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from api.auth import Caller, current_caller
+from api.deps import Id
+from api.routers.registrations import owned_registration
+from events.services import calendar
+
+router = APIRouter(tags=["calendars"])
+Slug = Annotated[str, Path(max_length=64)]
+
+
+def renderer(request: Request) -> calendar.FeedRenderer:
+    return request.app.state.calendar  # type: ignore[no-any-return]
+
+
+def _respond(request: Request, feed: calendar.Feed, *, private: bool = False) -> Response:
+    headers = {
+        "ETag": feed.etag,
+        "Cache-Control": ("private" if private else "public") + ", max-age=300",
+    }
+    if feed.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(feed.last_modified.astimezone(UTC), usegmt=True)
+    candidates = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    if feed.etag in candidates or f"W/{feed.etag}" in candidates or "*" in candidates:
+        return Response(status_code=304, headers=headers)
+    return Response(feed.body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def _ics(name: str) -> str:
+    return name.removesuffix(".ics")
+
+
+@router.get("/calendar/events.ics", response_class=Response)
+async def all_events(request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+    return _respond(request, await feeds.public_feed(calendar.scope_all()))
+
+
+@router.get("/calendar/series/{series}.ics", response_class=Response)
+async def series_feed(series: Slug, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+    return _respond(request, await feeds.public_feed(await calendar.scope_for_series(series)))
+
+
+@router.get("/calendar/districts/{district}.ics", response_class=Response)
+async def district_feed(district: Slug, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+    return _respond(request, await feeds.public_feed(calendar.scope_for_district(district)))
+
+
+@router.get("/calendar/events/{event_id}.ics", response_class=Response)
+async def event_feed(event_id: Id, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+    response = _respond(request, await feeds.public_feed(await calendar.scope_for_event(event_id)))
+    response.headers["Content-Disposition"] = f'attachment; filename="event-{event_id}.ics"'
+    return response
+
+
+@router.get("/calendar/me/{token}.ics", response_class=Response)
+async def my_feed(token: Slug, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+    return _respond(request, await feeds.person_feed(token), private=True)
+
+
+def feed_links(base_url: str, path: str) -> dict[str, str]:
+    url = f"{base_url}{path}"
+    return {"url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+
+class AlarmBody(BaseModel):
+    minutes: int = Field(ge=0, le=7 * 24 * 60)
+
+
+@router.get("/api/v1/registrations/{registration_id}/calendar")
+async def my_calendar_link(
+    registration_id: Id, request: Request, caller: Caller = Depends(current_caller)
+) -> dict[str, Any]:
+    """The registrant's personal feed (all their registrations), made on first request."""
+    registration = await owned_registration(registration_id, caller)
+    token = await calendar.calendar_token(registration.person_id)  # type: ignore[attr-defined]
+    return feed_links(request.app.state.settings.base_url, f"/calendar/me/{token}.ics")
+
+
+@router.post("/api/v1/registrations/{registration_id}/calendar/rotate")
+async def rotate_calendar_link(
+    registration_id: Id, request: Request, caller: Caller = Depends(current_caller)
+) -> dict[str, Any]:
+    """A new personal feed URL; the old one stops working at once."""
+    registration = await owned_registration(registration_id, caller)
+    token = await calendar.rotate_calendar_token(registration.person_id)  # type: ignore[attr-defined]
+    return feed_links(request.app.state.settings.base_url, f"/calendar/me/{token}.ics")
+
+
+@router.put("/api/v1/registrations/{registration_id}/calendar/alarm")
+async def set_calendar_alarm(
+    registration_id: Id, body: AlarmBody, caller: Caller = Depends(current_caller)
+) -> dict[str, Any]:
+    """How long before each event the personal feed's reminder fires (0 turns it off)."""
+    registration = await owned_registration(registration_id, caller)
+    await calendar.set_alarm_minutes(registration.person_id, body.minutes)  # type: ignore[attr-defined]
+    return {"minutes": body.minutes}
