@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import calendar, checkins, events, meta, registrations, tickets, tokens
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(tokens.router)
     app.include_router(tickets.router)
     app.include_router(checkins.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     app.include_router(calendar.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -168,3 +168,11 @@ async def test_event_objects_offer_webcal_links(client, frozen_clock):
     event = await make_event()
     body = (await client.get(f"/api/v1/events/{event.id}")).json()
     assert body["webcal_url"] == f"webcal://127.0.0.1:8000/calendar/events/{event.id}.ics"
+
+
+async def test_overlong_path_parts_are_client_errors(client):
+    for path in ("/calendar/series/" + "0" * 63 + ".ics", "/calendar/districts/" + "x" * 40 + ".ics",
+                 "/calendar/me/" + "t" * 80 + ".ics"):
+        response = await client.get(path)
+        assert response.status_code in (404, 422), path
+        assert "error" in response.json()
