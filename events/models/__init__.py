@@ -4,7 +4,7 @@ from events.models.access import ApiToken, IdempotencyRecord, Role
 from events.models.activity import Activity
 from events.models.catalog import Event, EventKind, EventStatus
 from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direction
-from events.models.people import Person
+from events.models.people import Person, PersonRole, TelegramUpdate
 from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
 
 __all__ = [
@@ -20,6 +20,8 @@ __all__ = [
     "EventStatus",
     "IdempotencyRecord",
     "Person",
+    "PersonRole",
+    "TelegramUpdate",
     "Registration",
     "RegistrationStatus",
     "Role",

@@ -18,8 +18,45 @@ class Person(Model):
     # like a calendar service's "secret address"); rotating replaces it and the old URL stops working.
     calendar_token = fields.CharField(max_length=64, null=True, db_index=True)
     calendar_alarm_minutes = fields.IntField(default=60)
+    # What the person wants to be invited to; empty means "anything".
+    pref_districts = fields.JSONField(default=list)
+    pref_topics = fields.JSONField(default=list)
+    pref_kinds = fields.JSONField(default=list)
+    # Message categories the person opted out of (e.g. "invitation", "matched_opportunity").
+    opted_out = fields.JSONField(default=list)
+    # Local "HH:MM" bounds of quiet hours; null means the platform default (22:00–08:00).
+    quiet_start = fields.CharField(max_length=5, null=True)
+    quiet_end = fields.CharField(max_length=5, null=True)
+    # Set when Telegram answered 403 (the person blocked the bot); nothing is queued for them then.
+    telegram_blocked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "person"
+
+
+class PersonRole(Model):
+    """A role held by a person in the bot (door staff scanning in the Mini App, organizers)."""
+
+    id = fields.IntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name="roles", on_delete=fields.CASCADE)
+    role = fields.CharField(max_length=16)
+    # For checkers: the events they may scan; null means every event.
+    event_ids = fields.JSONField(null=True)
+    granted_by = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "person_role"
+        unique_together = (("person_id", "role"),)
+
+
+class TelegramUpdate(Model):
+    """Update ids already handled, so a webhook delivery Telegram repeats is handled once."""
+
+    update_id = fields.BigIntField(primary_key=True, generated=False)
+    received_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "telegram_update"
