@@ -43,7 +43,7 @@ def _migrate(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from wuchuang.runtime import build_app
 
     settings = _settings(host=args.host, port=args.port)
     _migrate(settings)
@@ -61,7 +61,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"demo data: {summary}")
         print(f"admin token: {token}")
     print(f"wuchuang listening on {url}  (API docs: {url}/docs)", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    if settings.bot_token is None:
+        print("bot: off (WUCHUANG_BOT_TOKEN is not set)", flush=True)
+    else:
+        print(f"bot: {'webhook' if args.webhook else 'long polling'} via {settings.telegram_api_url}", flush=True)
+    app = build_app(settings, webhook=args.webhook)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_bot(args: argparse.Namespace) -> int:
+    from wuchuang.runtime import WEBHOOK_PATH, register_webhook
+
+    settings = _settings()
+    if settings.bot_token is None:
+        print("wuchuang: set WUCHUANG_BOT_TOKEN first", file=sys.stderr)
+        return 2
+    if not args.webhook.startswith("https://"):
+        print("wuchuang: Telegram delivers webhooks only to https:// URLs", file=sys.stderr)
+        return 2
+    asyncio.run(register_webhook(settings, args.webhook))
+    print(f"webhook set to {args.webhook.rstrip('/')}{WEBHOOK_PATH}; run `wuchuang serve --webhook` behind it")
     return 0
 
 
@@ -131,8 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo programme (once) and print an admin token")
     serve.add_argument("--host", help="address to listen on (default WUCHUANG_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default WUCHUANG_PORT or 8000)")
+    serve.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive bot updates on /telegram/webhook instead of long polling (see `wuchuang bot`)",
+    )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=cmd_serve)
+
+    bot = sub.add_parser("bot", help="register the Telegram webhook that `serve --webhook` answers")
+    bot.add_argument("--webhook", required=True, metavar="URL", help="public https base URL of this deployment")
+    bot.set_defaults(func=cmd_bot)
 
     migrate = sub.add_parser("migrate", help="bring the database to the newest schema (alembic upgrade head)")
     migrate.set_defaults(func=cmd_migrate)

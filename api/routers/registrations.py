@@ -15,6 +15,7 @@ from api.auth import Caller, current_caller, require_organizer
 from api.deps import Id, presenter, rate_limit, settings
 from api.ratelimit import PublicRateLimit
 from api.schemas import CancelBody, DecisionBody, Presenter
+from api.telegram_auth import verify_init_data
 from events.errors import Forbidden, RegistrationNotFound, TelegramIdNotAllowed, Unauthorized
 from events.models import Registration, RegistrationStatus, Role
 from events.services import catalog
@@ -32,8 +33,16 @@ async def register(
     caller: Caller = Depends(current_caller),
     show: Presenter = Depends(presenter),
     limiter: PublicRateLimit = Depends(rate_limit),
+    config: Settings = Depends(settings),
 ) -> JSONResponse:
-    if caller.token is None:
+    init_data = request.headers.get("x-telegram-init-data")
+    if caller.token is None and init_data:
+        # A Mini App registers for the Telegram user its signed initData names, and nobody else.
+        user = verify_init_data(config, init_data)
+        if applicant.telegram_id not in (None, user.id):
+            raise TelegramIdNotAllowed()
+        applicant = applicant.model_copy(update={"telegram_id": user.id})
+    elif caller.token is None:
         if applicant.telegram_id is not None:
             raise TelegramIdNotAllowed()
         await limiter.check(request, "register")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 
 from events.errors import N_, InvalidInput
 from events.models import Person
@@ -80,4 +81,44 @@ async def find_or_create_person(
         changed.append("telegram_id")
     if changed:
         await person.save(update_fields=changed, using_db=using_db)
+    return person
+
+
+async def person_for_telegram(*, telegram_id: int, name: str, language_code: str | None) -> Person:
+    """The person behind a Telegram user, created on first contact with Telegram's language."""
+    from events.i18n import normalize_locale
+
+    person = await Person.get_or_none(telegram_id=telegram_id)
+    if person is not None:
+        return person
+    name = (name or "").strip()[:100] or str(telegram_id)
+    try:
+        return await Person.create(name=name, telegram_id=telegram_id, language=normalize_locale(language_code) or "zh")
+    except IntegrityError:  # created by a concurrent update of the same user
+        return await Person.get(telegram_id=telegram_id)
+
+
+async def set_language(person: Person, language: str) -> Person:
+    """Raises ``invalid_input`` for a language the platform does not speak."""
+    from events.i18n import normalize_locale
+
+    locale = normalize_locale(language)
+    if locale is None:
+        raise InvalidInput(N_("Unsupported language %(value)s."), field="language", value=language[:20])
+    person.language = locale
+    await person.save(update_fields=["language", "updated_at"])
+    return person
+
+
+async def update_contact(
+    person: Person, *, name: str | None = None, organization: str | None = None, phone: str | None = None
+) -> Person:
+    """Keep the details a person gave (in a chat) for their next registration."""
+    if name is not None:
+        person.name = name.strip()[:100] or person.name
+    if organization is not None:
+        person.organization = organization.strip()[:200] or None
+    if phone is not None:
+        person.phone = normalize_phone(phone)
+    await person.save(update_fields=["name", "organization", "phone", "updated_at"])
     return person

@@ -315,3 +315,15 @@ __all__ = [
     "waitlist_position",
     "waitlist_positions",
 ]
+
+
+async def registrations_of_person(person_id: int, *, include_past: bool = False) -> list[Registration]:
+    """A person's live registrations (not cancelled or rejected), soonest event first, events loaded."""
+    qs = Registration.filter(person_id=person_id, status__in=ACTIVE_STATUSES).select_related("event")
+    if not include_past:
+        qs = qs.filter(event__ends_at__gt=clock.now())
+    return sorted(await qs, key=lambda r: (r.event.starts_at, r.id))
+
+
+async def find_active_registration(event_id: int, *, telegram_id: int) -> Registration | None:
+    return await Registration.filter(event_id=event_id, telegram_id=telegram_id, status__in=ACTIVE_STATUSES).first()

@@ -1,0 +1,56 @@
+"""Domain errors become a short reply in the person's language, with the menu as a way on."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+
+from bot.i18n import translator
+from bot.views import main_menu
+from events.errors import N_, DomainError
+from events.i18n import normalize_locale
+from events.models import Person
+
+router = Router(name="errors")
+log = logging.getLogger(__name__)
+
+
+async def _reply(event: ErrorEvent, text: str, locale: str) -> None:
+    t = translator(normalize_locale(locale) or "zh")
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+        if update.callback_query.message is not None:
+            await update.callback_query.message.answer(text, reply_markup=main_menu(t))  # type: ignore[union-attr]
+    elif update.message is not None:
+        await update.message.answer(text, reply_markup=main_menu(t))
+
+
+def _locale_of(event: ErrorEvent, person: Person | None) -> str:
+    if person is not None:
+        return person.language
+    user = event.update.message or event.update.callback_query
+    return getattr(getattr(user, "from_user", None), "language_code", None) or "zh"
+
+
+@router.error(ExceptionTypeFilter(DomainError))
+async def domain_error(event: ErrorEvent, person: Person | None = None) -> None:
+    error = event.exception
+    assert isinstance(error, DomainError)
+    locale = _locale_of(event, person)
+    t = translator(normalize_locale(locale) or "zh")
+    await _reply(event, t(error.message, **error.params), locale)
+
+
+@router.error()
+async def unexpected(event: ErrorEvent, person: Person | None = None) -> None:
+    log.exception("bot update failed", exc_info=event.exception)
+    locale = _locale_of(event, person)
+    t = translator(normalize_locale(locale) or "zh")
+    try:
+        await _reply(event, t(N_("Something went wrong on our side; please try again.")), locale)
+    except Exception:  # the reply itself may be what failed (network, blocked); nothing more to do
+        log.warning("could not tell the user about the failure", exc_info=True)

@@ -1,0 +1,129 @@
+"""Event cards and browsing upcoming events by kind, district or keyword."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import Browse, BrowseMenu, EventCard
+from bot.i18n import Translate, when
+from bot.views import KIND_NAMES, event_card, event_keyboard
+from events import clock
+from events.districts import DISTRICTS
+from events.errors import N_
+from events.i18n import Locale
+from events.models import Event, EventKind, Person
+from events.services import catalog
+from events.services.registration import find_active_registration
+from events.settings import Settings
+
+router = Router(name="events")
+PAGE = 5
+
+
+async def show_event(
+    target: Message, event: Event, *, person: Person, t: Translate, locale: Locale, settings: Settings
+) -> None:
+    registered = await find_active_registration(event.id, telegram_id=person.telegram_id or 0) is not None
+    calendar_url = f"{settings.base_url}/calendar/events/{event.id}.ics"
+    await target.answer(
+        event_card(event, t, locale),
+        reply_markup=event_keyboard(event, t, calendar_url=calendar_url, registered=registered),
+        disable_web_page_preview=True,
+    )
+
+
+@router.callback_query(EventCard.filter())
+async def event_details(
+    query: CallbackQuery, callback_data: EventCard, person: Person, t: Translate, locale: Locale, settings: Settings
+) -> None:
+    event = await catalog.get_event(callback_data.event_id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await show_event(query.message, event, person=person, t=t, locale=locale, settings=settings)
+
+
+@router.message(Command("events"))
+async def events_command(message: Message, t: Translate, locale: Locale) -> None:
+    text, markup = await _page(Browse(scope="all", page=0), t, locale)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(BrowseMenu.filter())
+async def browse_menu(query: CallbackQuery, callback_data: BrowseMenu, t: Translate, locale: Locale) -> None:
+    kb = InlineKeyboardBuilder()
+    if callback_data.by == "kind":
+        for kind in EventKind:
+            kb.button(text=t(KIND_NAMES[kind.value]), callback_data=Browse(scope=f"kind:{kind.value}"))
+        kb.adjust(1)
+    else:
+        for district in DISTRICTS:
+            kb.button(
+                text=district.name if locale == "zh" else district.name_en[:30],
+                callback_data=Browse(scope=f"district:{district.code}"),
+            )
+        kb.adjust(2)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(t(N_("Choose:")), reply_markup=kb.as_markup())
+
+
+@router.callback_query(Browse.filter())
+async def browse(query: CallbackQuery, callback_data: Browse, t: Translate, locale: Locale) -> None:
+    if callback_data.scope == "my":
+        from bot.routers.my import show_my
+
+        await query.answer()
+        if isinstance(query.message, Message) and query.from_user:
+            await show_my(query.message, telegram_id=query.from_user.id, t=t, locale=locale)
+        return
+    text, markup = await _page(callback_data, t, locale)
+    await query.answer()
+    if isinstance(query.message, Message) and not isinstance(query.message, InaccessibleMessage):
+        if callback_data.page > 0 or query.message.text and query.message.text.startswith("🔎"):
+            await query.message.edit_text(text, reply_markup=markup)
+        else:
+            await query.message.answer(text, reply_markup=markup)
+
+
+async def _page(spec: Browse, t: Translate, locale: Locale) -> tuple[str, object]:
+    kind = district = series = None
+    name, _, value = spec.scope.partition(":")
+    if name == "kind" and value in {k.value for k in EventKind}:
+        kind = EventKind(value)
+    elif name == "district":
+        district = value
+    elif name == "series":
+        series = value
+    rows: list[Event] = []
+    cursor = None
+    # Keyset pages of the service, walked to the requested page (pages are short and few).
+    for _ in range(spec.page + 1):
+        page = await catalog.list_events(
+            catalog.EventQuery(
+                kind=kind, district=district, series=series, starts_from=clock.now(), limit=PAGE, cursor=cursor
+            )
+        )
+        rows, cursor = page.items, page.next_cursor
+        if cursor is None:
+            break
+    kb = InlineKeyboardBuilder()
+    for event in rows:
+        kb.button(text=f"{event.title[:42]}", callback_data=EventCard(event_id=event.id))
+    nav = []
+    if spec.page > 0:
+        nav.append(("⬅️", Browse(scope=spec.scope, page=spec.page - 1)))
+    if cursor is not None:
+        nav.append(("➡️", Browse(scope=spec.scope, page=spec.page + 1)))
+    for label, data in nav:
+        kb.button(text=label, callback_data=data)
+    kb.adjust(*([1] * len(rows)), max(1, len(nav)))
+    if not rows:
+        return "🔎 " + t(N_("No upcoming events match.")), kb.as_markup()
+    lines = ["🔎 " + t(N_("Upcoming events (page %(page)s):"), page=spec.page + 1)]
+    lines += [f"• {escape(e.title)}\n  {when(e.starts_at, e.ends_at, locale)}" for e in rows]
+    return "\n".join(lines), kb.as_markup()

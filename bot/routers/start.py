@@ -1,0 +1,97 @@
+"""/start (with deep links from posters), /help, the main menu, /lang."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import Language
+from bot.i18n import Translate, translator
+from bot.routers.events import show_event
+from bot.views import main_menu
+from events.errors import N_, DomainError
+from events.i18n import Locale
+from events.models import Person
+from events.services import catalog, people
+from events.settings import Settings
+
+router = Router(name="start")
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_payload(
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    t: Translate,
+    locale: Locale,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    await state.clear()
+    payload = (command.args or "").strip()
+    if payload.startswith("ev_"):
+        try:
+            event = await catalog.get_event_by_public_id(payload[3:40])
+        except DomainError:
+            pass
+        else:
+            await show_event(message, event, person=person, t=t, locale=locale, settings=settings)
+            return
+    await message.answer(
+        t(N_("That link is unknown or has expired. Here is what you can do:")), reply_markup=main_menu(t)
+    )
+
+
+@router.message(CommandStart())
+async def start(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        t(
+            N_(
+                "Welcome to 武创荟, %(name)s! Find technology-transfer sessions, competitions and roadshows, "
+                "register in two taps and get your ticket here."
+            ),
+            name=person.name,
+        ),
+        reply_markup=main_menu(t),
+    )
+
+
+@router.message(Command("help"))
+@router.message(Command("menu"))
+async def help_menu(message: Message, t: Translate) -> None:
+    await message.answer(
+        t(
+            N_(
+                "/events — upcoming events\n/my — my registrations and tickets\n/prefs — invitations I want\n"
+                "/lang — language\n/scan — door staff: scan tickets"
+            )
+        ),
+        reply_markup=main_menu(t),
+    )
+
+
+@router.message(Command("lang"))
+async def choose_language(message: Message, t: Translate) -> None:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="简体中文", callback_data=Language(code="zh"))
+    kb.button(text="English", callback_data=Language(code="en"))
+    await message.answer(t(N_("Choose your language:")), reply_markup=kb.as_markup())
+
+
+@router.callback_query(Language.filter())
+async def set_language(query: CallbackQuery, callback_data: Language, person: Person) -> None:
+    person = await people.set_language(person, callback_data.code)
+    t = translator(person.language)  # type: ignore[arg-type]
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(t(N_("Language set to English.")), reply_markup=main_menu(t))
+
+
+@router.callback_query(F.data == "noop")
+async def noop(query: CallbackQuery) -> None:
+    await query.answer()

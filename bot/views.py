@@ -1,0 +1,145 @@
+"""Message texts and keyboards built from domain objects. HTML parse mode: user text is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import (
+    Browse,
+    BrowseMenu,
+    CancelRegistration,
+    EventCard,
+    MyCalendar,
+    MyRegistration,
+    PrefMenu,
+    ResendTicket,
+    StartRegistration,
+)
+from bot.i18n import Translate, when
+from events.districts import BY_CODE
+from events.errors import N_
+from events.i18n import Locale
+from events.models import Event, EventStatus, Registration, RegistrationStatus
+from events.services.catalog import effective_status
+
+KIND_NAMES = {
+    "session": N_("Technology-transfer session"),
+    "competition": N_("Competition"),
+    "roadshow": N_("Roadshow"),
+    "fair": N_("Matchmaking fair"),
+    "training": N_("Broker training"),
+}
+STATUS_NAMES = {
+    "confirmed": N_("Confirmed"),
+    "waitlisted": N_("On the waitlist"),
+    "pending": N_("Awaiting approval"),
+    "cancelled": N_("Cancelled"),
+    "rejected": N_("Not approved"),
+}
+
+
+def map_link(event: Event) -> str | None:
+    if event.latitude is None or event.longitude is None:
+        return None
+    return f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}&name={escape(event.venue)}"
+
+
+def event_card(event: Event, t: Translate, locale: Locale) -> str:
+    status = effective_status(event)
+    lines = [f"<b>{escape(event.title)}</b>", ""]
+    lines.append("🗓 " + when(event.starts_at, event.ends_at, locale))
+    place = escape(event.venue) + (f"（{escape(event.address)}）" if event.address else "")
+    district = BY_CODE.get(event.district or "")
+    if district:
+        place += f" · {district.name if locale == 'zh' else district.name_en}"
+    lines.append("📍 " + place)
+    if event.host:
+        lines.append("🏛 " + escape(event.host))
+    lines.append(
+        "🏷 " + t(KIND_NAMES[str(event.kind)]) + ("" if not event.tags else " · " + escape(" ".join(event.tags)))
+    )
+    if status == EventStatus.CANCELLED:
+        lines.append("⛔ " + t(N_("This event was cancelled.")))
+    elif status == EventStatus.FINISHED:
+        lines.append(t(N_("This event is over.")))
+    elif event.capacity is None:
+        lines.append("🎟 " + t(N_("Open to all")))
+    else:
+        left = max(0, event.capacity - event.seats_taken)
+        lines.append(
+            "🎟 "
+            + (
+                t(N_("%(left)s of %(capacity)s seats left"), left=left, capacity=event.capacity)
+                if left
+                else t(N_("Full — %(waiting)s on the waitlist"), waiting=event.waitlist_length)
+            )
+        )
+    if event.description:
+        lines += ["", escape(event.description[:600])]
+    return "\n".join(lines)
+
+
+def event_keyboard(event: Event, t: Translate, *, calendar_url: str, registered: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if effective_status(event) == EventStatus.PUBLISHED and not registered:
+        full = event.capacity is not None and event.seats_taken >= event.capacity
+        label = t(N_("Join the waitlist")) if full and event.waitlist_enabled else t(N_("Register"))
+        kb.button(text="✍️ " + label, callback_data=StartRegistration(event_id=event.id))
+    if registered:
+        kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
+    kb.button(text="📅 " + t(N_("Add to calendar")), url=calendar_url)
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def main_menu(t: Translate) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="🔎 " + t(N_("Upcoming events")), callback_data=Browse(scope="all"))
+    kb.button(text="🗂 " + t(N_("By kind")), callback_data=BrowseMenu(by="kind"))
+    kb.button(text="🗺 " + t(N_("By district")), callback_data=BrowseMenu(by="district"))
+    kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
+    kb.button(text="📅 " + t(N_("My calendar")), callback_data=MyCalendar())
+    kb.button(text="⚙️ " + t(N_("Preferences")), callback_data=PrefMenu(section="root"))
+    kb.adjust(1, 2, 1, 2)
+    return kb.as_markup()
+
+
+def registration_line(registration: Registration, t: Translate, locale: Locale, position: int | None) -> str:
+    event = registration.event
+    status = t(STATUS_NAMES[str(registration.status)])
+    if registration.status == RegistrationStatus.WAITLISTED and position:
+        status = t(N_("Waitlist position %(position)s"), position=position)
+    return f"<b>{escape(event.title)}</b>\n🗓 {when(event.starts_at, event.ends_at, locale)}\n{status}"
+
+
+def registration_keyboard(registration: Registration, t: Translate) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if registration.status == RegistrationStatus.CONFIRMED:
+        kb.button(
+            text="🎫 " + t(N_("Send my ticket again")), callback_data=ResendTicket(registration_id=registration.id)
+        )
+    kb.button(
+        text="❌ " + t(N_("Cancel registration")), callback_data=CancelRegistration(registration_id=registration.id)
+    )
+    kb.button(text="ℹ️ " + t(N_("Event details")), callback_data=EventCard(event_id=registration.event_id))  # type: ignore[attr-defined]
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def my_list_keyboard(registrations: list[Registration], t: Translate) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for registration in registrations[:20]:
+        kb.button(text=registration.event.title[:40], callback_data=MyRegistration(registration_id=registration.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def contact_keyboard(t: Translate) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="📱 " + t(N_("Share my phone number")), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )

@@ -1,0 +1,106 @@
+"""Wiring the API and the bot into one process: polling in the app's lifespan, or the webhook route."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from tortoise.exceptions import IntegrityError
+
+from api.app import create_app
+from bot.app import build_bot, build_dispatcher, set_commands
+from events.models import TelegramUpdate
+from events.settings import Settings
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """Derived from the bot token, so the process that registers the webhook and the one serving it agree."""
+    assert settings.bot_token is not None
+    return hashlib.sha256(b"wuchuang-webhook:" + settings.bot_token.get_secret_value().encode()).hexdigest()[:48]
+
+
+def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = True) -> FastAPI:
+    """The API, plus the bot when a token is set: long polling, or (``webhook``) an update route."""
+    app = create_app(settings, manage_db=manage_db)
+    if settings.bot_token is None:
+        return app
+    bot = build_bot(settings)
+    dp = build_dispatcher(settings, app.state.signer)
+    app.state.bot, app.state.dispatcher = bot, dp
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            polling: asyncio.Task[None] | None = None
+            try:
+                await set_commands(bot)
+                if not webhook:
+                    # A webhook left from an earlier deployment would make getUpdates fail.
+                    await bot.delete_webhook(drop_pending_updates=False)
+                    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+            except Exception:  # Telegram unreachable at start: the API still serves; say why
+                log.exception("the bot could not start; the API keeps running")
+            try:
+                yield state
+            finally:
+                if polling is not None:
+                    with contextlib.suppress(RuntimeError):
+                        await dp.stop_polling()
+                    polling.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await polling
+                await bot.session.close()
+
+    app.router.lifespan_context = lifespan
+    if webhook:
+        _mount_webhook(app, bot, dp, webhook_secret(settings))
+    return app
+
+
+def _mount_webhook(app: FastAPI, bot: Bot, dp: Dispatcher, secret: str) -> None:
+    background: set[asyncio.Task[Any]] = set()
+
+    @app.post(WEBHOOK_PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        if request.headers.get("x-telegram-bot-api-secret-token") != secret:
+            return JSONResponse({"error": {"code": "forbidden", "message": "bad secret"}}, status_code=403)
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except ValueError:
+            return JSONResponse({"error": {"code": "invalid_update", "message": "not an update"}}, status_code=400)
+        try:
+            # Telegram re-delivers when an answer is slow or lost; each update is handled once.
+            await TelegramUpdate.create(update_id=update.update_id)
+        except IntegrityError:
+            return Response(status_code=200)
+        # Answer at once; the handlers run on their own.
+        task = asyncio.create_task(dp.feed_update(bot, update))
+        background.add(task)
+        task.add_done_callback(background.discard)
+        return Response(status_code=200)
+
+
+async def register_webhook(settings: Settings, url: str) -> None:
+    bot = build_bot(settings)
+    try:
+        await bot.set_webhook(
+            url.rstrip("/") + WEBHOOK_PATH,
+            secret_token=webhook_secret(settings),
+            allowed_updates=["message", "callback_query"],
+            drop_pending_updates=False,
+        )
+        await set_commands(bot)
+    finally:
+        await bot.session.close()
