@@ -48,12 +48,16 @@ async def all_events(request: Request, feeds: calendar.FeedRenderer = Depends(re
 
 
 @router.get("/calendar/series/{series}.ics", response_class=Response)
-async def series_feed(series: SeriesSlug, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+async def series_feed(
+    series: SeriesSlug, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)
+) -> Response:
     return _respond(request, await feeds.public_feed(await calendar.scope_for_series(series)))
 
 
 @router.get("/calendar/districts/{district}.ics", response_class=Response)
-async def district_feed(district: DistrictCode, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)) -> Response:
+async def district_feed(
+    district: DistrictCode, request: Request, feeds: calendar.FeedRenderer = Depends(renderer)
+) -> Response:
     return _respond(request, await feeds.public_feed(calendar.scope_for_district(district)))
 
 

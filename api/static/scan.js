@@ -85,6 +85,7 @@
       t_error: '出错了',
       r_ok: '欢迎，{name}！',
       r_already_checked_in: '已于 {time} 签到。',
+      r_already_checked_in_list: '此票已签到过。',
       r_wrong_event: '这张门票属于另一场活动（#{event}）。',
       r_cancelled: '该报名已取消。',
       r_event_cancelled: '该活动已取消。',
@@ -143,6 +144,7 @@
       t_error: 'Error',
       r_ok: 'Welcome, {name}.',
       r_already_checked_in: 'Already checked in at {time}.',
+      r_already_checked_in_list: 'This ticket was already checked in.',
       r_wrong_event: 'This ticket is for another event (#{event}).',
       r_cancelled: 'This registration was cancelled.',
       r_event_cancelled: 'This event was cancelled.',
@@ -201,6 +203,8 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
   function format(template, params) {
     return template.replace(/\{(\w+)\}/g, (_, k) => (params && params[k] !== undefined ? String(params[k]) : ''));
   }
@@ -219,7 +223,7 @@
     scans: 0,
   };
   // What the tests (and a curious operator) can read: scan→result-on-screen times.
-  window.__scan = { count: 0, timings: [], last: null };
+  window.__scan = { count: 0, timings: [], last: null, decoder: null };
   window.__lastScanMs = null;
 
   function initialLang() {
@@ -485,9 +489,22 @@
     }
   }
 
-  function clockTime(iso) {
+  /** The event's UTC offset in minutes, read from the times the server wrote in its own zone. */
+  function eventOffset(list) {
+    const match = /([+-])(\d\d):(\d\d)$/.exec((list && (list.generated_at || list.event.checkin_opens_at)) || '');
+    return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : null;
+  }
+
+  /** "HH:MM" in the event's time zone (as the server words it), with the date when not today. */
+  function clockTime(iso, offset) {
     const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString(state.lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
+    if (Number.isNaN(d.getTime())) return '';
+    if (offset === null || offset === undefined) {
+      return d.toLocaleTimeString(state.lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit' });
+    }
+    const local = new Date(d.getTime() + offset * 60000).toISOString();
+    const today = new Date(Date.now() + offset * 60000).toISOString().slice(0, 10);
+    return local.slice(0, 10) === today ? local.slice(11, 16) : `${local.slice(0, 10)} ${local.slice(11, 16)}`;
   }
 
   /** An offline answer: what the server would say, judged from the cached list. */
@@ -506,6 +523,7 @@
       const entry = list && list.registrations.find((r) => r.id === claims.registrationId);
       if (entry) outcome.registration = { id: entry.id, name: entry.name, organization: entry.organization };
       const now = Date.now();
+      const offset = eventOffset(list);
       if (!entry) {
         Object.assign(outcome, { reason: t('r_not_listed'), queued: false });
       } else if (entry.status === 'cancelled' || entry.status === 'rejected') {
@@ -518,13 +536,14 @@
         // The list predates this ticket (re-issued or confirmed since): the server may well say ok.
         Object.assign(outcome, { reason: t('r_not_listed'), queued: false });
       } else if (list.event.checkin_opens_at && now < Date.parse(list.event.checkin_opens_at)) {
-        Object.assign(outcome, { result: 'not_open_yet', reason: t('r_not_open_yet', { time: clockTime(list.event.checkin_opens_at) }) });
+        Object.assign(outcome, { result: 'not_open_yet', reason: t('r_not_open_yet', { time: clockTime(list.event.checkin_opens_at, offset) }) });
       } else if (list.event.checkin_closes_at && now > Date.parse(list.event.checkin_closes_at)) {
-        Object.assign(outcome, { result: 'closed', reason: t('r_closed', { time: clockTime(list.event.checkin_closes_at) }) });
+        Object.assign(outcome, { result: 'closed', reason: t('r_closed', { time: clockTime(list.event.checkin_closes_at, offset) }) });
       } else {
         const before = admittedMap(scan.event_id)[entry.id];
         if (before || entry.checked_in) {
-          Object.assign(outcome, { result: 'already_checked_in', reason: t('r_already_checked_in', { time: before ? clockTime(before) : '—' }) });
+          const reason = before ? t('r_already_checked_in', { time: clockTime(before, offset) }) : t('r_already_checked_in_list');
+          Object.assign(outcome, { result: 'already_checked_in', reason });
         } else {
           Object.assign(outcome, { result: 'ok', reason: t('r_ok', { name: entry.name }) });
           markAdmitted(scan.event_id, entry.id, scan.scanned_at);
@@ -548,11 +567,10 @@
   let chain = Promise.resolve();
 
   /** One scan from either input; scans are judged one after the other, in the order they came. */
-  function submitScan(rawCode, source) {
+  function submitScan(rawCode, source, startedAt = performance.now()) {
     const code = String(rawCode || '').trim();
     if (!code || !state.event) return chain;
-    const startedAt = performance.now();
-    performance.mark('scan-start');
+    performance.mark('scan-start', { startTime: startedAt });
     const scan = {
       code, source,
       event_id: state.event.id,
@@ -571,7 +589,8 @@
   async function handleScan(scan, startedAt) {
     let outcome = null;
     if (navigator.onLine) {
-      if (state.queueLength > 0 && state.reachable) await replayQueue(); // older scans first
+      // Older (offline) scans first, so the server sees them in order; but never hold the door for long.
+      if (state.queueLength > 0 && state.reachable) await Promise.race([replayQueue(), sleep(1000)]);
       try {
         const response = await api('/api/v1/checkins', { method: 'POST', body: scanBody(scan), timeout: SCAN_TIMEOUT_MS });
         if (response.status === 200) {
@@ -780,6 +799,7 @@
         if (formats.includes('qr_code')) camera.detector = new window.BarcodeDetector({ formats: ['qr_code'] });
       } catch (_) { camera.detector = null; }
     }
+    window.__scan.decoder = camera.detector ? 'BarcodeDetector' : 'jsQR';
     state.cameraOn = true;
     store.set(KEY.camera, true);
     el.cameraToggle.textContent = t('camera_stop');
@@ -808,6 +828,7 @@
     const video = el.video;
     if (video.readyState >= 2 && video.videoWidth > 0) {
       let code = null;
+      const grabbedAt = performance.now(); // the scan starts when the frame is taken
       try {
         if (camera.detector) {
           const found = await camera.detector.detect(video);
@@ -835,7 +856,7 @@
         const repeat = code === camera.lastCode && now - camera.lastSeenAt < SAME_CODE_QUIET_MS;
         camera.lastCode = code;
         camera.lastSeenAt = now;
-        if (!repeat) submitScan(code, 'camera');
+        if (!repeat) submitScan(code, 'camera', grabbedAt);
       }
     }
     scheduleFrame(100);
@@ -895,12 +916,11 @@
     replayQueue();
   }
 
+  /** When an event starts, in the event's own zone: the server writes its times with their offset. */
   function eventWhen(iso) {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return '';
-    return d.toLocaleString(state.lang === 'en' ? 'en-GB' : 'zh-CN', {
-      month: 'short', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit',
-    });
+    const match = /^(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d)/.exec(iso || '');
+    if (!match) return '';
+    return state.lang === 'en' ? `${match[1]}-${match[2]}-${match[3]} ${match[4]}` : `${Number(match[2])}月${Number(match[3])}日 ${match[4]}`;
   }
 
   async function loadEvents() {

@@ -44,6 +44,7 @@ REASONS: dict[str, str] = {
     "ok": N_("Welcome, %(name)s."),
     "exit": N_("Goodbye, %(name)s."),
     "already_checked_in": N_("Already checked in at %(time)s, gate %(gate)s."),
+    "already_checked_in_no_gate": N_("Already checked in at %(time)s."),
     "wrong_event": N_("This ticket is for another event: %(event)s."),
     "cancelled": N_("This registration was cancelled."),
     "event_cancelled": N_("This event was cancelled."),
@@ -203,7 +204,7 @@ async def _log(
         first = await Attendance.get(registration_id=registration.id, day=day or at.astimezone(tz).date())
         outcome = Outcome(
             CheckinResult.ALREADY_CHECKED_IN,
-            REASONS["already_checked_in"],
+            _already_reason(first.gate),
             {"time": _local_time(first.checked_in_at, tz), "gate": first.gate or "-"},
             registration,
             first.checked_in_at,
@@ -219,6 +220,10 @@ async def _log(
             return await _replay(stored, tz)
         raise
     return outcome
+
+
+def _already_reason(gate: str | None) -> str:
+    return REASONS["already_checked_in"] if gate else REASONS["already_checked_in_no_gate"]
 
 
 def _scan_row(scan: Scan, outcome: Outcome, at: datetime, received_at: datetime, actor: str) -> dict[str, Any]:
@@ -253,6 +258,15 @@ async def _replay(stored: CheckinScan, tz: zoneinfo.ZoneInfo) -> Outcome:
         params = {"name": registration.name if registration else ""}
     elif result == CheckinResult.ALREADY_CHECKED_IN and stored.first_checked_in_at is not None:
         params = {"time": _local_time(stored.first_checked_in_at, tz), "gate": stored.first_gate or "-"}
+        return Outcome(
+            result,
+            _already_reason(stored.first_gate),
+            params,
+            registration,
+            stored.first_checked_in_at,
+            stored.first_gate,
+            replayed=True,
+        )
     elif result == CheckinResult.WRONG_EVENT and registration is not None:
         params = {"event": registration.event.title}
     elif result in (CheckinResult.NOT_OPEN_YET, CheckinResult.CLOSED) and registration is not None:
