@@ -146,3 +146,12 @@ async def test_admin_manages_tokens_over_http(client):
     assert (await client.post("/api/v1/tokens/9999/revoke", headers=bearer(admin))).status_code == 404
     bad = await client.post("/api/v1/tokens", json={"role": "king", "name": "x"}, headers=bearer(admin))
     assert bad.status_code == 422
+
+
+async def test_docs_page_uses_only_local_assets(client):
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
+    assert "cdn." not in page.text
+    assert (await client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")).status_code == 200
+    assert (await client.get("/openapi.json")).json()["info"]["title"] == "wuchuang"
