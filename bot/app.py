@@ -48,9 +48,15 @@ def build_storage(settings: Settings) -> BaseStorage:
 def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
     dp = Dispatcher(storage=build_storage(settings), settings=settings, signer=signer)
     dp.update.outer_middleware(PersonMiddleware())
-    dp.include_routers(
-        start.router, events.router, register.router, my.router, prefs.router, scan.router, errors.router
-    )
+    routers = (start.router, events.router, register.router, my.router, prefs.router, scan.router, errors.router)
+    for router in routers:
+        # Routers are module-level and attach to one parent; a later dispatcher in the same
+        # process (tests, a rebuilt app) takes them over from the earlier one.
+        previous = router.parent_router
+        if previous is not None:
+            previous.sub_routers.remove(router)
+            router._parent_router = None
+    dp.include_routers(*routers)
     return dp
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -44,7 +45,7 @@ STATUS_NAMES = {
 def map_link(event: Event) -> str | None:
     if event.latitude is None or event.longitude is None:
         return None
-    return f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}&name={escape(event.venue)}"
+    return f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}&name={quote(event.venue)}"
 
 
 def event_card(event: Event, t: Translate, locale: Locale) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
@@ -42,7 +43,7 @@ async def domain_error(event: ErrorEvent, person: Person | None = None) -> None:
     assert isinstance(error, DomainError)
     locale = _locale_of(event, person)
     t = translator(normalize_locale(locale) or "zh")
-    await _reply(event, t(error.message, **error.params), locale)
+    await _reply(event, t(error.message, **{k: escape(str(v)) for k, v in error.params.items()}), locale)
 
 
 @router.error()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -97,7 +99,7 @@ async def cancel(query: CallbackQuery, callback_data: CancelRegistration, person
         await query.message.answer(
             t(
                 N_("Cancel your registration for %(title)s? Your seat goes to the next person on the waitlist."),
-                title=registration.event.title,
+                title=escape(registration.event.title),
             ),
             reply_markup=kb.as_markup(),
         )

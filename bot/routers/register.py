@@ -198,7 +198,7 @@ async def send_ticket(
     ]
     link = map_link(event)
     if link:
-        lines.append(f'🗺 <a href="{link}">' + t(N_("Map")) + "</a>")
+        lines.append(f'🗺 <a href="{escape(link)}">' + t(N_("Map")) + "</a>")
     lines.append(
         f'📅 <a href="{settings.base_url}/calendar/events/{event.id}.ics">' + t(N_("Add to calendar")) + "</a>"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from html import escape
 
 import zxingcpp
 from aiogram import Bot, F, Router
@@ -105,5 +106,6 @@ async def ticket_photo(
         signer=signer,
         actor=f"telegram:{person.telegram_id}",
     )
-    name = outcome.registration.name + " · " if outcome.registration else ""
-    await message.answer(f"{ICONS.get(str(outcome.result), '🔴')} {name}{t(outcome.reason, **outcome.params)}")
+    name = escape(outcome.registration.name) + " · " if outcome.registration else ""
+    reason = t(outcome.reason, **{key: escape(str(value)) for key, value in outcome.params.items()})
+    await message.answer(f"{ICONS.get(str(outcome.result), '🔴')} {name}{reason}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -55,7 +57,7 @@ async def start(message: Message, person: Person, t: Translate, state: FSMContex
                 "Welcome to 武创荟, %(name)s! Find technology-transfer sessions, competitions and roadshows, "
                 "register in two taps and get your ticket here."
             ),
-            name=person.name,
+            name=escape(person.name),
         ),
         reply_markup=main_menu(t),
     )
