@@ -13,7 +13,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.i18n import translator
 from bot.middlewares import PersonMiddleware
-from bot.routers import errors, events, my, prefs, register, scan, start
+from bot.routers import errors, events, membership, my, prefs, register, scan, start
 from events.errors import N_
 from events.services.tickets import TicketSigner
 from events.settings import Settings
@@ -48,7 +48,16 @@ def build_storage(settings: Settings) -> BaseStorage:
 def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
     dp = Dispatcher(storage=build_storage(settings), settings=settings, signer=signer)
     dp.update.outer_middleware(PersonMiddleware())
-    routers = (start.router, events.router, register.router, my.router, prefs.router, scan.router, errors.router)
+    routers = (
+        membership.router,
+        start.router,
+        events.router,
+        register.router,
+        my.router,
+        prefs.router,
+        scan.router,
+        errors.router,
+    )
     for router in routers:
         # Routers are module-level and attach to one parent; a later dispatcher in the same
         # process (tests, a rebuilt app) takes them over from the earlier one.

@@ -82,6 +82,11 @@ class Conflict(DomainError):
     kind = "conflict"
 
 
+class BotNotConfigured(Conflict):
+    code = "bot_not_configured"
+    message = N_("The Telegram bot is not configured (set WUCHUANG_BOT_TOKEN, or WUCHUANG_BOT_USERNAME).")
+
+
 class AlreadyRegistered(Conflict):
     code = "already_registered"
     message = N_("This person is already registered for this event.")

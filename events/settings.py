@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # The bot's @username for deep links; learned from Telegram at start when unset.
+    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
     # Unset: derived from HOST and PORT, so links work on a laptop without configuration.
     public_url: str | None = None
     redis_url: str | None = None

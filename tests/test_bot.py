@@ -313,3 +313,41 @@ async def test_polling_start_removes_a_stale_webhook(db, frozen_clock):
             await tg.wait_for(lambda: tg.calls_to("getUpdates"))
         assert tg.calls_to("deleteWebhook")
         assert tg.calls.index(tg.calls_to("deleteWebhook")[0]) < tg.calls.index(tg.calls_to("getUpdates")[0])
+
+
+async def test_organizer_gets_deep_link_and_poster_that_opens_the_event(world, client):
+    from tests.factories import bearer, make_token
+
+    event = await make_event(title="武创荟·北斗专场")
+    token = await make_token()
+    client._transport.app.state.bot_username = "wuchuang_test_bot"  # learned from getMe at start
+    invite = (await client.get(f"/api/v1/events/{event.id}/invite", headers=bearer(token))).json()
+    assert invite["deep_link"] == f"https://t.me/wuchuang_test_bot?start=ev_{event.public_id}"
+    poster = await client.get(f"/api/v1/events/{event.id}/invite.png", headers=bearer(token))
+    assert poster.headers["content-type"] == "image/png"
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(poster.content)))
+    assert decoded.text == invite["deep_link"]
+    assert (await client.get(f"/api/v1/events/{event.id}/invite")).status_code == 401
+    # The link does what the poster promises.
+    payload = decoded.text.split("start=")[1]
+    card = await say(world.tg, ALICE, f"/start {payload}")
+    assert "北斗专场" in texts(card)
+
+
+async def test_invite_without_a_bot_is_a_clear_conflict(client):
+    from tests.factories import bearer, make_token
+
+    event = await make_event()
+    response = await client.get(f"/api/v1/events/{event.id}/invite", headers=bearer(await make_token()))
+    assert response.status_code == 409 and response.json()["error"]["code"] == "bot_not_configured"
+
+
+async def test_blocking_the_bot_is_remembered(world):
+    tg = world.tg
+    await say(tg, ALICE, "/start")
+    await tg.user_blocks_bot(ALICE)
+    for _ in range(50):
+        if (await Person.get(telegram_id=ALICE)).telegram_blocked_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert (await Person.get(telegram_id=ALICE)).telegram_blocked_at is not None

@@ -171,8 +171,11 @@ async def test_event_objects_offer_webcal_links(client, frozen_clock):
 
 
 async def test_overlong_path_parts_are_client_errors(client):
-    for path in ("/calendar/series/" + "0" * 63 + ".ics", "/calendar/districts/" + "x" * 40 + ".ics",
-                 "/calendar/me/" + "t" * 80 + ".ics"):
+    for path in (
+        "/calendar/series/" + "0" * 63 + ".ics",
+        "/calendar/districts/" + "x" * 40 + ".ics",
+        "/calendar/me/" + "t" * 80 + ".ics",
+    ):
         response = await client.get(path)
         assert response.status_code in (404, 422), path
         assert "error" in response.json()

@@ -45,6 +45,8 @@ def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = Tr
         async with inner(application) as state:
             polling: asyncio.Task[None] | None = None
             try:
+                if settings.bot_username is None:
+                    application.state.bot_username = (await bot.get_me()).username
                 await set_commands(bot)
                 if not webhook:
                     # A webhook left from an earlier deployment would make getUpdates fail.

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from api.auth import Caller, current_caller, require_organizer
 from api.deps import Id, presenter
 from api.schemas import CancelBody, Presenter
 from events.districts import is_known
-from events.errors import N_, InvalidInput
+from events.errors import N_, BotNotConfigured, InvalidInput
 from events.models import EventKind, EventStatus, Role
-from events.services import catalog
+from events.services import catalog, posters
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -96,3 +97,36 @@ async def cancel_event(
 ) -> dict[str, Any]:
     reason = body.reason if body else ""
     return show.event(await catalog.cancel_event(event_id, actor=caller.actor, reason=reason))
+
+
+def _bot_username(request: Request) -> str:
+    username = getattr(request.app.state, "bot_username", None) or request.app.state.settings.bot_username
+    if not username:
+        raise BotNotConfigured()
+    return str(username)
+
+
+@router.get("/{event_id}/invite")
+async def invite(
+    event_id: Id, request: Request, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+) -> dict[str, Any]:
+    """The bot's deep link that opens this event's registration, and a printable poster with its QR."""
+    event = await catalog.get_event(event_id, include_unpublished=True)
+    username = _bot_username(request)
+    return {
+        "deep_link": posters.deep_link(username, event),
+        "bot_username": username,
+        "poster_png_url": f"{show.public_url}/api/v1/events/{event.id}/invite.png",
+    }
+
+
+@router.get("/{event_id}/invite.png", response_class=Response)
+async def invite_poster(
+    event_id: Id, request: Request, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+) -> Response:
+    event = await catalog.get_event(event_id, include_unpublished=True)
+    link = posters.deep_link(_bot_username(request), event)
+    png = await asyncio.to_thread(posters.poster_png, event, link, timezone=str(show.tz))
+    return Response(
+        png, media_type="image/png", headers={"Content-Disposition": f'inline; filename="event-{event.id}-poster.png"'}
+    )

@@ -122,3 +122,10 @@ async def update_contact(
         person.phone = normalize_phone(phone)
     await person.save(update_fields=["name", "organization", "phone", "updated_at"])
     return person
+
+
+async def set_telegram_blocked(telegram_id: int, *, blocked: bool) -> None:
+    """Remember that a person blocked (or unblocked) the bot; nothing is queued for them while blocked."""
+    from events import clock
+
+    await Person.filter(telegram_id=telegram_id).update(telegram_blocked_at=clock.now() if blocked else None)

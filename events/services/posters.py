@@ -1,0 +1,97 @@
+"""Printable invitation posters: the event, and a QR of the bot's deep link that registers for it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zoneinfo
+from functools import lru_cache
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from events.models import Event
+
+WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+
+
+def deep_link(bot_username: str, event: Event) -> str:
+    return f"https://t.me/{bot_username}?start=ev_{event.public_id}"
+
+
+@lru_cache(maxsize=1)
+def _font_path() -> str | None:
+    for path in _FONT_CANDIDATES:
+        try:
+            ImageFont.truetype(path, 20)
+            return path
+        except OSError:
+            continue
+    if shutil.which("fc-match"):
+        found = subprocess.run(
+            ["fc-match", "-f", "%{file}", ":lang=zh"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
+        return found or None
+    return None
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = _font_path()
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+
+
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        if draw.textlength(line + char, font=font) > width:
+            lines.append(line)
+            line = char
+        else:
+            line += char
+    return [*lines, line] if line else lines
+
+
+def poster_png(event: Event, link: str, *, timezone: str = "Asia/Shanghai") -> bytes:
+    """An A4 poster (PNG, 150 dpi): title, time, place, and a large QR of ``link``."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 220), fill=(176, 30, 35))
+    draw.text((80, 70), "武创荟 · 科技创新供应链", font=_font(64), fill="white")
+    y = 290
+    title_font = _font(72)
+    for line in _wrap(draw, event.title, title_font, WIDTH - 160)[:4]:
+        draw.text((80, y), line, font=title_font, fill=(20, 20, 20))
+        y += 96
+    local = event.starts_at.astimezone(zoneinfo.ZoneInfo(timezone))
+    end = event.ends_at.astimezone(zoneinfo.ZoneInfo(timezone))
+    when = (
+        f"{local:%Y年%m月%d日 %H:%M}–{end:%H:%M}"
+        if local.date() == end.date()
+        else (f"{local:%Y年%m月%d日 %H:%M} – {end:%m月%d日 %H:%M}")
+    )
+    info_font = _font(44)
+    for line in [
+        when,
+        *(_wrap(draw, event.venue + (f"（{event.address}）" if event.address else ""), info_font, WIDTH - 160)[:2]),
+    ]:
+        y += 20
+        draw.text((80, y), line, font=info_font, fill=(60, 60, 60))
+        y += 52
+    qr = qrcode.make(link, box_size=20, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M).get_image()
+    qr = qr.convert("RGB").resize((760, 760), Image.Resampling.NEAREST)
+    image.paste(qr, ((WIDTH - 760) // 2, max(y + 60, 820)))
+    caption = "用 Telegram 扫码报名 · Scan with Telegram to register"
+    caption_font = _font(38)
+    width = draw.textlength(caption, font=caption_font)
+    draw.text(((WIDTH - width) / 2, HEIGHT - 130), caption, font=caption_font, fill=(90, 90, 90))
+    out = io.BytesIO()
+    image.save(out, format="PNG", dpi=(150, 150))
+    return out.getvalue()
