@@ -46,6 +46,7 @@ class Presenter:
             "district_name": district.name if district else None,
             "host": event.host,
             "description": event.description,
+            "questions": event.questions,
             "tags": event.tags,
             "capacity": event.capacity,
             "seats_taken": event.seats_taken,

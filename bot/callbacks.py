@@ -70,3 +70,9 @@ class QuietHours(CallbackData, prefix="qh"):
 
 class ScanEvent(CallbackData, prefix="sc"):
     event_id: int
+
+
+class AnswerChoice(CallbackData, prefix="ans"):
+    """A choice for the current registration question; index -1 skips an optional one."""
+
+    index: int

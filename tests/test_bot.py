@@ -351,3 +351,26 @@ async def test_blocking_the_bot_is_remembered(world):
             break
         await asyncio.sleep(0.05)
     assert (await Person.get(telegram_id=ALICE)).telegram_blocked_at is not None
+
+
+async def test_event_questions_are_asked_in_the_chat_in_english(world):
+    tg = world.tg
+    event = await make_event(
+        questions=[
+            {"key": "org_type", "label": "单位性质", "label_en": "Organization type", "choices": ["企业", "高校"]},
+            {"key": "need", "label": "技术需求", "label_en": "Your technology need", "required": False},
+        ]
+    )
+    await Person.create(name="Li Na", telegram_id=BOB, phone="13900007777", language="en")
+    await say(tg, BOB, f"/start ev_{event.public_id}", lang="en")
+    asked = await press(tg, BOB, "Register")
+    assert "Organization type" in texts(asked)
+    typed = await say(tg, BOB, "a company", lang="en")
+    assert "choices" in texts(typed)
+    second = await press(tg, BOB, "高校")
+    assert "Your technology need" in texts(second)
+    summary = await say(tg, BOB, "光刻胶 materials", lang="en")
+    assert "光刻胶 materials" in texts(summary)
+    await press(tg, BOB, "Confirm")
+    registration = await Registration.get(event_id=event.id)
+    assert registration.answers == {"org_type": "高校", "need": "光刻胶 materials"}

@@ -172,3 +172,24 @@ async def test_end_before_start_is_invalid(db, frozen_clock):
     with pytest.raises(DomainError) as info:
         await make_event(starts_at=start, ends_at=start - timedelta(hours=1))
     assert info.value.code == "invalid_input"
+
+
+async def test_event_questions_are_enforced(db, frozen_clock):
+    event = await make_event(
+        questions=[
+            {
+                "key": "org_type",
+                "label": "单位性质",
+                "label_en": "Organization type",
+                "choices": ["企业", "高校", "院所"],
+            },
+            {"key": "need", "label": "技术需求", "required": False},
+        ]
+    )
+    assert await _code(make_registration(event, answers={})) == "invalid_input"
+    assert await _code(make_registration(event, answers={"org_type": "政府"})) == "invalid_input"
+    assert await _code(make_registration(event, answers={"org_type": "企业", "other": "x"})) == "invalid_input"
+    ok = await make_registration(event, answers={"org_type": "高校", "need": " 光刻胶 "})
+    assert ok.registration.answers == {"org_type": "高校", "need": "光刻胶"}
+    with pytest.raises(ValueError, match="unique"):
+        await make_event(questions=[{"key": "a", "label": "x"}, {"key": "a", "label": "y"}])

@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import AbortFlow, ConfirmRegistration, StartRegistration
+from bot.callbacks import AbortFlow, AnswerChoice, ConfirmRegistration, StartRegistration
 from bot.i18n import Translate, when
 from bot.views import contact_keyboard, main_menu, map_link
 from events.errors import N_, AlreadyRegistered, InvalidInput
@@ -28,20 +28,26 @@ class RegisterFlow(StatesGroup):
     name = State()
     organization = State()
     phone = State()
+    answer = State()
     confirm = State()
 
 
 @router.callback_query(StartRegistration.filter())
 async def begin(
-    query: CallbackQuery, callback_data: StartRegistration, person: Person, t: Translate, state: FSMContext
+    query: CallbackQuery,
+    callback_data: StartRegistration,
+    person: Person,
+    t: Translate,
+    locale: Locale,
+    state: FSMContext,
 ) -> None:
     event = await catalog.get_event(callback_data.event_id)
     await query.answer()
     if not isinstance(query.message, Message):
         return
     await state.set_data({"event_id": event.id})
-    if person.phone:  # details known from an earlier registration: straight to the summary
-        await _ask_confirmation(query.message, event, person, t, state)
+    if person.phone:  # details known from an earlier registration: on to the event's questions
+        await _next_step(query.message, event, person, t, locale, state)
         return
     await state.set_state(RegisterFlow.name)
     await query.message.answer(t(N_("Registering for %(title)s.\nWhat is your full name?"), title=escape(event.title)))
@@ -72,7 +78,7 @@ async def got_organization(message: Message, person: Person, t: Translate, state
 
 
 @router.message(RegisterFlow.phone, F.contact)
-async def got_contact(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
+async def got_contact(message: Message, person: Person, t: Translate, locale: Locale, state: FSMContext) -> None:
     contact = message.contact
     assert contact is not None
     if message.from_user is None or contact.user_id != message.from_user.id:
@@ -87,7 +93,82 @@ async def got_contact(message: Message, person: Person, t: Translate, state: FSM
         return
     event = await catalog.get_event((await state.get_data())["event_id"])
     await message.answer(t(N_("Thank you.")), reply_markup=ReplyKeyboardRemove())
+    await _next_step(message, event, person, t, locale, state)
+
+
+async def _next_step(
+    message: Message, event: Event, person: Person, t: Translate, locale: Locale, state: FSMContext
+) -> None:
+    """Ask the event's next unanswered question, or show the summary when all are answered."""
+    answers: dict[str, str] = (await state.get_data()).get("answers", {})
+    for index, question in enumerate(event.questions or []):
+        if question["key"] in answers:
+            continue
+        await state.update_data(asking=index)
+        await state.set_state(RegisterFlow.answer)
+        label = question.get("label_en") if locale == "en" and question.get("label_en") else question["label"]
+        kb = InlineKeyboardBuilder()
+        for choice_index, choice in enumerate(question.get("choices") or []):
+            kb.button(text=choice, callback_data=AnswerChoice(index=choice_index))
+        if not question.get("required", True):
+            kb.button(text=t(N_("Skip")), callback_data=AnswerChoice(index=-1))
+        kb.adjust(2)
+        hint = "" if question.get("choices") else "\n" + t(N_("(reply with text)"))
+        await message.answer(f"❓ {escape(label)}{hint}", reply_markup=kb.as_markup())
+        return
     await _ask_confirmation(message, event, person, t, state)
+
+
+async def _save_answer(
+    message: Message, person: Person, t: Translate, locale: Locale, state: FSMContext, value: str | None
+) -> None:
+    data = await state.get_data()
+    event = await catalog.get_event(data["event_id"])
+    questions = event.questions or []
+    index = data.get("asking")
+    if index is None or index >= len(questions):
+        await _next_step(message, event, person, t, locale, state)
+        return
+    answers = dict(data.get("answers", {}))
+    answers[questions[index]["key"]] = value or ""
+    await state.update_data(answers=answers, asking=None)
+    await _next_step(message, event, person, t, locale, state)
+
+
+@router.message(RegisterFlow.answer, F.text)
+async def got_answer(message: Message, person: Person, t: Translate, locale: Locale, state: FSMContext) -> None:
+    text = (message.text or "").strip()
+    data = await state.get_data()
+    event = await catalog.get_event(data["event_id"])
+    question = (event.questions or [])[data.get("asking") or 0]
+    if question.get("choices"):
+        await message.answer(t(N_("Please tap one of the choices above.")))
+        return
+    if not text or len(text) > 500 or text.startswith("/"):
+        await message.answer(t(N_("Please reply with a short text (up to 500 characters).")))
+        return
+    await _save_answer(message, person, t, locale, state, text)
+
+
+@router.callback_query(RegisterFlow.answer, AnswerChoice.filter())
+async def got_choice(
+    query: CallbackQuery, callback_data: AnswerChoice, person: Person, t: Translate, locale: Locale, state: FSMContext
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    data = await state.get_data()
+    event = await catalog.get_event(data["event_id"])
+    question = (event.questions or [])[data.get("asking") or 0]
+    choices = question.get("choices") or []
+    value = (
+        None
+        if callback_data.index < 0
+        else choices[callback_data.index]
+        if callback_data.index < len(choices)
+        else None
+    )
+    await _save_answer(query.message, person, t, locale, state, value)
 
 
 @router.message(RegisterFlow.phone)
@@ -100,6 +181,7 @@ async def phone_typed(message: Message, t: Translate) -> None:
 
 @router.message(RegisterFlow.name)
 @router.message(RegisterFlow.organization)
+@router.message(RegisterFlow.answer)
 @router.message(RegisterFlow.confirm)
 async def expected_text(message: Message, t: Translate) -> None:
     await message.answer(t(N_("Please answer with text, or tap a button above. /start to leave.")))
@@ -117,7 +199,10 @@ async def _ask_confirmation(message: Message, event: Event, person: Person, t: T
         organization=escape(person.organization or "-"),
         phone=escape(person.phone or "-"),
     )
-    await message.answer(summary, reply_markup=kb.as_markup())
+    answers = (await state.get_data()).get("answers", {})
+    labels = {q["key"]: q["label"] for q in event.questions or []}
+    extra = "".join(f"\n{escape(labels.get(k, k))}: {escape(v)}" for k, v in answers.items() if v)
+    await message.answer(summary + extra, reply_markup=kb.as_markup())
 
 
 @router.callback_query(AbortFlow.filter())
@@ -139,6 +224,7 @@ async def confirm(
     settings: Settings,
     signer: TicketSigner,
 ) -> None:
+    answers = {k: v for k, v in (await state.get_data()).get("answers", {}).items() if v}
     await state.clear()
     await query.answer()
     if not isinstance(query.message, Message):
@@ -147,7 +233,11 @@ async def confirm(
         result = await registrations.register(
             callback_data.event_id,
             registrations.Applicant(
-                name=person.name, phone=person.phone, organization=person.organization, telegram_id=person.telegram_id
+                name=person.name,
+                phone=person.phone,
+                organization=person.organization,
+                telegram_id=person.telegram_id,
+                answers=answers,
             ),
             actor=f"telegram:{person.telegram_id}",
             source="bot",

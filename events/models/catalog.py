@@ -38,6 +38,8 @@ class Event(Model):
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
     description = fields.TextField(default="")
+    # What registrants must answer: [{"key", "label", "label_en"?, "required", "choices"?}].
+    questions = fields.JSONField(default=list)
     starts_at = fields.DatetimeField(db_index=True)
     ends_at = fields.DatetimeField()
     capacity = fields.IntField(null=True)

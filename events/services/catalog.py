@@ -48,6 +48,28 @@ District = Annotated[str | None, AfterValidator(_known_district)]
 Series = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 
 
+class Question(BaseModel):
+    """One thing a registrant must (or may) answer, e.g. 所在单位性质 with choices."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    label_en: Annotated[str, StringConstraints(max_length=100)] | None = None
+    required: bool = True
+    choices: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]], Field(max_length=10)] = []
+
+
+def _unique_keys(questions: list[Question]) -> list[Question]:
+    keys = [q.key for q in questions]
+    if len(keys) != len(set(keys)):
+        raise ValueError("question keys must be unique")
+    return questions
+
+
+Questions = Annotated[list[Question], Field(max_length=10), AfterValidator(_unique_keys)]
+
+
 class _EventFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -73,6 +95,7 @@ class EventInput(_EventFields):
     registration_closes_at: AwareDatetime | None = None
     requires_approval: bool = False
     waitlist_enabled: bool = True
+    questions: Questions = []
 
 
 class EventPatch(_EventFields):
@@ -96,11 +119,23 @@ class EventPatch(_EventFields):
     registration_closes_at: AwareDatetime | None = None
     requires_approval: bool | None = None
     waitlist_enabled: bool | None = None
+    questions: Questions | None = None
 
 
 # Fields that may not be cleared to null by a patch.
 _REQUIRED = frozenset(
-    {"title", "kind", "starts_at", "ends_at", "venue", "tags", "description", "requires_approval", "waitlist_enabled"}
+    {
+        "title",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "venue",
+        "tags",
+        "description",
+        "requires_approval",
+        "waitlist_enabled",
+        "questions",
+    }
 )
 
 

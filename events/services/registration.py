@@ -84,6 +84,39 @@ def _check_answers(answers: dict[str, Any]) -> None:
         raise InvalidInput(N_("The answers are too long."), field="answers")
 
 
+def answers_for(event: Event, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers, checked against the event's questions (none defined: kept as given).
+    Raises ``invalid_input`` naming the question that is missing, unknown or off its choices.
+    """
+    questions = {q["key"]: q for q in event.questions or []}
+    if not questions:
+        return answers
+    for key in answers:
+        if key not in questions:
+            raise InvalidInput(N_("This event asks no question %(key)s."), field=f"answers.{key}", key=key[:30])
+    cleaned: dict[str, Any] = {}
+    for key, question in questions.items():
+        value = answers.get(key)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if question.get("required", True):
+                raise InvalidInput(N_("Please answer: %(label)s"), field=f"answers.{key}", label=question["label"])
+            continue
+        if len(text) > 500:
+            raise InvalidInput(
+                N_("The answer to %(label)s is too long."), field=f"answers.{key}", label=question["label"]
+            )
+        if question.get("choices") and text not in question["choices"]:
+            raise InvalidInput(
+                N_("%(value)s is not one of the choices for %(label)s."),
+                field=f"answers.{key}",
+                value=text[:40],
+                label=question["label"],
+            )
+        cleaned[key] = text
+    return cleaned
+
+
 async def register(
     event_id: int,
     applicant: Applicant,
@@ -116,6 +149,7 @@ async def register(
             )
             if duplicate:
                 raise AlreadyRegistered()
+        answers = answers_for(event, applicant.answers)
         person = await find_or_create_person(
             name=applicant.name,
             phone=phone,
@@ -149,7 +183,7 @@ async def register(
             phone=phone,
             email=email,
             telegram_id=applicant.telegram_id,
-            answers=applicant.answers,
+            answers=answers,
             source=source,
             access_secret_hash=hash_secret(secret) if secret else None,
             using_db=conn,

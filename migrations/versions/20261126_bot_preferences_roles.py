@@ -1,4 +1,4 @@
-"""bot: invitation preferences, quiet hours, opt-outs, blocked flag, person roles, handled update ids
+"""bot: registration questions, invitation preferences, quiet hours, opt-outs, blocked flag, person roles, handled update ids
 
 Revision ID: 3ae3b7fdee03
 Revises: 80a82498373c
@@ -47,14 +47,22 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('quiet_end', sa.String(length=5), nullable=True))
         batch_op.add_column(sa.Column('telegram_blocked_at', sa.TIMESTAMP(timezone=True), nullable=True))
 
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('questions', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False, server_default='[]'))
+
     # The defaults only filled existing rows; the models set these values themselves.
     with op.batch_alter_table('person', schema=None) as batch_op:
         for column in ('pref_districts', 'pref_topics', 'pref_kinds', 'opted_out'):
             batch_op.alter_column(column, server_default=None)
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.alter_column('questions', server_default=None)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.drop_column('questions')
+
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_column('telegram_blocked_at')
         batch_op.drop_column('quiet_end')
