@@ -39,7 +39,7 @@ class MyCalendar(CallbackData, prefix="cal"):
 
 
 class Browse(CallbackData, prefix="br"):
-    """A page of upcoming events; scope is "kind:<k>", "series:<s>", "district:<d>", "q" or "all"."""
+    """A page of upcoming events; scope is "kind=<k>", "series=<s>", "district=<d>", "q=<keyword>", "my" or "all"."""
 
     scope: str = "all"
     page: int = 0

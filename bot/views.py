@@ -33,6 +33,14 @@ KIND_NAMES = {
     "fair": N_("Matchmaking fair"),
     "training": N_("Broker training"),
 }
+SERIES_NAMES = {
+    "wuchuanghui": N_("武创荟 sessions"),
+    "wuchuangyuan": N_("武创源 disruptive-technology contest"),
+    "yingxiongbei": N_("英雄杯 innovation contest"),
+    "chanyi": N_("Industry–medicine matchmaking"),
+    "luyan": N_("Project roadshows"),
+    "jishu-jingliren": N_("Technology-broker training"),
+}
 STATUS_NAMES = {
     "confirmed": N_("Confirmed"),
     "waitlisted": N_("On the waitlist"),
@@ -100,11 +108,13 @@ def main_menu(t: Translate) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text="🔎 " + t(N_("Upcoming events")), callback_data=Browse(scope="all"))
     kb.button(text="🗂 " + t(N_("By kind")), callback_data=BrowseMenu(by="kind"))
+    kb.button(text="🏆 " + t(N_("By series")), callback_data=BrowseMenu(by="series"))
+    kb.button(text="🔤 " + t(N_("Search")), callback_data=BrowseMenu(by="keyword"))
     kb.button(text="🗺 " + t(N_("By district")), callback_data=BrowseMenu(by="district"))
     kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
     kb.button(text="📅 " + t(N_("My calendar")), callback_data=MyCalendar())
     kb.button(text="⚙️ " + t(N_("Preferences")), callback_data=PrefMenu(section="root"))
-    kb.adjust(1, 2, 1, 2)
+    kb.adjust(1, 2, 2, 1, 2)
     return kb.as_markup()
 
 

@@ -374,3 +374,31 @@ async def test_event_questions_are_asked_in_the_chat_in_english(world):
     await press(tg, BOB, "Confirm")
     registration = await Registration.get(event_id=event.id)
     assert registration.answers == {"org_type": "高校", "need": "光刻胶 materials"}
+
+
+async def test_search_by_keyword_and_series(world):
+    tg = world.tg
+    await make_event(title="武创荟·北斗专场", series="wuchuanghui")
+    await make_event(title="英雄杯决赛", series="yingxiongbei", kind="competition")
+    await say(tg, ALICE, "/start")
+    await press(tg, ALICE, "搜索")
+    found = await say(tg, ALICE, "北斗")
+    assert "北斗专场" in texts(found) and "英雄杯决赛" not in texts(found)
+    await say(tg, ALICE, "/start")
+    await press(tg, ALICE, "按系列")
+    listing = await press(tg, ALICE, "英雄杯")
+    assert "英雄杯决赛" in texts(listing) and "北斗" not in texts(listing)
+
+
+async def test_browse_by_kind_and_district(world):
+    tg = world.tg
+    await make_event(title="产医融合对接会", kind="fair", district="wuchang")
+    await make_event(title="光谷路演", kind="roadshow", district="donghu_gaoxin")
+    await say(tg, ALICE, "/start")
+    await press(tg, ALICE, "按类型")
+    fairs = await press(tg, ALICE, "对接会")
+    assert "产医融合对接会" in texts(fairs) and "光谷路演" not in texts(fairs)
+    await say(tg, ALICE, "/start")
+    await press(tg, ALICE, "按区域")
+    optics_valley = await press(tg, ALICE, "东湖新技术开发区")
+    assert "光谷路演" in texts(optics_valley) and "产医融合" not in texts(optics_valley)

@@ -4,24 +4,43 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Browse, BrowseMenu, EventCard
 from bot.i18n import Translate, when
-from bot.views import KIND_NAMES, event_card, event_keyboard
+from bot.views import KIND_NAMES, SERIES_NAMES, event_card, event_keyboard
 from events import clock
 from events.districts import DISTRICTS
 from events.errors import N_
 from events.i18n import Locale
-from events.models import Event, EventKind, Person
+from events.models import Event, EventKind, EventStatus, Person
 from events.services import catalog
 from events.services.registration import find_active_registration
 from events.settings import Settings
 
 router = Router(name="events")
+
+
+class BrowseFlow(StatesGroup):
+    keyword = State()
+
+
+@router.message(BrowseFlow.keyword, F.text)
+async def search(message: Message, t: Translate, locale: Locale, state: FSMContext) -> None:
+    await state.clear()
+    keyword = " ".join((message.text or "").replace(":", " ").split())[:12]
+    if not keyword or keyword.startswith("/"):
+        await message.answer(t(N_("Please send a keyword.")))
+        return
+    text, markup = await _page(Browse(scope=f"q={keyword}", page=0), t, locale)
+    await message.answer(text, reply_markup=markup)
+
+
 PAGE = 5
 
 
@@ -54,17 +73,35 @@ async def events_command(message: Message, t: Translate, locale: Locale) -> None
 
 
 @router.callback_query(BrowseMenu.filter())
-async def browse_menu(query: CallbackQuery, callback_data: BrowseMenu, t: Translate, locale: Locale) -> None:
+async def browse_menu(
+    query: CallbackQuery, callback_data: BrowseMenu, t: Translate, locale: Locale, state: FSMContext
+) -> None:
     kb = InlineKeyboardBuilder()
-    if callback_data.by == "kind":
+    if callback_data.by == "keyword":
+        await state.set_state(BrowseFlow.keyword)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(t(N_("Send a keyword, e.g. 人工智能 or 光谷:")))
+        return
+    if callback_data.by == "series":
+        upcoming = (
+            await Event.filter(status=EventStatus.PUBLISHED, ends_at__gt=clock.now())
+            .distinct()
+            .values_list("series", flat=True)
+        )
+        for series in sorted({s for s in upcoming if s}):
+            label = t(SERIES_NAMES[series]) if series in SERIES_NAMES else series
+            kb.button(text=label, callback_data=Browse(scope=f"series={series}"))
+        kb.adjust(1)
+    elif callback_data.by == "kind":
         for kind in EventKind:
-            kb.button(text=t(KIND_NAMES[kind.value]), callback_data=Browse(scope=f"kind:{kind.value}"))
+            kb.button(text=t(KIND_NAMES[kind.value]), callback_data=Browse(scope=f"kind={kind.value}"))
         kb.adjust(1)
     else:
         for district in DISTRICTS:
             kb.button(
                 text=district.name if locale == "zh" else district.name_en[:30],
-                callback_data=Browse(scope=f"district:{district.code}"),
+                callback_data=Browse(scope=f"district={district.code}"),
             )
         kb.adjust(2)
     await query.answer()
@@ -91,21 +128,29 @@ async def browse(query: CallbackQuery, callback_data: Browse, t: Translate, loca
 
 
 async def _page(spec: Browse, t: Translate, locale: Locale) -> tuple[str, object]:
-    kind = district = series = None
-    name, _, value = spec.scope.partition(":")
+    kind = district = series = keyword = None
+    name, _, value = spec.scope.partition("=")
     if name == "kind" and value in {k.value for k in EventKind}:
         kind = EventKind(value)
     elif name == "district":
         district = value
     elif name == "series":
         series = value
+    elif name == "q":
+        keyword = value
     rows: list[Event] = []
     cursor = None
     # Keyset pages of the service, walked to the requested page (pages are short and few).
     for _ in range(spec.page + 1):
         page = await catalog.list_events(
             catalog.EventQuery(
-                kind=kind, district=district, series=series, starts_from=clock.now(), limit=PAGE, cursor=cursor
+                kind=kind,
+                district=district,
+                series=series,
+                q=keyword,
+                starts_from=clock.now(),
+                limit=PAGE,
+                cursor=cursor,
             )
         )
         rows, cursor = page.items, page.next_cursor
