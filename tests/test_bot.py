@@ -402,3 +402,17 @@ async def test_browse_by_kind_and_district(world):
     await press(tg, ALICE, "按区域")
     optics_valley = await press(tg, ALICE, "东湖新技术开发区")
     assert "光谷路演" in texts(optics_valley) and "产医融合" not in texts(optics_valley)
+
+
+async def test_stale_register_button_of_a_cancelled_event(world):
+    from events.services import catalog
+
+    tg = world.tg
+    event = await make_event()
+    await say(tg, BOB, f"/start ev_{event.public_id}", lang="en")
+    card = tg.last_message(BOB)
+    await catalog.cancel_event(event.id, actor="organizer")
+    await tg.user_callback(BOB, tg.inline_buttons(card)[0]["callback_data"], card)
+    reply = await tg.wait_for_message(BOB)
+    assert "not open for registration" in texts(reply)
+    assert tg.callback_answers  # the spinner on the button was stopped too

@@ -42,6 +42,7 @@ async def begin(
     state: FSMContext,
 ) -> None:
     event = await catalog.get_event(callback_data.event_id)
+    registrations.check_open(event)  # a stale button of a cancelled or closed event ends here
     await query.answer()
     if not isinstance(query.message, Message):
         return

@@ -65,6 +65,11 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def check_open(event: Event) -> None:
+    """Raises what ``register`` would for an event that takes no registrations now (a cheap early answer)."""
+    _check_open(event)
+
+
 def _check_open(event: Event) -> None:
     status = effective_status(event)
     if status in (EventStatus.DRAFT, EventStatus.CANCELLED):
