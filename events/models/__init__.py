@@ -4,6 +4,7 @@ from events.models.access import ApiToken, IdempotencyRecord, Role
 from events.models.activity import Activity
 from events.models.catalog import Event, EventKind, EventStatus
 from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direction
+from events.models.outbox import Broadcast, Category, Cursor, OutboxMessage, OutboxStatus
 from events.models.people import Person, PersonRole, TelegramUpdate
 from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
 
@@ -11,6 +12,11 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Activity",
     "ApiToken",
+    "Broadcast",
+    "Category",
+    "Cursor",
+    "OutboxMessage",
+    "OutboxStatus",
     "Attendance",
     "CheckinResult",
     "CheckinScan",
@@ -34,4 +40,5 @@ MODEL_MODULES = [
     "events.models.access",
     "events.models.activity",
     "events.models.checkin",
+    "events.models.outbox",
 ]

@@ -45,6 +45,8 @@ class Event(Model):
     capacity = fields.IntField(null=True)
     waitlist_enabled = fields.BooleanField(default=True)
     requires_approval = fields.BooleanField(default=False)
+    # Reminders go this many minutes before the start (default: a day and two hours before).
+    reminder_minutes = fields.JSONField(default=lambda: [1440, 120])
     # Door opens this long before the start and closes this long after the end.
     checkin_opens_minutes = fields.IntField(default=60)
     checkin_closes_minutes = fields.IntField(default=0)

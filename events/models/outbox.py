@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Category(StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    WAITLIST_PROMOTED = "waitlist_promoted"
+    REGISTRATION_CONFIRMED = "registration_confirmed"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    MATCHED_OPPORTUNITY = "matched_opportunity"
+    CREDITS = "credits"
+    BROADCAST = "broadcast"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OutboxMessage(Model):
+    """A message to one person, written before it is sent, in the transaction that caused it.
+
+    ``dedup_key`` is unique, so producers racing each other (or re-running after a crash) cannot
+    queue the same message twice; a row marked sent is never sent again.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name="messages", on_delete=fields.CASCADE)
+    category = fields.CharEnumField(Category, max_length=24, db_index=True)
+    dedup_key = fields.CharField(max_length=200, unique=True)
+    locale = fields.CharField(max_length=8)
+    text = fields.TextField()
+    # Inline buttons as [[{"text", "url"|"callback_data"}]]; a photo by reference (e.g. a ticket).
+    buttons = fields.JSONField(null=True)
+    photo = fields.JSONField(null=True)
+    urgent = fields.BooleanField(default=False)
+    status = fields.CharEnumField(OutboxStatus, max_length=10, default=OutboxStatus.QUEUED, db_index=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.CharField(max_length=500, null=True)
+    not_before = fields.DatetimeField(db_index=True)
+    # A row claimed by a sender; if the sender dies, the claim lapses and the row is retried.
+    lease_until = fields.DatetimeField(null=True)
+    event_id = fields.IntField(null=True, db_index=True)
+    broadcast_id = fields.IntField(null=True, db_index=True)
+    telegram_message_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("status", "not_before"),)
+
+
+class Broadcast(Model):
+    """An organizer's message to an event's registrants."""
+
+    id = fields.IntField(primary_key=True)
+    event = fields.ForeignKeyField("models.Event", related_name="broadcasts", on_delete=fields.CASCADE)
+    text = fields.TextField()
+    author = fields.CharField(max_length=100)
+    audience = fields.CharField(max_length=20, default="registered")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "broadcast"
+
+
+class Cursor(Model):
+    """How far a reader of the activity log has got (e.g. the notification producer)."""
+
+    name = fields.CharField(max_length=50, primary_key=True)
+    position = fields.BigIntField(default=0)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "cursor"
