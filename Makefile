@@ -41,7 +41,7 @@ migration: install-dev
 
 ## i18n: extract messages, merge them into the catalogues, compile
 i18n: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -o events/locales/wuchuang.pot --no-location --omit-header --sort-output events api bot notifications wuchuang
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o events/locales/wuchuang.pot --no-location --omit-header --sort-output --ignore-dirs=".venv tests benchmarks migrations data build" .
 	$(BIN)/pybabel update -i events/locales/wuchuang.pot -d events/locales -D wuchuang -N --width 120
 	$(BIN)/pybabel compile -d events/locales -D wuchuang
 

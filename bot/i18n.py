@@ -11,13 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_datetime, format_time
-
-from events.i18n import Locale, gettext
+from events.i18n import Locale, format_when, gettext
 
 Translate = Callable[..., str]
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
-_BABEL = {"zh": "zh_CN", "en": "en_GB"}
 
 
 def translator(locale: Locale) -> Translate:
@@ -28,10 +25,4 @@ def translator(locale: Locale) -> Translate:
 
 
 def when(starts: datetime, ends: datetime, locale: Locale) -> str:
-    """'2026年12月2日 周三 09:30–12:00' / 'Wed 2 Dec 2026, 09:30–12:00' in Wuhan time; multi-day spans both dates."""
-    start, end = starts.astimezone(TZ), ends.astimezone(TZ)
-    pattern = "yyyy年M月d日 EEE HH:mm" if locale == "zh" else "EEE d MMM yyyy, HH:mm"
-    first = format_datetime(start, pattern, locale=_BABEL[locale])
-    if start.date() == end.date():
-        return f"{first}–{format_time(end, 'HH:mm', locale=_BABEL[locale])}"
-    return f"{first} – {format_datetime(end, pattern, locale=_BABEL[locale])}"
+    return format_when(starts, ends, locale, TZ)

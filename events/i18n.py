@@ -6,10 +6,13 @@ zh-hant, …) is Chinese, anything starting with ``en`` is English, the rest fal
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from babel.dates import format_datetime, format_time
 from babel.support import NullTranslations, Translations
 
 Locale = Literal["zh", "en"]
@@ -65,3 +68,17 @@ def gettext(locale: Locale, message: str, **params: Any) -> str:
         except (KeyError, TypeError, ValueError):
             return text
     return text
+
+
+_BABEL = {"zh": "zh_CN", "en": "en_GB"}
+LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def format_when(starts: datetime, ends: datetime, locale: Locale, tz: zoneinfo.ZoneInfo = LOCAL_TZ) -> str:
+    """'2026年12月2日 周三 09:30–12:00' / 'Wed 2 Dec 2026, 09:30–12:00' in local time; multi-day spans both dates."""
+    start, end = starts.astimezone(tz), ends.astimezone(tz)
+    pattern = "yyyy年M月d日 EEE HH:mm" if locale == "zh" else "EEE d MMM yyyy, HH:mm"
+    first = format_datetime(start, pattern, locale=_BABEL[locale])
+    if start.date() == end.date():
+        return f"{first}–{format_time(end, 'HH:mm', locale=_BABEL[locale])}"
+    return f"{first} – {format_datetime(end, pattern, locale=_BABEL[locale])}"

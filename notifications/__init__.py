@@ -1,0 +1,1 @@
+"""Notifications: activity → outbox rows (producers, reminders), outbox → Telegram (dispatcher)."""

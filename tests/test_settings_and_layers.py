@@ -71,8 +71,12 @@ def test_locale_negotiation(header, locale):
 
 def test_every_message_in_the_code_has_a_chinese_translation_and_the_mo_is_fresh():
     found = set()
+    method_map = [("**.py", "python"), ("**/templates/**.j2", "jinja2")]
+    options = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
     for package in ("events", "api", "bot", "notifications", "wuchuang"):
-        for _, _, message, _, _ in extract_from_dir(ROOT / package, keywords={"N_": None, "gettext": (2,)}):
+        for _, _, message, _, _ in extract_from_dir(
+            ROOT / package, method_map, options, keywords={"N_": None, "gettext": None}
+        ):
             found.add(message)
     with open(LOCALES_DIR / "zh_CN/LC_MESSAGES/wuchuang.po", "rb") as po_file:
         po = {m.id: m.string for m in read_po(po_file) if m.id}

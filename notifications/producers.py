@@ -1,0 +1,299 @@
+"""Reading the activity log by cursor and deciding who hears about what.
+
+Each batch of facts and the cursor that marks them read are written in one transaction, so a
+crash re-reads the batch; the outbox's dedup keys make that re-reading harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from events.districts import BY_CODE
+from events.i18n import format_when, normalize_locale
+from events.models import (
+    ACTIVE_STATUSES,
+    Activity,
+    Broadcast,
+    Category,
+    Cursor,
+    Event,
+    Person,
+    Registration,
+    RegistrationStatus,
+)
+from notifications.outbox import enqueue, reachable, sent_this_week
+from notifications.render import render
+
+CURSOR = "notifications"
+BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    invitations_per_week: int = 3
+    matches_per_week: int = 5
+
+
+def _when(event: Event, person: Person) -> str:
+    return format_when(event.starts_at, event.ends_at, normalize_locale(person.language) or "zh")
+
+
+def _event_button(event: Event, person: Person, bot_username: str | None) -> list[list[dict[str, str]]] | None:
+    if not bot_username:
+        return None
+    label = "查看并报名" if person.language == "zh" else "View and register"
+    return [[{"text": label, "url": f"https://t.me/{bot_username}?start=ev_{event.public_id}"}]]
+
+
+class Producer:
+    def __init__(self, *, limits: Limits | None = None, bot_username: str | None = None) -> None:
+        self.limits = limits or Limits()
+        self.bot_username = bot_username
+
+    async def run_once(self) -> int:
+        """Turn the next batch of facts into outbox rows; returns how many facts were read."""
+        async with in_transaction() as conn:
+            cursor, _ = await Cursor.get_or_create(name=CURSOR, defaults={"position": 0}, using_db=conn)
+            facts = await Activity.filter(id__gt=cursor.position).order_by("id").limit(BATCH).using_db(conn)
+            for fact in facts:
+                await self._handle(fact, conn)
+            if facts:
+                cursor.position = facts[-1].id
+                await cursor.save(using_db=conn)
+        return len(facts)
+
+    async def drain(self) -> int:
+        total = 0
+        while read := await self.run_once():
+            total += read
+        return total
+
+    async def _handle(self, fact: Activity, conn: Any) -> None:
+        handler = {
+            "registration.confirmed": self._confirmed,
+            "registration.waitlisted": self._approved_to_waitlist,
+            "registration.rejected": self._rejected,
+            "waitlist.promoted": self._promoted,
+            "event.changed": self._changed,
+            "event.cancelled": self._cancelled,
+            "event.published": self._published,
+            "broadcast.created": self._broadcast,
+        }.get(fact.kind)
+        if handler is not None:
+            await handler(fact, conn)
+
+    async def _registration(self, fact: Activity, conn: Any) -> tuple[Registration, Event, Person] | None:
+        if fact.registration_id is None:
+            return None
+        registration = (
+            await Registration.get_or_none(id=fact.registration_id).select_related("event", "person").using_db(conn)
+        )
+        if registration is None:
+            return None
+        return registration, registration.event, registration.person
+
+    async def _confirmed(self, fact: Activity, conn: Any) -> None:
+        found = await self._registration(fact, conn)
+        if found is None:
+            return
+        registration, event, person = found
+        approved = bool(fact.payload.get("approved"))
+        # In the bot the person got the ticket in the chat already; tell only API registrants and approvals.
+        if registration.source == "bot" and not approved:
+            return
+        text = render(
+            "registration_confirmed", person.language, event=event, when=_when(event, person), approved=approved
+        )
+        await enqueue(
+            person,
+            Category.REGISTRATION_CONFIRMED,
+            dedup_key=f"confirmed:registration:{registration.id}",
+            text=text,
+            event_id=event.id,
+            photo={"ticket_registration_id": registration.id},
+            using_db=conn,
+        )
+
+    async def _approved_to_waitlist(self, fact: Activity, conn: Any) -> None:
+        if not fact.payload.get("approved"):
+            return
+        found = await self._registration(fact, conn)
+        if found is None:
+            return
+        registration, event, person = found
+        position = (
+            await Registration.filter(
+                event_id=event.id,
+                status=RegistrationStatus.WAITLISTED,
+                waitlist_order__lte=registration.waitlist_order or 0,
+            )
+            .using_db(conn)
+            .count()
+        )
+        text = render("registration_waitlisted", person.language, event=event, position=position)
+        await enqueue(
+            person,
+            Category.REGISTRATION_CONFIRMED,
+            dedup_key=f"approved:registration:{registration.id}",
+            text=text,
+            event_id=event.id,
+            using_db=conn,
+        )
+
+    async def _rejected(self, fact: Activity, conn: Any) -> None:
+        found = await self._registration(fact, conn)
+        if found is None:
+            return
+        registration, event, person = found
+        text = render("registration_rejected", person.language, event=event, reason=fact.payload.get("reason", ""))
+        await enqueue(
+            person,
+            Category.REGISTRATION_CONFIRMED,
+            dedup_key=f"rejected:registration:{registration.id}",
+            text=text,
+            event_id=event.id,
+            using_db=conn,
+        )
+
+    async def _promoted(self, fact: Activity, conn: Any) -> None:
+        found = await self._registration(fact, conn)
+        if found is None:
+            return
+        registration, event, person = found
+        text = render("waitlist_promoted", person.language, event=event, when=_when(event, person))
+        await enqueue(
+            person,
+            Category.WAITLIST_PROMOTED,
+            dedup_key=f"promoted:registration:{registration.id}",
+            text=text,
+            event_id=event.id,
+            photo={"ticket_registration_id": registration.id},
+            using_db=conn,
+        )
+
+    async def _registrants(self, event_id: int, conn: Any) -> list[Registration]:
+        return (
+            await Registration.filter(event_id=event_id, status__in=ACTIVE_STATUSES)
+            .select_related("person")
+            .using_db(conn)
+        )
+
+    async def _changed(self, fact: Activity, conn: Any) -> None:
+        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        if event is None:
+            return
+        for registration in await self._registrants(event.id, conn):
+            person = registration.person
+            text = render("event_changed", person.language, event=event, when=_when(event, person))
+            await enqueue(
+                person,
+                Category.EVENT_CHANGED,
+                dedup_key=f"changed:{fact.id}:registration:{registration.id}",
+                text=text,
+                event_id=event.id,
+                using_db=conn,
+            )
+
+    async def _cancelled(self, fact: Activity, conn: Any) -> None:
+        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        if event is None:
+            return
+        for registration in await self._registrants(event.id, conn):
+            person = registration.person
+            text = render("event_cancelled", person.language, event=event, reason=fact.payload.get("reason", ""))
+            await enqueue(
+                person,
+                Category.EVENT_CANCELLED,
+                dedup_key=f"cancelled:event:{event.id}:person:{person.id}",
+                text=text,
+                event_id=event.id,
+                using_db=conn,
+            )
+
+    async def _broadcast(self, fact: Activity, conn: Any) -> None:
+        broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id")).using_db(conn)
+        if broadcast is None or broadcast.cancelled_at is not None:
+            return
+        event = await Event.get(id=broadcast.event_id).using_db(conn)
+        for registration in await self._registrants(event.id, conn):
+            person = registration.person
+            await enqueue(
+                person,
+                Category.BROADCAST,
+                dedup_key=f"broadcast:{broadcast.id}:person:{person.id}",
+                text=render("broadcast", person.language, event=event, text=broadcast.text),
+                event_id=event.id,
+                broadcast_id=broadcast.id,
+                using_db=conn,
+            )
+
+    async def _published(self, fact: Activity, conn: Any) -> None:
+        """Invite people whose preferences match, at most ``invitations_per_week`` each."""
+        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        if event is None or event.status != "published":
+            return
+        registered = set(
+            await Registration.filter(event_id=event.id).using_db(conn).values_list("person_id", flat=True)
+        )
+        seats_left = None if event.capacity is None else max(0, event.capacity - event.seats_taken)
+        district = BY_CODE.get(event.district or "")
+        for person in await Person.filter(telegram_id__not_isnull=True, telegram_blocked_at__isnull=True).using_db(
+            conn
+        ):
+            if person.id in registered or not reachable(person, Category.INVITATION):
+                continue
+            if not matches(event, person):
+                continue
+            if await sent_this_week(person.id, Category.INVITATION, using_db=conn) >= self.limits.invitations_per_week:
+                continue
+            text = render(
+                "invitation",
+                person.language,
+                event=event,
+                when=_when(event, person),
+                district=(district.name if person.language == "zh" else district.name_en) if district else "",
+                seats_left=seats_left,
+            )
+            await enqueue(
+                person,
+                Category.INVITATION,
+                dedup_key=f"invitation:event:{event.id}:person:{person.id}",
+                text=text,
+                event_id=event.id,
+                buttons=_event_button(event, person, self.bot_username),
+                using_db=conn,
+            )
+
+
+def matches(event: Event, person: Person) -> bool:
+    """Empty preference lists mean "anything"; otherwise the event must fit each list given."""
+    if person.pref_districts and event.district not in person.pref_districts:
+        return False
+    if person.pref_kinds and str(event.kind) not in person.pref_kinds:
+        return False
+    return not person.pref_topics or any(tag in person.pref_topics for tag in event.tags)
+
+
+async def enqueue_matched_opportunity(
+    person: Person, item: dict[str, Any], reasons: list[str], *, limits: Limits | None = None
+) -> bool:
+    """Queue a matched opportunity (``item``: kind, id, title, url?) with its reasons ("人工智能 · 东湖高新区"),
+    capped per person per week. Returns whether it was queued.
+    """
+    limits = limits or Limits()
+    if await sent_this_week(person.id, Category.MATCHED_OPPORTUNITY) >= limits.matches_per_week:
+        return False
+    text = render("matched_opportunity", person.language, item=item, reasons=reasons)
+    buttons = (
+        [[{"text": "查看" if person.language == "zh" else "Open", "url": item["url"]}]] if item.get("url") else None
+    )
+    return await enqueue(
+        person,
+        Category.MATCHED_OPPORTUNITY,
+        dedup_key=f"matched:{item['kind']}:{item['id']}:person:{person.id}",
+        text=text,
+        buttons=buttons,
+    )

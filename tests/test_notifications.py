@@ -1,0 +1,155 @@
+"""Producers and reminders: who hears about what, once, in their language."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import jinja2
+import pytest
+
+from events.errors import DomainError
+from events.models import Category, OutboxMessage, OutboxStatus, Person
+from events.services import broadcasts, catalog
+from events.services import registration as reg
+from notifications.producers import Limits, Producer, enqueue_matched_opportunity
+from notifications.render import render
+from notifications.scheduler import produce_reminders
+from tests.factories import make_event, make_registration
+
+
+async def person(n: int, **fields: object) -> Person:
+    return await Person.create(name=f"用户{n}", telegram_id=5000 + n, phone=f"1360000{n:04d}", **fields)
+
+
+async def rows(category: Category | None = None) -> list[OutboxMessage]:
+    qs = OutboxMessage.all().order_by("id")
+    return await (qs.filter(category=category) if category else qs)
+
+
+async def test_promotion_confirmation_change_and_cancellation_reach_registrants(db, frozen_clock):
+    event = await make_event(capacity=1)
+    alice, bob = await person(1), await person(2, language="en")
+    first = await make_registration(event, phone=alice.phone, telegram_id=alice.telegram_id)
+    await make_registration(event, phone=bob.phone, telegram_id=bob.telegram_id)
+    await make_registration(event, n=77)  # no Telegram: nobody to tell
+    producer = Producer()
+    await producer.drain()
+    assert [r.person_id for r in await rows(Category.REGISTRATION_CONFIRMED)] == [alice.id]
+    await reg.cancel_registration(first.registration.id, actor="alice")
+    await catalog.update_event(event.id, catalog.EventPatch(venue="武汉大学"), actor="org")
+    await catalog.update_event(event.id, catalog.EventPatch(description="只改说明"), actor="org")
+    await producer.drain()
+    await producer.drain()  # reading again changes nothing
+    promoted = await rows(Category.WAITLIST_PROMOTED)
+    assert [r.person_id for r in promoted] == [bob.id]
+    assert promoted[0].photo == {"ticket_registration_id": (await bob.registrations.all())[0].id}
+    assert "A seat freed up" in promoted[0].text and promoted[0].urgent
+    changed = await rows(Category.EVENT_CHANGED)
+    assert [r.person_id for r in changed] == [bob.id] and "武汉大学" in changed[0].text
+    await catalog.cancel_event(event.id, actor="org", reason="场地检修")
+    await producer.drain()
+    cancelled = await rows(Category.EVENT_CANCELLED)
+    assert [r.person_id for r in cancelled] == [bob.id] and "场地检修" in cancelled[0].text
+
+
+async def test_publishing_invites_matching_people_within_the_weekly_cap(db, frozen_clock):
+    fan = await person(1, pref_districts=["hongshan"], pref_topics=["人工智能"])
+    elsewhere = await person(2, pref_districts=["jiangxia"])
+    anything = await person(3)
+    opted_out = await person(4, opted_out=["invitation"])
+    await person(5, telegram_blocked_at=frozen_clock.now)
+    producer = Producer(limits=Limits(invitations_per_week=1), bot_username="wuchuang_bot")
+    first = await make_event(district="hongshan", tags=["人工智能"])
+    await producer.drain()
+    invited = await rows(Category.INVITATION)
+    assert sorted(r.person_id for r in invited) == sorted([fan.id, anything.id])
+    assert not any(r.urgent for r in invited)
+    assert invited[0].buttons[0][0]["url"] == f"https://t.me/wuchuang_bot?start=ev_{first.public_id}"
+    await make_event(district="hongshan", tags=["人工智能"])
+    await producer.drain()
+    assert len(await rows(Category.INVITATION)) == 2  # the cap held
+    assert elsewhere.id not in {r.person_id for r in await rows()} and opted_out.id not in {
+        r.person_id for r in await rows()
+    }
+
+
+async def test_concurrent_producers_do_not_double(db, frozen_clock):
+    event = await make_event(capacity=1)
+    people = [await person(i) for i in range(6)]
+    for p in people:
+        await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
+    await catalog.update_event(event.id, catalog.EventPatch(title="新标题"), actor="org")
+    await asyncio.gather(*(Producer().drain() for _ in range(3)))
+    keys = [r.dedup_key for r in await rows()]
+    assert len(keys) == len(set(keys))
+    assert len(await rows(Category.EVENT_CHANGED)) == 6
+
+
+async def test_reminders_once_late_but_useful_and_never_after_the_start(db, frozen_clock):
+    start = frozen_clock.now + timedelta(days=2)
+    event = await make_event(starts_at=start, capacity=10)
+    people = [await person(i) for i in range(3)]
+    for p in people:
+        await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
+    assert (await produce_reminders()).queued == 0  # nothing due two days ahead
+    frozen_clock.set(start - timedelta(hours=24))
+    assert (await produce_reminders()).queued == 3
+    assert (await produce_reminders()).queued == 0  # a second pass (or a restart) adds nothing
+    reminders = await rows(Category.REMINDER)
+    assert {r.dedup_key.split(":")[1] for r in reminders} == {"1440m"} and "Tomorrow" not in reminders[0].text
+    # The process was down from 22 h to 1 h before: only the nearest reminder goes, late but useful.
+    frozen_clock.set(start - timedelta(minutes=60))
+    assert (await produce_reminders()).queued == 3
+    two_hour = [r for r in await rows(Category.REMINDER) if r.dedup_key.startswith("reminder:120m")]
+    assert len(two_hour) == 3 and all(r.urgent for r in two_hour)
+    frozen_clock.set(start + timedelta(minutes=1))
+    passed = await produce_reminders()
+    assert passed.skipped == 6  # nothing was sent yet: all queued reminders are dropped with a reason
+    assert {r.last_error for r in await rows(Category.REMINDER)} == {"the event has started or was cancelled"}
+
+
+async def test_cancelled_event_sends_no_reminders(db, frozen_clock):
+    event = await make_event(starts_in=timedelta(hours=3))
+    p = await person(1)
+    await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
+    await catalog.cancel_event(event.id, actor="org")
+    frozen_clock.set(event.starts_at - timedelta(hours=1))
+    assert (await produce_reminders()).queued == 0
+
+
+async def test_broadcast_and_cancelling_its_queued_part(db, frozen_clock):
+    event = await make_event()
+    people = [await person(i) for i in range(4)]
+    for p in people:
+        await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
+    sent = await broadcasts.create_broadcast(event.id, "请提前 15 分钟到场 & 携带身份证", actor="org")
+    await Producer().drain()
+    messages = await rows(Category.BROADCAST)
+    assert len(messages) == 4 and "&amp;" in messages[0].text  # HTML-escaped for Telegram
+    await OutboxMessage.filter(id=messages[0].id).update(status=OutboxStatus.SENT)
+    assert await broadcasts.cancel_broadcast(sent.id, actor="org") == 3
+    assert sorted(r.status for r in await rows(Category.BROADCAST)) == ["sent", "skipped", "skipped", "skipped"]
+    with pytest.raises(DomainError) as info:
+        await broadcasts.cancel_broadcast(sent.id, actor="org")
+    assert info.value.code == "invalid_transition"
+
+
+async def test_matched_opportunities_are_capped(db, frozen_clock):
+    p = await person(1)
+    item = {"kind": "demand", "id": 1, "title": "光刻胶国产化需求", "url": "https://example.cn/d/1"}
+    assert await enqueue_matched_opportunity(p, item, ["集成电路", "东湖高新区"], limits=Limits(matches_per_week=1))
+    assert not await enqueue_matched_opportunity(p, item | {"id": 2}, ["x"], limits=Limits(matches_per_week=1))
+    (row,) = await rows(Category.MATCHED_OPPORTUNITY)
+    assert "集成电路 · 东湖高新区" in row.text
+
+
+def test_templates_render_in_both_languages_and_refuse_missing_values():
+    class Event:
+        title, venue, address = "北斗专场", "光谷", None
+
+    zh = render("event_changed", "zh-hans", event=Event(), when="明天")
+    en = render("event_changed", "en", event=Event(), when="tomorrow")
+    assert zh != en and "北斗专场" in zh and "has changed" in en
+    with pytest.raises(jinja2.UndefinedError):
+        render("event_changed", "zh", event=Event())
