@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from api import errors, pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from api.ratelimit import PublicRateLimit
-from api.routers import calendar, checkins, docs, events, meta, registrations, tickets, tokens, webapp
+from api.routers import (
+    calendar,
+    checkins,
+    docs,
+    events,
+    meta,
+    notifications,
+    registrations,
+    tickets,
+    tokens,
+    webapp,
+)
 from api.schemas import Presenter
 from events.db import close_db, init_db
 from events.services.calendar import FeedRenderer
@@ -56,6 +67,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(calendar.router)
     app.include_router(webapp.router)
+    app.include_router(notifications.router)
     app.include_router(docs.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -153,3 +153,36 @@ def test_templates_render_in_both_languages_and_refuse_missing_values():
     assert zh != en and "北斗专场" in zh and "has changed" in en
     with pytest.raises(jinja2.UndefinedError):
         render("event_changed", "zh", event=Event())
+
+
+async def test_notifications_api(client, frozen_clock):
+    from tests.factories import bearer, make_token
+
+    token = await make_token()
+    event = await make_event()
+    p = await person(1)
+    await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
+    created = await client.post(
+        f"/api/v1/events/{event.id}/broadcasts", json={"text": "会议改在 3 楼"}, headers=bearer(token)
+    )
+    assert created.status_code == 201
+    assert (
+        await client.post(f"/api/v1/events/{event.id}/broadcasts", json={"text": ""}, headers=bearer(token))
+    ).status_code == 422
+    await Producer().drain()
+    listed = (
+        await client.get(
+            "/api/v1/notifications", params={"event_id": event.id, "category": "broadcast"}, headers=bearer(token)
+        )
+    ).json()["items"]
+    assert len(listed) == 1 and listed[0]["status"] == "queued"
+    await OutboxMessage.filter(id=listed[0]["id"]).update(status=OutboxStatus.FAILED, last_error="boom")
+    stats = (await client.get("/api/v1/notifications/stats", headers=bearer(token))).json()
+    assert stats["by_status"]["failed"] >= 1
+    retried = await client.post(f"/api/v1/notifications/{listed[0]['id']}/retry", headers=bearer(token))
+    assert retried.json()["status"] == "queued"
+    again = await client.post(f"/api/v1/notifications/{listed[0]['id']}/retry", headers=bearer(token))
+    assert again.status_code == 409
+    stopped = await client.post(f"/api/v1/broadcasts/{created.json()['id']}/cancel", headers=bearer(token))
+    assert stopped.json()["stopped"] == 1
+    assert (await client.get("/api/v1/notifications")).status_code == 401
