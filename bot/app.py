@@ -13,7 +13,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.i18n import translator
 from bot.middlewares import PersonMiddleware
-from bot.routers import errors, events, membership, my, prefs, register, scan, start
+from bot.routers import errors, events, membership, my, organizer, prefs, register, scan, start
 from events.errors import N_
 from events.services.tickets import TicketSigner
 from events.settings import Settings
@@ -25,6 +25,7 @@ COMMANDS = (
     ("prefs", N_("Invitations I want")),
     ("lang", N_("Language")),
     ("scan", N_("Door staff: scan tickets")),
+    ("broadcast", N_("Organizers: announce to registrants")),
     ("help", N_("Help")),
 )
 
@@ -56,6 +57,7 @@ def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
         my.router,
         prefs.router,
         scan.router,
+        organizer.router,
         errors.router,
     )
     for router in routers:

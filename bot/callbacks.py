@@ -76,3 +76,11 @@ class AnswerChoice(CallbackData, prefix="ans"):
     """A choice for the current registration question; index -1 skips an optional one."""
 
     index: int
+
+
+class BroadcastEvent(CallbackData, prefix="bc"):
+    event_id: int
+
+
+class BroadcastSend(CallbackData, prefix="bcs"):
+    event_id: int

@@ -416,3 +416,22 @@ async def test_stale_register_button_of_a_cancelled_event(world):
     reply = await tg.wait_for_message(BOB)
     assert "not open for registration" in texts(reply)
     assert tg.callback_answers  # the spinner on the button was stopped too
+
+
+async def test_organizer_broadcast_from_the_bot(world):
+    from events.models import Broadcast
+
+    tg = world.tg
+    event = await make_event(title="合成生物专场")
+    await make_registration(event)
+    refused = await say(tg, ALICE, "/broadcast")
+    assert "仅" in texts(refused) or "organizer" in texts(refused).lower() or "主办" in texts(refused)
+    organizer = await Person.get(telegram_id=ALICE)
+    await staff.grant_role(organizer, role="organizer", event_ids=None, actor="test")
+    await say(tg, ALICE, "/broadcast")
+    await press(tg, ALICE, "合成生物专场")
+    preview = await say(tg, ALICE, "明天上午 9 点签到 <请带名片>")
+    assert "<请带名片>" in texts(preview)
+    await press(tg, ALICE, "1")
+    (broadcast,) = await Broadcast.all()
+    assert broadcast.text == "明天上午 9 点签到 <请带名片>" and broadcast.event_id == event.id

@@ -211,7 +211,7 @@ async def abort(query: CallbackQuery, t: Translate, state: FSMContext) -> None:
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(t(N_("Stopped. Nothing was registered.")), reply_markup=main_menu(t))
+        await query.message.answer(t(N_("Stopped.")), reply_markup=main_menu(t))
 
 
 @router.callback_query(ConfirmRegistration.filter())

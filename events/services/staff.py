@@ -30,3 +30,7 @@ async def may_check_in(person: Person, event_id: int) -> bool:
 
 async def is_door_staff(person: Person) -> bool:
     return await PersonRole.filter(person_id=person.id, role__in=[Role.CHECKER, Role.ORGANIZER, Role.ADMIN]).exists()
+
+
+async def is_organizer(person: Person) -> bool:
+    return await PersonRole.filter(person_id=person.id, role__in=[Role.ORGANIZER, Role.ADMIN]).exists()

@@ -1,0 +1,91 @@
+"""Organizers in the bot: /broadcast an announcement to an event's registrants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import AbortFlow, BroadcastEvent, BroadcastSend
+from bot.i18n import Translate
+from events import clock
+from events.errors import N_
+from events.models import ACTIVE_STATUSES, Event, EventStatus, Person, Registration
+from events.services import broadcasts, staff
+
+router = Router(name="organizer")
+
+
+class BroadcastFlow(StatesGroup):
+    text = State()
+    confirm = State()
+
+
+@router.message(Command("broadcast"))
+async def broadcast_command(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
+    if not await staff.is_organizer(person):
+        await message.answer(t(N_("Announcements are for organizers.")))
+        return
+    await state.clear()
+    upcoming = (
+        await Event.filter(status=EventStatus.PUBLISHED, ends_at__gt=clock.now() - timedelta(hours=6))
+        .order_by("starts_at")
+        .limit(20)
+    )
+    if not upcoming:
+        await message.answer(t(N_("No upcoming events.")))
+        return
+    kb = InlineKeyboardBuilder()
+    for event in upcoming:
+        kb.button(text=event.title[:50], callback_data=BroadcastEvent(event_id=event.id))
+    kb.adjust(1)
+    await message.answer(t(N_("Announce to the registrants of which event?")), reply_markup=kb.as_markup())
+
+
+@router.callback_query(BroadcastEvent.filter())
+async def choose_event(
+    query: CallbackQuery, callback_data: BroadcastEvent, person: Person, t: Translate, state: FSMContext
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message) or not await staff.is_organizer(person):
+        return
+    await state.set_state(BroadcastFlow.text)
+    await state.set_data({"event_id": callback_data.event_id})
+    await query.message.answer(t(N_("Send the announcement text (up to 3500 characters).")))
+
+
+@router.message(BroadcastFlow.text, F.text)
+async def got_text(message: Message, t: Translate, state: FSMContext) -> None:
+    text = (message.text or "").strip()
+    if not text or len(text) > 3500 or text.startswith("/"):
+        await message.answer(t(N_("An announcement needs 1 to 3500 characters.")))
+        return
+    event_id = (await state.get_data())["event_id"]
+    count = await Registration.filter(event_id=event_id, status__in=ACTIVE_STATUSES).count()
+    await state.update_data(text=text)
+    await state.set_state(BroadcastFlow.confirm)
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text="📢 " + t(N_("Send to %(count)s people"), count=count), callback_data=BroadcastSend(event_id=event_id)
+    )
+    kb.button(text=t(N_("Cancel")), callback_data=AbortFlow())
+    await message.answer(escape(text), reply_markup=kb.as_markup())
+
+
+@router.callback_query(BroadcastFlow.confirm, BroadcastSend.filter())
+async def send(
+    query: CallbackQuery, callback_data: BroadcastSend, person: Person, t: Translate, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    await query.answer()
+    if not isinstance(query.message, Message) or not await staff.is_organizer(person) or "text" not in data:
+        return
+    await broadcasts.create_broadcast(callback_data.event_id, data["text"], actor=f"telegram:{person.telegram_id}")
+    await query.message.answer(t(N_("Queued. It goes out at the allowed pace; quiet hours are respected.")))
