@@ -13,23 +13,23 @@ from events.services.tickets import TicketSigner
 from events.settings import Settings
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def presenter(request: Request) -> Presenter:
+async def presenter(request: Request) -> Presenter:
     return request.app.state.presenter  # type: ignore[no-any-return]
 
 
-def signer(request: Request) -> TicketSigner:
+async def signer(request: Request) -> TicketSigner:
     return request.app.state.signer  # type: ignore[no-any-return]
 
 
-def rate_limit(request: Request) -> PublicRateLimit:
+async def rate_limit(request: Request) -> PublicRateLimit:
     return request.app.state.rate_limit  # type: ignore[no-any-return]
 
 
-def locale(request: Request) -> Locale:
+async def locale(request: Request) -> Locale:
     return negotiate(request.headers.get("accept-language"))
 
 

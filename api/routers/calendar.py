@@ -21,7 +21,7 @@ SeriesSlug = Annotated[str, Path(max_length=50)]
 DistrictCode = Annotated[str, Path(max_length=32)]
 
 
-def renderer(request: Request) -> calendar.FeedRenderer:
+async def renderer(request: Request) -> calendar.FeedRenderer:
     return request.app.state.calendar  # type: ignore[no-any-return]
 
 
