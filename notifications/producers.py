@@ -11,6 +11,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from events import clock
 from events.districts import BY_CODE
 from events.i18n import format_when, normalize_locale
 from events.models import (
@@ -233,7 +234,11 @@ class Producer:
     async def _published(self, fact: Activity, conn: Any) -> None:
         """Invite people whose preferences match, at most ``invitations_per_week`` each."""
         event = await Event.get_or_none(id=fact.event_id).using_db(conn)
-        if event is None or event.status != "published":
+        # Only events people can still register for are worth an invitation.
+        if event is None or event.status != "published" or event.starts_at <= clock.now():
+            return
+        closes = event.registration_closes_at or event.starts_at
+        if closes <= clock.now():
             return
         registered = set(
             await Registration.filter(event_id=event.id).using_db(conn).values_list("person_id", flat=True)

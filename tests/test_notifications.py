@@ -186,3 +186,13 @@ async def test_notifications_api(client, frozen_clock):
     stopped = await client.post(f"/api/v1/broadcasts/{created.json()['id']}/cancel", headers=bearer(token))
     assert stopped.json()["stopped"] == 1
     assert (await client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_no_invitations_for_events_already_under_way_or_closed(db, frozen_clock):
+    await person(1)
+    past = await make_event(starts_in=timedelta(hours=1))
+    frozen_clock.set(past.starts_at + timedelta(minutes=5))
+    await make_event(starts_in=timedelta(days=3), registration_closes_at=frozen_clock.now - timedelta(minutes=1),
+                     registration_opens_at=frozen_clock.now - timedelta(days=1))
+    await Producer().drain()
+    assert await rows(Category.INVITATION) == []

@@ -35,7 +35,7 @@ from events.services import activity
 from events.services.catalog import effective_status
 from events.services.locking import lock_event
 from events.services.people import find_or_create_person, normalize_email, normalize_phone
-from events.services.waitlist import fill_free_seats, has_free_seat, waitlist_position
+from events.services.waitlist import COUNTERS, fill_free_seats, has_free_seat, waitlist_position
 
 MAX_ANSWERS_BYTES = 16_384
 
@@ -195,9 +195,7 @@ async def register(
             **fields,
         )
         if status != RegistrationStatus.PENDING:
-            await event.save(
-                update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"], using_db=conn
-            )
+            await event.save(update_fields=COUNTERS, using_db=conn)
         await activity.record(
             f"registration.{status}",
             actor=actor,
@@ -250,7 +248,7 @@ async def cancel_registration(registration_id: int, *, actor: str, reason: str =
             event.seats_taken -= 1
         elif previous == RegistrationStatus.WAITLISTED:
             event.waitlist_length -= 1
-        await event.save(update_fields=["seats_taken", "waitlist_length", "updated_at"], using_db=conn)
+        await event.save(update_fields=COUNTERS, using_db=conn)
         await activity.record(
             "registration.cancelled",
             actor=actor,
@@ -289,7 +287,7 @@ async def approve_registration(registration_id: int, *, actor: str) -> Registrat
         else:
             raise EventFull()
         await registration.save(using_db=conn)
-        await event.save(update_fields=["seats_taken", "waitlist_length", "waitlist_seq", "updated_at"], using_db=conn)
+        await event.save(update_fields=COUNTERS, using_db=conn)
         await activity.record(
             f"registration.{registration.status}",
             actor=actor,

@@ -9,6 +9,11 @@ from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import activity
 
 
+# Seat counters change without touching the event's updated_at: that stamp means "the event itself
+# changed" (calendars use it), and a registration rush must not invalidate every feed.
+COUNTERS = ["seats_taken", "waitlist_length", "waitlist_seq"]
+
+
 def has_free_seat(event: Event) -> bool:
     return event.capacity is None or event.seats_taken < event.capacity
 
@@ -62,5 +67,5 @@ async def fill_free_seats(conn: BaseDBAsyncClient, event: Event, *, actor: str) 
         )
         promoted.append(head)
     if promoted:
-        await event.save(update_fields=["seats_taken", "waitlist_length", "updated_at"], using_db=conn)
+        await event.save(update_fields=COUNTERS, using_db=conn)
     return promoted
