@@ -82,6 +82,31 @@ def machine_busy_percent(before: tuple[int, int] | None, after: tuple[int, int] 
     return 100 * (after[0] - before[0]) / (after[1] - before[1])
 
 
+def processes_cpu_seconds(name: str) -> float | None:
+    """User + system CPU seconds used so far by every process on this machine whose command name
+    is ``name`` (e.g. "postgres": the server and all its backends); None without /proc.
+
+    Processes that ended in between are not counted, so take differences over short spans only.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        command, _, rest = stat.partition(" (")[2].rpartition(")")
+        if command != name:
+            continue
+        fields = rest.split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 # --- Driving load ----------------------------------------------------------------------------
 
 
