@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     public_rate_limit: str = "20/minute"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Messages per second to Telegram, all chats together (Telegram allows about 30).
+    send_rate: float = Field(default=25.0, gt=0, le=30)
+    invitations_per_week: int = Field(default=3, ge=0, le=50)
+    matches_per_week: int = Field(default=5, ge=0, le=50)
+    # Run the producers, reminders and the sender inside `serve` (one process may turn it off).
+    notifications: bool = True
     db_pool_size: int = Field(default=20, ge=1, le=500)
 
     @field_validator("timezone")

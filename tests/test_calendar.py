@@ -7,7 +7,7 @@ from datetime import timedelta
 import vobject
 from icalendar import Calendar
 
-from events.models import Registration
+from events.models import Event, Registration
 from tests.factories import bearer, make_event, make_registration, make_token
 
 
@@ -179,3 +179,121 @@ async def test_overlong_path_parts_are_client_errors(client):
         response = await client.get(path)
         assert response.status_code in (404, 422), path
         assert "error" in response.json()
+
+
+async def test_registrations_do_not_change_the_feed(client, frozen_clock):
+    event = await make_event(capacity=2)
+    first = await client.get("/calendar/events.ics")
+    await make_registration(event)
+    await make_registration(event)
+    await make_registration(event)  # waitlisted
+    again = await client.get("/calendar/events.ics", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+def _renderer(settings):
+    from events.services.calendar import FeedRenderer
+
+    return FeedRenderer(base_url=settings.base_url, timezone=settings.timezone)
+
+
+async def test_concurrent_cache_misses_share_one_build(db, frozen_clock):
+    import asyncio
+
+    from events.services.calendar import scope_all
+
+    for _ in range(3):
+        await make_event()
+    renderer = _renderer(db)
+    builds = []
+    render = renderer._render
+
+    def counting(*args, **kwargs):
+        builds.append(1)
+        return render(*args, **kwargs)
+
+    renderer._render = counting
+    feeds = await asyncio.gather(*(renderer.public_feed(scope_all()) for _ in range(8)))
+    assert len(builds) == 1 and len({f.etag for f in feeds}) == 1
+    assert feeds[0].body.count(b"BEGIN:VEVENT") == 3
+
+
+async def test_one_change_renders_one_vevent_again(db, frozen_clock):
+    from events.services import catalog
+    from events.services.calendar import scope_all
+
+    events = [await make_event() for _ in range(4)]
+    renderer = _renderer(db)
+    rendered = []
+    vevent = renderer._vevent
+
+    def counting(event, *args):
+        rendered.append(event.id)
+        return vevent(event, *args)
+
+    renderer._vevent = counting
+    first = await renderer.public_feed(scope_all())
+    assert sorted(rendered) == sorted(e.id for e in events)
+    rendered.clear()
+    await catalog.update_event(events[1].id, catalog.EventPatch(venue="武汉大学人文馆"), actor="test")
+    second = await renderer.public_feed(scope_all())  # the save drops the remembered fingerprint at once
+    assert rendered == [events[1].id] and second.etag != first.etag
+    assert "武汉大学人文馆" in str(
+        events_of(parse(second.body)[0])[f"event-{events[1].public_id}@wuchuang"]["location"]
+    )
+    # The same events rendered without the cache give the same bytes.
+    fresh = _renderer(db)._render(scope_all().name, await Event.all().order_by("starts_at", "id"), {}, None)
+    assert fresh.body == second.body
+
+
+async def test_fingerprint_is_remembered_for_two_seconds(db, frozen_clock, monkeypatch):
+    from events.services import calendar
+    from events.services.calendar import scope_all
+
+    event = await make_event()
+    renderer = _renderer(db)
+    ticks = [1000.0]
+    monkeypatch.setattr(calendar.time, "monotonic", lambda: ticks[0])
+    first = await renderer.public_feed(scope_all())
+    # A change that bypasses model signals (another process, a bulk update) shows within 2 s.
+    await Event.filter(id=event.id).update(title="改过的标题", updated_at=frozen_clock.now + timedelta(minutes=1))
+    ticks[0] += 1.5
+    assert (await renderer.public_feed(scope_all())).etag == first.etag
+    ticks[0] += 1.0
+    changed = await renderer.public_feed(scope_all())
+    assert changed.etag != first.etag and "改过的标题" in changed.body.decode()
+
+
+def test_text_escaping_and_folding():
+    from events.services.calendar import _fold, _text
+
+    assert _text("a\\b;c,d\ne\r\nf\rg\x07h\x00") == "a\\\\b\\;c\\,d\\ne\\nf\\ng" + "h"
+    for line in ("X:" + "长" * 100, "X:" + "a" * 300, "X:" + "🚀" * 50 + "ab" * 7):
+        folded = _fold(line.encode())
+        parts = folded.split(b"\r\n")
+        assert all(len(p) <= 75 for p in parts) and all(p.startswith(b" ") for p in parts[1:])
+        assert b"".join([parts[0], *(p[1:] for p in parts[1:])]).decode() == line
+
+
+async def test_burst_of_requests_after_a_change_builds_once(client, frozen_clock, monkeypatch):
+    import asyncio
+
+    from events.services.calendar import FeedRenderer
+
+    event = await make_event()
+    await make_event()
+    token = await make_token()
+    first = await client.get("/calendar/events.ics")
+    builds = []
+    render = FeedRenderer._render
+
+    def counting(self, *args, **kwargs):
+        builds.append(1)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(FeedRenderer, "_render", counting)
+    await client.patch(f"/api/v1/events/{event.id}", json={"description": "新的介绍"}, headers=bearer(token))
+    answers = await asyncio.gather(*(client.get("/calendar/events.ics") for _ in range(10)))
+    assert len(builds) == 1
+    assert {a.status_code for a in answers} == {200} and len({a.headers["etag"] for a in answers}) == 1
+    assert answers[0].headers["etag"] != first.headers["etag"] and "新的介绍" in answers[0].text

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -25,13 +26,19 @@ async def renderer(request: Request) -> calendar.FeedRenderer:
     return request.app.state.calendar  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=1024)
+def _http_date(moment: datetime) -> str:
+    """An HTTP date, formatted once per feed rather than on every (304) request."""
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
 def _respond(request: Request, feed: calendar.Feed, *, private: bool = False) -> Response:
     headers = {
         "ETag": feed.etag,
         "Cache-Control": ("private" if private else "public") + ", max-age=300",
     }
     if feed.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(feed.last_modified.astimezone(UTC), usegmt=True)
+        headers["Last-Modified"] = _http_date(feed.last_modified)
     candidates = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
     if feed.etag in candidates or f"W/{feed.etag}" in candidates or "*" in candidates:
         return Response(status_code=304, headers=headers)

@@ -10,19 +10,26 @@ Feeds are rendered from the database each time the data changed; a cheap fingerp
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import re
 import secrets
+import threading
+import time
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from icalendar import Alarm, Calendar
+from icalendar import Calendar
 from icalendar import Event as VEvent
 from tortoise.expressions import Q
 from tortoise.functions import Count, Max
+from tortoise.queryset import QuerySet
+from tortoise.signals import post_delete, post_save
 
 from events import clock
 from events.districts import BY_CODE
@@ -32,6 +39,10 @@ from events.models import Event, EventStatus, Person, Registration, Registration
 CANCELLED_KEPT_FOR = timedelta(days=30)
 PRODID = "-//wuchuang//武创荟 events//ZH"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+VEVENT_CACHE_SIZE = 20_000  # rendered VEVENTs a renderer keeps
+FINGERPRINT_TTL = 2.0  # seconds a public feed's fingerprint is reused (responses say max-age=300 anyway)
+FINGERPRINT_SCOPES = 4096  # remembered fingerprints before the memo is emptied
+FOLD_AT = 75  # octets per content line, RFC 5545 3.1
 KIND_LABELS = {"session": "武创荟", "competition": "大赛", "roadshow": "路演", "fair": "对接会", "training": "培训"}
 
 
@@ -60,6 +71,89 @@ class FeedScope:
 
 def _clean(text: str | None) -> str:
     return _CONTROL.sub("", text or "")
+
+
+# RFC 5545 3.3.11 TEXT escaping and _clean's control characters removed, in one str.translate.
+_TEXT = str.maketrans(
+    {"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": "\\n"}
+    | {chr(c): None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+)
+
+
+def _text(value: str | None) -> str:
+    """A TEXT value: control characters dropped, escaped; CRLF, LF and a lone CR become ``\\n``."""
+    if not value:
+        return ""
+    if "\r" in value:
+        value = _clean(value).replace("\r\n", "\n")
+    return value.translate(_TEXT)
+
+
+def _fold(line: bytes) -> bytes:
+    """A content line longer than 75 octets split at character boundaries, continued with CRLF + space."""
+    parts = []
+    start, limit, size = 0, FOLD_AT, len(line)
+    while size - start > limit:
+        end = start + limit
+        while line[end] & 0xC0 == 0x80:  # never cut inside a UTF-8 sequence
+            end -= 1
+        parts.append(line[start:end])
+        start, limit = end, FOLD_AT - 1  # the leading space counts
+    parts.append(line[start:])
+    return b"\r\n ".join(parts)
+
+
+def _lines(lines: list[str]) -> bytes:
+    """Content lines as UTF-8, folded, each ending in CRLF."""
+    out = []
+    for line in lines:
+        encoded = line.encode()
+        out.append(_fold(encoded) if len(encoded) > FOLD_AT else encoded)
+    out.append(b"")
+    return b"\r\n".join(out)
+
+
+def _stamp(moment: datetime) -> str:
+    return (
+        f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
+    )
+
+
+def _utc(moment: datetime) -> str:
+    """A DATE-TIME in UTC (a naive one is taken as UTC, as the database stores it)."""
+    moment = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    return _stamp(moment) + "Z"
+
+
+def _param(value: str) -> str:
+    return f'"{value}"' if any(c in value for c in ":;,") else value
+
+
+@functools.cache
+def _vtimezone(timezone: str) -> bytes:
+    """The VTIMEZONE block icalendar's add_missing_timezones writes for ``timezone`` (empty when it
+    writes none, as for UTC)."""
+    cal = Calendar()
+    probe = VEvent()
+    probe.add("dtstart", datetime(2000, 1, 1, tzinfo=zoneinfo.ZoneInfo(timezone)))
+    cal.add_component(probe)
+    cal.add_missing_timezones()
+    body = b"".join(tz.to_ical() for tz in cal.walk("VTIMEZONE"))
+    return body if not body or body.endswith(b"\r\n") else body + b"\r\n"
+
+
+# Bumped whenever this process saves or deletes an event, so a remembered fingerprint is dropped at
+# once here; other processes' changes show within FINGERPRINT_TTL.
+_generation = 0
+
+
+async def _event_changed(*_: Any, **__: Any) -> None:
+    global _generation
+    _generation += 1
+
+
+post_save(Event)(_event_changed)
+post_delete(Event)(_event_changed)
 
 
 def _visible(now: datetime) -> Q:
@@ -95,42 +189,113 @@ async def scope_for_event(event_id: int) -> FeedScope:
 
 
 class FeedRenderer:
-    """Renders feeds for one deployment (its zone and public URL) and remembers recent ones."""
+    """Renders feeds for one deployment (its zone and public URL) and remembers recent ones.
 
-    def __init__(self, *, base_url: str, timezone: str, cache_size: int = 64) -> None:
+    Each VEVENT's text is written directly (no icalendar components) and kept, keyed by what it
+    depends on, so rebuilding a feed after one change renders one event again. Concurrent requests
+    for the same feed wait for one build, which runs in a worker thread so the event loop keeps
+    serving; the fingerprint of a public feed is reused for ``FINGERPRINT_TTL`` seconds.
+    """
+
+    def __init__(
+        self, *, base_url: str, timezone: str, cache_size: int = 64, vevent_cache_size: int = VEVENT_CACHE_SIZE
+    ) -> None:
         self.base_url = base_url
         self.tz = zoneinfo.ZoneInfo(timezone)
         self.timezone = timezone
         self._cache: OrderedDict[tuple[Any, ...], Feed] = OrderedDict()
         self._cache_size = cache_size
+        self._building: dict[tuple[Any, ...], asyncio.Future[Feed]] = {}
+        # scope key -> (date, invalidation generation, monotonic time, feed key)
+        self._fingerprints: dict[str, tuple[date, int, float, tuple[Any, ...]]] = {}
+        self._vevents: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._vevent_cache_size = vevent_cache_size
+        self._vevent_lock = threading.Lock()
+        self._vtimezone = _vtimezone(timezone)
+        # DTSTART/DTEND as local time with a TZID, or in UTC for a zone icalendar gives no VTIMEZONE
+        self._tzid_param = ";TZID=" + _param(timezone) + ":" if self._vtimezone else ":"
+        self._local: Callable[[datetime], str] = _stamp if self._vtimezone else _utc
 
-    def _remember(self, key: tuple[Any, ...], build: Any) -> Feed:
+    def _cached(self, key: tuple[Any, ...]) -> Feed | None:
         feed = self._cache.get(key)
-        if feed is None:
-            feed = build()
-            self._cache[key] = feed
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        else:
+        if feed is not None:
             self._cache.move_to_end(key)
         return feed
 
+    def _store(self, key: tuple[Any, ...], feed: Feed) -> None:
+        self._cache[key] = feed
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def _obtain(
+        self,
+        key: tuple[Any, ...],
+        load: Callable[[], Awaitable[list[Event]]],
+        name: str,
+        statuses: dict[int, RegistrationStatus],
+        alarm_minutes: int | None,
+    ) -> Feed:
+        """The cached feed for ``key``, or one build shared by every request that asks meanwhile."""
+        feed = self._cached(key)
+        if feed is not None:
+            return feed
+        building = self._building.get(key)
+        if building is None:
+
+            async def build() -> Feed:
+                events = await load()  # Tortoise stays on the event loop; the CPU-bound part does not
+                built = await asyncio.to_thread(self._render, name, events, statuses, alarm_minutes, cached=True)
+                self._store(key, built)
+                return built
+
+            building = asyncio.ensure_future(build())
+            self._building[key] = building
+            building.add_done_callback(lambda done: self._built(key, done))
+        # shield: a client that goes away does not cancel the build the others wait for
+        return await asyncio.shield(building)
+
+    def _built(self, key: tuple[Any, ...], done: asyncio.Future[Feed]) -> None:
+        if self._building.get(key) is done:
+            del self._building[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here too, in case every waiter went away
+
     async def public_feed(self, scope: FeedScope) -> Feed:
         now = clock.now()
-        qs = Event.filter(_visible(now))
-        if scope.series is not None:
-            qs = qs.filter(series=scope.series)
-        if scope.district is not None:
-            qs = qs.filter(district=scope.district)
-        if scope.event_id is not None:
-            qs = qs.filter(id=scope.event_id)
-        # The fingerprint changes whenever any event in the feed changes, appears or leaves.
-        stats = await qs.annotate(n=Count("id"), newest=Max("updated_at")).first().values("n", "newest")
-        key = (scope.key, stats["n"] if stats else 0, stats["newest"] if stats else None, now.date())
-        if key in self._cache:
-            return self._remember(key, None)
-        events = await qs.order_by("starts_at", "id")
-        return self._remember(key, lambda: self._render(scope.name, events, {}, None))
+        today = now.date()
+
+        def query() -> QuerySet[Event]:  # built only when a query runs: a remembered fingerprint needs none
+            qs = Event.filter(_visible(now))
+            if scope.series is not None:
+                qs = qs.filter(series=scope.series)
+            if scope.district is not None:
+                qs = qs.filter(district=scope.district)
+            if scope.event_id is not None:
+                qs = qs.filter(id=scope.event_id)
+            return qs
+
+        remembered = self._fingerprints.get(scope.key)
+        if (
+            remembered is not None
+            and remembered[0] == today
+            and remembered[1] == _generation
+            and time.monotonic() - remembered[2] < FINGERPRINT_TTL
+        ):
+            key = remembered[3]
+        else:
+            generation, taken = _generation, time.monotonic()
+            # The fingerprint changes whenever any event in the feed changes, appears or leaves.
+            stats = await query().annotate(n=Count("id"), newest=Max("updated_at")).first().values("n", "newest")
+            key = (scope.key, stats["n"] if stats else 0, stats["newest"] if stats else None, today)
+            if len(self._fingerprints) >= FINGERPRINT_SCOPES:
+                self._fingerprints.clear()
+            self._fingerprints[scope.key] = (today, generation, taken, key)
+
+        async def load() -> list[Event]:
+            return await query().order_by("starts_at", "id")
+
+        return await self._obtain(key, load, scope.name, {}, None)
 
     async def person_feed(self, token: str) -> Feed:
         """A person's own registrations: confirmed ones, waitlisted/pending as TENTATIVE, with an alarm.
@@ -162,42 +327,78 @@ class FeedRenderer:
         )
         statuses = {r.event.id: RegistrationStatus(r.status) for r in entries}
         events = sorted((r.event for r in entries), key=lambda e: (e.starts_at, e.id))
-        return self._remember(
-            key, lambda: self._render(f"我的活动 · {person.name}", events, statuses, person.calendar_alarm_minutes)
-        )
+
+        async def load() -> list[Event]:
+            return events
+
+        return await self._obtain(key, load, f"我的活动 · {person.name}", statuses, person.calendar_alarm_minutes)
 
     def _render(
-        self, name: str, events: list[Event], statuses: dict[int, RegistrationStatus], alarm_minutes: int | None
+        self,
+        name: str,
+        events: list[Event],
+        statuses: dict[int, RegistrationStatus],
+        alarm_minutes: int | None,
+        *,
+        cached: bool = False,
     ) -> Feed:
-        cal = Calendar()
-        cal.add("prodid", PRODID)
-        cal.add("version", "2.0")
-        cal.add("calscale", "GREGORIAN")
-        cal.add("method", "PUBLISH")
-        cal.add("x-wr-calname", _clean(name))
-        cal.add("x-wr-timezone", self.timezone)
-        cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-        cal.add("x-published-ttl", "PT1H")
-        for event in events:
-            cal.add_component(self._vevent(event, statuses.get(event.id), alarm_minutes))
-        cal.add_missing_timezones()
-        body = cal.to_ical()
+        """The whole feed. ``cached`` reuses (and keeps) each event's VEVENT text; without it every
+        event is rendered afresh (what a renderer with an empty cache costs)."""
+        head = _lines(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:" + _text(PRODID),
+                "CALSCALE:GREGORIAN",
+                "METHOD:PUBLISH",
+                "X-WR-CALNAME:" + _text(name),
+                "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+                "X-PUBLISHED-TTL:PT1H",
+                "X-WR-TIMEZONE:" + _text(self.timezone),
+            ]
+        )
+        parts = [head]
+        if events:  # as add_missing_timezones did: a VTIMEZONE only when some DTSTART refers to it
+            parts.append(self._vtimezone)
+        if cached:
+            parts += [self._cached_vevent(e, statuses.get(e.id), alarm_minutes) for e in events]
+        else:
+            parts += [self._vevent(e, statuses.get(e.id), alarm_minutes) for e in events]
+        parts.append(b"END:VCALENDAR\r\n")
+        body = b"".join(parts)
         newest = max((e.updated_at for e in events), default=None)
         return Feed(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified=newest)
 
-    def _vevent(
+    def _cached_vevent(
         self, event: Event, registration_status: RegistrationStatus | None, alarm_minutes: int | None
-    ) -> VEvent:
+    ) -> bytes:
+        key = (
+            event.id,
+            event.updated_at,
+            event.sequence,
+            str(event.status),
+            str(registration_status) if registration_status is not None else None,
+            alarm_minutes or None,
+        )
+        vevents = self._vevents
+        text = vevents.get(key)
+        if text is not None:
+            with self._vevent_lock:
+                if key in vevents:
+                    vevents.move_to_end(key)
+            return text
+        text = self._vevent(event, registration_status, alarm_minutes)
+        with self._vevent_lock:
+            vevents[key] = text
+            while len(vevents) > self._vevent_cache_size:
+                vevents.popitem(last=False)
+        return text
+
+    def _vevent(self, event: Event, registration_status: RegistrationStatus | None, alarm_minutes: int | None) -> bytes:
+        """One VEVENT, CRLF-terminated and folded."""
         url = f"{self.base_url}/api/v1/events/{event.id}"
-        vevent = VEvent()
-        vevent.add("uid", f"event-{event.public_id}@wuchuang")
-        vevent.add("dtstamp", event.updated_at)
-        vevent.add("created", event.created_at)
-        vevent.add("last-modified", event.updated_at)
-        vevent.add("sequence", event.sequence)
-        vevent.add("dtstart", event.starts_at.astimezone(self.tz))
-        vevent.add("dtend", event.ends_at.astimezone(self.tz))
-        vevent.add("summary", _clean(event.title))
+        tz, tzid, local = self.tz, self._tzid_param, self._local
+        title = _text(event.title)
         cancelled = event.status == EventStatus.CANCELLED
         if cancelled:
             status = "CANCELLED"
@@ -205,32 +406,48 @@ class FeedRenderer:
             status = "TENTATIVE"
         else:
             status = "CONFIRMED"
-        vevent.add("status", status)
-        lines = [_clean(event.description)] if event.description else []
+        lines = [event.description] if event.description else []
         if event.host:
-            lines.append(f"主办 Host: {_clean(event.host)}")
+            lines.append(f"主办 Host: {event.host}")
         if registration_status == RegistrationStatus.WAITLISTED:
             lines.append("候补中 On the waitlist")
         elif registration_status == RegistrationStatus.PENDING:
             lines.append("待审核 Awaiting approval")
         lines.append(f"报名 Register: {url}")
-        vevent.add("description", "\n\n".join(lines))
+        updated = _utc(event.updated_at)
+        out = [
+            "BEGIN:VEVENT",
+            f"UID:{_text(f'event-{event.public_id}@wuchuang')}",
+            f"DTSTAMP:{updated}",
+            f"CREATED:{_utc(event.created_at)}",
+            f"LAST-MODIFIED:{updated}",
+            f"SEQUENCE:{int(event.sequence)}",
+            f"DTSTART{tzid}{local(event.starts_at.astimezone(tz))}",
+            f"DTEND{tzid}{local(event.ends_at.astimezone(tz))}",
+            f"SUMMARY:{title}",
+            f"STATUS:{status}",
+            "DESCRIPTION:" + "\\n\\n".join(map(_text, lines)),
+        ]
         location = ", ".join(part for part in (_clean(event.venue), _clean(event.address)) if part)
         if location:
-            vevent.add("location", location)
+            out.append(f"LOCATION:{_text(location)}")
         if event.latitude is not None and event.longitude is not None:
-            vevent.add("geo", (event.latitude, event.longitude))
-        vevent.add("url", url)
-        categories = [KIND_LABELS.get(str(event.kind), str(event.kind))] + [_clean(t) for t in event.tags if t]
-        vevent.add("categories", categories)
-        vevent.add("transp", "OPAQUE")
+            out.append(f"GEO:{float(event.latitude)};{float(event.longitude)}")
+        out.append(f"URL:{url}")
+        kind = str(event.kind)
+        categories = [_text(KIND_LABELS.get(kind, kind))] + [_text(t) for t in event.tags if t]
+        out.append("CATEGORIES:" + ",".join(categories))
+        out.append("TRANSP:OPAQUE")
         if alarm_minutes and not cancelled:
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", _clean(event.title))
-            alarm.add("trigger", timedelta(minutes=-alarm_minutes))
-            vevent.add_component(alarm)
-        return vevent
+            out += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"DESCRIPTION:{title}",
+                f"TRIGGER:-PT{int(alarm_minutes)}M",
+                "END:VALARM",
+            ]
+        out.append("END:VEVENT")
+        return _lines(out)
 
 
 async def calendar_token(person_id: int) -> str:

@@ -8,7 +8,6 @@ from events import clock
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import activity
 
-
 # Seat counters change without touching the event's updated_at: that stamp means "the event itself
 # changed" (calendars use it), and a registration rush must not invalidate every feed.
 COUNTERS = ["seats_taken", "waitlist_length", "waitlist_seq"]
