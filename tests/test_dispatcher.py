@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,6 +85,17 @@ async def queue(
         not_before=fields.pop("not_before", clock.now()),
         **fields,
     )
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Poll ``predicate`` (dispatcher state, which the fake's wait_for does not watch) until it holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if predicate():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"still false after {timeout} s: {predicate!r}")
+        await asyncio.sleep(0.02)
 
 
 async def statuses() -> dict[int, str]:
@@ -499,24 +510,24 @@ async def test_a_second_dispatcher_waits_for_the_advisory_lock(db: Settings, tg:
     first, second = dispatcher(bot, lock_poll_interval=0.05), dispatcher(bot, lock_poll_interval=0.05)
     stop_first, stop_second = asyncio.Event(), asyncio.Event()
     running_first = asyncio.create_task(first.run(stop_first))
-    await tg.wait_for(lambda: first.stats["lock_acquired"], timeout=10)
+    await eventually(lambda: first.stats["lock_acquired"])
     running_second = asyncio.create_task(second.run(stop_second))
     try:
-        await tg.wait_for(lambda: second.stats["lock_waits"] >= 2, timeout=10)
+        await eventually(lambda: second.stats["lock_waits"] >= 2)
         for person in recipients[:3]:
             await queue(person)
-        await tg.wait_for(lambda: len(ok_sends(tg)) == 3, timeout=10)
+        await eventually(lambda: first.stats["sent"] == 3)
         await asyncio.sleep(0.3)
         assert first.stats["sent"] == 3
         assert (second.stats["sent"], second.stats["lock_acquired"]) == (0, 0)
 
         stop_first.set()
         await asyncio.wait_for(running_first, 10)
-        await tg.wait_for(lambda: second.stats["lock_acquired"], timeout=10)
+        await eventually(lambda: second.stats["lock_acquired"])
         for person in recipients[3:]:
             await queue(person)
-        await tg.wait_for(lambda: len(ok_sends(tg)) == 6, timeout=10)
-        assert second.stats["sent"] == 3
+        await eventually(lambda: second.stats["sent"] == 3)
+        assert len(ok_sends(tg)) == 6
     finally:
         stop_first.set()
         stop_second.set()
@@ -541,3 +552,32 @@ async def test_run_stops_when_asked_and_gives_held_rows_back(db: Settings, tg: F
     left = await statuses()
     assert "sending" not in left.values()  # nothing left leased: a restart sends the rest at once
     assert list(left.values()).count("sent") == len(ok_sends(tg))
+
+
+async def test_an_unknown_photo_reference_fails_at_once(db: Settings, tg: FakeTelegram, bot: Bot):
+    (person,) = await people(tg, 1)
+    row = await queue(person, photo={"poster_id": 3})
+    signer = tickets.signer_for(db.data_dir.resolve())
+
+    await dispatcher(bot, photo_loader=ticket_photo_loader(signer)).drain(timeout=30)
+
+    failed = await OutboxMessage.get(id=row.id)
+    assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, 1)
+    assert "unknown photo reference" in (failed.last_error or "")
+    assert tg.calls_to("sendMessage") == []
+
+
+async def test_drain_out_of_time_finishes_the_send_in_flight_and_gives_the_rest_back(
+    db: Settings, tg: FakeTelegram, bot: Bot
+):
+    slow, waiting = await people(tg, 2)
+    first = await queue(slow)
+    second = await queue(waiting)
+    tg.hang("sendMessage", 1, times=1)
+
+    with pytest.raises(TimeoutError):
+        await dispatcher(bot, concurrency=1).drain(timeout=0.2)
+
+    assert (await OutboxMessage.get(id=first.id)).status == OutboxStatus.SENT
+    given_back = await OutboxMessage.get(id=second.id)
+    assert (given_back.status, given_back.lease_until) == (OutboxStatus.QUEUED, None)

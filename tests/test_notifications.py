@@ -192,7 +192,40 @@ async def test_no_invitations_for_events_already_under_way_or_closed(db, frozen_
     await person(1)
     past = await make_event(starts_in=timedelta(hours=1))
     frozen_clock.set(past.starts_at + timedelta(minutes=5))
-    await make_event(starts_in=timedelta(days=3), registration_closes_at=frozen_clock.now - timedelta(minutes=1),
-                     registration_opens_at=frozen_clock.now - timedelta(days=1))
+    await make_event(
+        starts_in=timedelta(days=3),
+        registration_closes_at=frozen_clock.now - timedelta(minutes=1),
+        registration_opens_at=frozen_clock.now - timedelta(days=1),
+    )
     await Producer().drain()
     assert await rows(Category.INVITATION) == []
+
+
+async def test_worker_delivers_a_promotion_with_its_ticket_through_telegram(db, frozen_clock):
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.enums import ParseMode
+
+    from notifications.channels import TelegramChannel
+    from notifications.worker import run_worker
+    from tests.fake_telegram import FakeTelegram
+
+    event = await make_event(capacity=1)
+    waiting_person = await person(1)
+    first = await make_registration(event)
+    await make_registration(event, phone=waiting_person.phone, telegram_id=waiting_person.telegram_id)
+    await reg.cancel_registration(first.registration.id, actor="test")
+    async with FakeTelegram() as tg:
+        tg.add_user(waiting_person.telegram_id)
+        tg.rate_limit(global_per_s=30, per_chat_per_s=1)
+        bot = tg.make_bot(default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(db, TelegramChannel(bot), stop))
+        try:
+            (message,) = await tg.wait_for_message(waiting_person.telegram_id, timeout=10)
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 10)
+            await bot.session.close()
+    assert message["photo"] and "有名额空出" in message["caption"]
+    (row,) = await rows(Category.WAITLIST_PROMOTED)
+    assert row.status == OutboxStatus.SENT and tg.too_many_requests == 0

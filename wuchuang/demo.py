@@ -102,7 +102,75 @@ async def load_demo() -> DemoSummary:
                 await loader.load(plan)
     finally:
         clock.set_clock(previous)
-    return DemoSummary(events_created=loader.events, registrations_created=loader.registrations, already_loaded=False)
+    extra = await _telegram_people(now)
+    return DemoSummary(
+        events_created=loader.events + 1, registrations_created=loader.registrations + extra, already_loaded=False
+    )
+
+
+# Chat ids of demo people on Telegram. Without a bot token their messages (confirmations,
+# reminders, invitations) appear in the console channel, so the whole flow can be watched locally.
+TELEGRAM_PEOPLE = (
+    (700000001, "周晓明", "zh", ["donghu_gaoxin", "hongshan"], ["人工智能", "光电子信息"]),
+    (700000002, "Chen Yu", "en", [], ["生物医药", "数字医疗"]),
+    (700000003, "黄丽", "zh", ["wuchang"], []),
+)
+
+
+async def _telegram_people(now: datetime) -> int:
+    from events.models import EventStatus, Person
+    from events.services import catalog
+    from events.services.registration import Applicant, register
+
+    # A small salon within the next day, so the console shows a reminder as soon as the demo starts.
+    soon = (now + timedelta(hours=20)).replace(minute=0, second=0, microsecond=0)
+    salon = await catalog.create_event(
+        catalog.EventInput(
+            title="技术经理人沙龙·成果转化实务交流",
+            kind="training",
+            series="jishu-jingliren",
+            district="hongshan",
+            starts_at=soon,
+            ends_at=soon + timedelta(hours=2),
+            venue="武汉产业创新发展研究院·路演厅",
+            capacity=40,
+            host="武汉产业创新发展研究院",
+            tags=["技术经理人", "成果转化"],
+            description="面向技术经理人的实务交流：作价入股、许可定价与尽职调查的常见问题。",
+        ),
+        actor=ACTOR,
+    )
+    await catalog.publish_event(salon.id, actor=ACTOR)
+    upcoming = [
+        salon,
+        *await Event.filter(status=EventStatus.PUBLISHED, starts_at__gt=now)
+        .exclude(id=salon.id)
+        .order_by("starts_at")
+        .limit(3),
+    ]
+    made = 0
+    for index, (telegram_id, name, language, districts, topics) in enumerate(TELEGRAM_PEOPLE):
+        await Person.create(
+            name=name,
+            telegram_id=telegram_id,
+            language=language,
+            phone=f"1700000000{index}",
+            pref_districts=districts,
+            pref_topics=topics,
+        )
+        for event in upcoming[index : index + 2]:
+            try:
+                await register(
+                    event.id,
+                    Applicant(name=name, phone=f"1700000000{index}", telegram_id=telegram_id),
+                    actor=ACTOR,
+                    source="api",
+                    issue_secret=False,
+                )
+                made += 1
+            except Exception:  # a full event without waitlist or a closed window: the demo goes on
+                continue
+    return made
 
 
 class _Loader:

@@ -19,6 +19,8 @@ from api.app import create_app
 from bot.app import build_bot, build_dispatcher, set_commands
 from events.models import TelegramUpdate
 from events.settings import Settings
+from notifications.channels import Channel, ConsoleChannel, TelegramChannel
+from notifications.worker import run_worker
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -31,9 +33,13 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = True) -> FastAPI:
-    """The API, plus the bot when a token is set: long polling, or (``webhook``) an update route."""
+    """The API, the notification worker, and the bot when a token is set (long polling, or with
+    ``webhook`` an update route). Without a token, messages go to the console channel.
+    """
     app = create_app(settings, manage_db=manage_db)
     if settings.bot_token is None:
+        if settings.notifications:
+            _run_worker_in_lifespan(app, settings, ConsoleChannel())
         return app
     bot = build_bot(settings)
     dp = build_dispatcher(settings, app.state.signer)
@@ -66,9 +72,35 @@ def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = Tr
                 await bot.session.close()
 
     app.router.lifespan_context = lifespan
+    if settings.notifications:
+        _run_worker_in_lifespan(app, settings, TelegramChannel(bot))
     if webhook:
         _mount_webhook(app, bot, dp, webhook_secret(settings))
     return app
+
+
+def _run_worker_in_lifespan(app: FastAPI, settings: Settings, channel: Channel) -> None:
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            stop = asyncio.Event()
+            worker = asyncio.create_task(
+                run_worker(
+                    settings, channel, stop, bot_username=lambda: getattr(application.state, "bot_username", None)
+                )
+            )
+            try:
+                yield state
+            finally:
+                stop.set()
+                try:
+                    await asyncio.wait_for(worker, 10)
+                except (TimeoutError, Exception):  # shutting down: report, never block the exit
+                    log.exception("notification worker did not stop cleanly")
+
+    app.router.lifespan_context = lifespan
 
 
 def _mount_webhook(app: FastAPI, bot: Bot, dp: Dispatcher, secret: str) -> None:

@@ -1,0 +1,275 @@
+"""Where an outbox message goes: Telegram (through aiogram) or, without a bot token, the console.
+
+A channel sends one message and says how it went as a ``SendResult``; it never raises for what Telegram
+answers. The dispatcher decides what a result means for the outbox row (sent, retried later, person
+marked blocked, failed for good) and keeps to Telegram's limits; a channel keeps to none of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TextIO
+
+import aiohttp
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+
+# Inline buttons as stored in the outbox: rows of {"text", "url" | "callback_data"}.
+Buttons = Sequence[Sequence[dict[str, Any]]]
+# Awaited by a channel between two API calls for one message (photo, then a text too long for a
+# caption), so the second call keeps to the limits too.
+Pace = Callable[[], Awaitable[None]]
+Outcome = Literal["ok", "retry_after", "blocked", "permanent", "transient"]
+
+# Telegram counts a caption in UTF-16 code units after entities are parsed.
+MAX_CAPTION_UNITS = 1024
+_TAG = re.compile(r"<[^>]*>")
+_LINK = re.compile(r"""<a\s[^>]*?href\s*=\s*(["'])(.*?)\1[^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """How one send went. Exactly one of ``ok``, ``retry_after``, ``blocked``, ``permanent``,
+    ``transient`` holds; ``description`` says why for everything but ok."""
+
+    ok: bool = False
+    message_id: int | None = None
+    retry_after: float | None = None  # 429: wait this long before sending anything again
+    blocked: bool = False  # 403: the person blocked the bot (or can't be written to)
+    permanent: bool = False  # 400 and the like: sending the same again fails the same way
+    transient: bool = False  # network, 5xx, timeouts: worth retrying later
+    description: str | None = None
+
+    @classmethod
+    def sent(cls, message_id: int | None) -> SendResult:
+        return cls(ok=True, message_id=message_id)
+
+    @classmethod
+    def flood(cls, retry_after: float, description: str | None = None) -> SendResult:
+        return cls(retry_after=max(0.0, float(retry_after)), description=description)
+
+    @classmethod
+    def unreachable(cls, description: str) -> SendResult:
+        return cls(blocked=True, description=description)
+
+    @classmethod
+    def refused(cls, description: str) -> SendResult:
+        return cls(permanent=True, description=description)
+
+    @classmethod
+    def failed(cls, description: str) -> SendResult:
+        return cls(transient=True, description=description)
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.ok:
+            return "ok"
+        if self.retry_after is not None:
+            return "retry_after"
+        if self.blocked:
+            return "blocked"
+        if self.permanent:
+            return "permanent"
+        return "transient"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    """What a channel may show besides the message itself (the console does; Telegram ignores it)."""
+
+    outbox_id: int | None = None
+    person_id: int | None = None
+    person_name: str | None = None
+    category: str | None = None
+    urgent: bool = False
+
+
+class Channel(Protocol):
+    async def send(
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        buttons: Buttons | None,
+        photo: bytes | None,
+        info: MessageInfo | None = None,
+        pace: Pace | None = None,
+    ) -> SendResult:
+        """Send one message; never raises for the transport's refusals (a SendResult says them)."""
+        ...
+
+
+def keyboard(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for stored buttons; ValueError if they are malformed."""
+    if not buttons:
+        return None
+    try:
+        rows = [[InlineKeyboardButton(**dict(button)) for button in row] for row in buttons]
+    except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise ValueError(f"malformed buttons: {exc}".splitlines()[0]) from exc
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def visible_text(text: str) -> str:
+    """What a reader sees of Telegram HTML: tags dropped, entities decoded (links keep their text)."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fits_caption(text: str) -> bool:
+    return _utf16_units(visible_text(text).strip()) <= MAX_CAPTION_UNITS
+
+
+def _describe(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {message}"
+
+
+class TelegramChannel:
+    """Sends through an aiogram ``Bot`` with parse_mode HTML; a photo goes by sendPhoto with the text
+    as its caption when it fits (1,024 characters), else the photo first and the text after it."""
+
+    requires_chat_id = True
+
+    def __init__(self, bot: Bot, *, photo_filename: str = "ticket.png") -> None:
+        self.bot = bot
+        self.photo_filename = photo_filename
+
+    async def send(
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        buttons: Buttons | None,
+        photo: bytes | None,
+        info: MessageInfo | None = None,
+        pace: Pace | None = None,
+    ) -> SendResult:
+        try:
+            markup = keyboard(buttons)
+        except ValueError as exc:
+            return SendResult.refused(str(exc))
+        try:
+            if photo is None:
+                message = await self.bot.send_message(
+                    chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            elif fits_caption(text):
+                message = await self.bot.send_photo(
+                    chat_id=chat_id,
+                    photo=BufferedInputFile(photo, filename=self.photo_filename),
+                    caption=text or None,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            else:
+                await self.bot.send_photo(chat_id=chat_id, photo=BufferedInputFile(photo, filename=self.photo_filename))
+                if pace is not None:
+                    await pace()
+                message = await self.bot.send_message(
+                    chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+        except TelegramRetryAfter as exc:
+            return SendResult.flood(exc.retry_after, _describe(exc))
+        except TelegramForbiddenError as exc:
+            return SendResult.unreachable(exc.message)
+        except (TelegramBadRequest, TelegramNotFound, TelegramMigrateToChat, TelegramEntityTooLarge) as exc:
+            return SendResult.refused(_describe(exc))
+        except (TelegramUnauthorizedError, TelegramConflictError) as exc:
+            # The token, not the message: retrying (with backoff) is all a row can do about it.
+            return SendResult.failed(_describe(exc))
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, aiohttp.ClientError, OSError) as exc:
+            return SendResult.failed(_describe(exc))
+        except TimeoutError as exc:
+            return SendResult.failed(f"TimeoutError: {exc or 'request timed out'}")
+        except TelegramAPIError as exc:  # a status aiogram has no class for
+            return SendResult.failed(_describe(exc))
+        return SendResult.sent(message.message_id)
+
+
+class ConsoleChannel:
+    """Prints each message as a readable block (who, category, the text without tags, the buttons) and
+    reports it sent: the local stand-in for Telegram when no bot token is set. People without a
+    Telegram id are printed too, so a locally registered attendee's messages can be seen."""
+
+    requires_chat_id = False
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stdout
+
+    async def send(
+        self,
+        *,
+        chat_id: int | None,
+        text: str,
+        buttons: Buttons | None,
+        photo: bytes | None,
+        info: MessageInfo | None = None,
+        pace: Pace | None = None,
+    ) -> SendResult:
+        self.stream.write(self.render(chat_id=chat_id, text=text, buttons=buttons, photo=photo, info=info))
+        self.stream.flush()
+        await asyncio.sleep(0)
+        return SendResult.sent(None)
+
+    @staticmethod
+    def render(
+        *,
+        chat_id: int | None,
+        text: str,
+        buttons: Buttons | None,
+        photo: bytes | None,
+        info: MessageInfo | None = None,
+    ) -> str:
+        who = []
+        if info is not None and info.person_name:
+            who.append(info.person_name)
+        if info is not None and info.person_id is not None:
+            who.append(f"person {info.person_id}")
+        who.append(f"chat {chat_id}" if chat_id else "no Telegram chat")
+        head = "to " + ", ".join(who)
+        if info is not None and info.category:
+            head += f" · {info.category}" + (" (urgent)" if info.urgent else "")
+        if info is not None and info.outbox_id is not None:
+            head = f"#{info.outbox_id} {head}"
+        body = visible_text(_LINK.sub(lambda m: f"{m.group(3)} ({html.unescape(m.group(2))})", text)).strip()
+        lines = [f"──── {head} ────"]
+        if photo is not None:
+            lines.append(f"[photo, {len(photo):,} bytes]")
+        lines += body.splitlines() or [""]
+        for row in buttons or []:
+            cells = []
+            for button in row:
+                target = button.get("url") or ""
+                if not target and "callback_data" in button:
+                    target = f"callback {button['callback_data']}"
+                cells.append(f"[{button.get('text', '')}{' → ' + target if target else ''}]")
+            lines.append(" ".join(cells))
+        return "\n".join(lines) + "\n\n"

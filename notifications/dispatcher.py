@@ -1,0 +1,599 @@
+"""Sending the outbox: one sender per bot, within Telegram's limits, never one row twice once it is sent.
+
+A ``Dispatcher`` claims due outbox rows (``queued`` with ``not_before`` passed, or ``sending`` whose lease
+lapsed because the sender that claimed them died), sends them through a channel and records each result
+before the row's chat may be written to again:
+
+* ok → ``sent`` with ``sent_at`` and ``telegram_message_id``; a sent row is never claimed again;
+* 429 → back to ``queued`` with ``not_before = now + retry_after``, and nothing at all is sent for
+  ``retry_after`` (Telegram's flood control is per bot);
+* 403 → the person is marked blocked (``set_telegram_blocked``), the row and their other queued rows
+  ``skipped``;
+* network errors, 5xx, timeouts → ``attempts + 1`` and ``queued`` again after ``backoff_base ** attempts``
+  seconds (capped), ``failed`` with the reason after ``max_attempts``;
+* 400 and the like → ``failed`` with the reason at once.
+
+Before a row is sent: a person who blocked the bot (or has no Telegram id, for Telegram) → ``skipped``;
+a non-urgent row in the person's quiet hours (default 22:00–08:00 Asia/Shanghai, per-person bounds,
+equal bounds = off) → ``queued`` again with ``not_before`` at the end of the quiet window.
+
+Limits: a token bucket keeps the whole bot at ``rate_per_s`` (default 25/s, under Telegram's ~30/s), and
+a chat gets its next message no sooner than ``per_chat_interval`` after its previous one was answered.
+Rows of a chat that must wait stay claimed (their lease renewed) while other chats' rows go ahead. A few
+sends run at once (``concurrency``, default rate/5), which the limits bound, not the round trip.
+
+Crash safety: a claim sets ``lease_until``; a dispatcher that dies leaves its rows ``sending``, and they
+are claimed again once the lease lapsed. A sent row is recorded before its chat is freed, and the claim
+never takes a ``sent`` row. The one gap is Telegram's: a send whose answer never arrives (timeout,
+crash in between) may have been delivered, and it is retried.
+
+On PostgreSQL, ``run`` holds the session advisory lock ``DISPATCHER_LOCK_KEY`` on a connection of its
+own while it sends, so a second instance (another process, another host) waits until the first stops
+or dies. ``drain`` (tests, benchmarks) takes no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import math
+import time
+import zoneinfo
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from events import clock
+from events.db import conn, dialect_of
+from events.models import OutboxMessage, OutboxStatus, Person
+from events.services.people import set_telegram_blocked
+from events.services.preferences import preferences_of
+from notifications.channels import Channel, MessageInfo, SendResult
+
+log = logging.getLogger(__name__)
+
+# Session-level advisory lock of the one dispatcher; "wcnotify" as a big-endian signed bigint
+# (wuchuang.migrate.MIGRATION_LOCK_KEY is another key).
+DISPATCHER_LOCK_KEY = int.from_bytes(b"wcnotify", "big")
+MAX_ERROR_LENGTH = 500
+
+PhotoLoader = Callable[[Any], "bytes | None | Awaitable[bytes | None]"]
+
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``capacity`` saved up; starts with one."""
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.capacity = max(1.0, capacity)
+        self.tokens = 1.0
+        self.stamp = time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def delay(self, now: float) -> float:
+        """Seconds until a token is there; 0 if one is there now."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
+
+    def empty(self, now: float) -> None:
+        self._refill(now)
+        self.tokens = min(self.tokens, 0.0)
+
+
+def _hhmm(value: str) -> dtime:
+    hours, minutes = value.split(":")
+    return dtime(int(hours), int(minutes))
+
+
+def quiet_until(person: Person, now: datetime, tz: zoneinfo.ZoneInfo) -> datetime | None:
+    """The end (UTC) of the quiet window ``now`` falls in, in the person's terms; None outside one
+    or when the person turned quiet hours off."""
+    bounds = preferences_of(person).quiet_hours
+    if bounds is None:
+        return None
+    start, end = _hhmm(bounds[0]), _hhmm(bounds[1])
+    local = now.astimezone(tz)
+    at = local.time()
+    inside = start <= at < end if start < end else (at >= start or at < end)
+    if not inside:
+        return None
+    until = datetime.combine(local.date(), end, tzinfo=tz)
+    if until <= local:
+        until = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=tz)
+    return until.astimezone(UTC)
+
+
+def ticket_photo_loader(signer: Any) -> Callable[[Any], Awaitable[bytes | None]]:
+    """A ``photo_loader`` for ``{"ticket_registration_id": id}``: the ticket's QR code as PNG, or None
+    when the registration holds no ticket any more (cancelled): the text then goes alone."""
+    from events.models import Registration
+    from events.services.tickets import qr_png, ticket_code
+
+    async def load(reference: Any) -> bytes | None:
+        if not isinstance(reference, dict) or "ticket_registration_id" not in reference:
+            raise ValueError(f"unknown photo reference {reference!r}")
+        registration = await Registration.get_or_none(id=int(reference["ticket_registration_id"]))
+        code = ticket_code(registration, signer) if registration is not None else None
+        return qr_png(code, box_size=8) if code else None
+
+    return load
+
+
+def _error(text: str | None) -> str:
+    return (text or "unknown error")[:MAX_ERROR_LENGTH]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        channel: Channel,
+        *,
+        rate_per_s: float = 25.0,
+        per_chat_interval: float = 1.0,
+        batch: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 6,
+        backoff_base: float = 2.0,
+        photo_loader: PhotoLoader | None = None,
+        tz: str = "Asia/Shanghai",
+        backoff_cap: timedelta = timedelta(minutes=10),
+        burst: float | None = None,
+        concurrency: int | None = None,
+        send_timeout: float | None = None,
+        idle_interval: float = 1.0,
+        lock_poll_interval: float = 2.0,
+    ) -> None:
+        if rate_per_s <= 0 or per_chat_interval < 0 or batch < 1 or max_attempts < 1:
+            raise ValueError("rate_per_s and batch must be positive, per_chat_interval not negative")
+        self.channel = channel
+        self.rate_per_s = float(rate_per_s)
+        self.per_chat_interval = float(per_chat_interval)
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.photo_loader = photo_loader
+        self.tz = zoneinfo.ZoneInfo(tz)
+        # What the bucket may save up: enough to make up for a late wake-up (50 ms at the rate), small
+        # enough that rate + burst stays well within Telegram's 30 in any second.
+        self.burst = burst if burst is not None else max(1.0, self.rate_per_s / 20)
+        self.concurrency = concurrency if concurrency is not None else max(1, math.ceil(self.rate_per_s / 5))
+        self.send_timeout = send_timeout if send_timeout is not None else min(30.0, lease.total_seconds() / 2)
+        self.idle_interval = idle_interval
+        self.lock_poll_interval = lock_poll_interval
+        self.max_held = max(4 * batch, 2 * self.concurrency)
+        self.requires_chat_id = bool(getattr(channel, "requires_chat_id", True))
+        self.stats: Counter[str] = Counter()
+
+        self._bucket = TokenBucket(self.rate_per_s, self.burst)
+        self._held: dict[int, OutboxMessage] = {}  # claimed, waiting for their chat or a token
+        self._tasks: dict[int, asyncio.Task[None]] = {}  # row id -> its send
+        self._busy: set[int] = set()  # persons with a send in flight
+        self._chat_free_at: dict[int, float] = {}  # person id -> monotonic time of their next send
+        self._paused_until = 0.0
+        self._next_claim_at = 0.0
+        self._next_renewal = 0.0
+        self._wake = asyncio.Event()
+        self._failure: BaseException | None = None
+
+    # --- running ------------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set. On PostgreSQL only while holding the dispatcher's advisory lock:
+        a second instance polls for it every ``lock_poll_interval`` seconds and sends nothing meanwhile.
+        A database failure is logged and sending resumes after a pause."""
+        while not stop.is_set():
+            try:
+                if dialect_of(conn()) == "postgres":
+                    await self._run_locked(stop)
+                else:
+                    await self._pump(stop=stop, until_idle=False)
+            except Exception:
+                log.exception("dispatcher: sending stopped; resuming in %.0f s", self.lock_poll_interval * 5)
+                self._failure = None
+                await self._sleep(self.lock_poll_interval * 5, stop, wake=False)
+
+    async def _run_locked(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            async with conn().acquire_connection() as lock_conn:
+                if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", DISPATCHER_LOCK_KEY):
+                    log.info("dispatcher: holding the advisory lock, sending")
+                    self.stats["lock_acquired"] += 1
+
+                    async def still_connected() -> None:
+                        await lock_conn.fetchval("SELECT 1")
+
+                    try:
+                        await self._pump(stop=stop, until_idle=False, check=still_connected)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await asyncio.shield(
+                                lock_conn.fetchval("SELECT pg_advisory_unlock($1)", DISPATCHER_LOCK_KEY)
+                            )
+                    return
+            self.stats["lock_waits"] += 1
+            await self._sleep(self.lock_poll_interval, stop, wake=False)
+
+    async def drain(self, *, timeout: float) -> Counter[str]:  # noqa: ASYNC109
+        """Send until nothing is due (rows waiting for backoff, quiet hours or a 429's retry_after
+        later than now are not due) and return what happened, counted. After ``timeout`` seconds it
+        stops as ``run`` does (sends in flight finish, claimed rows are given back) and raises
+        TimeoutError. Takes no advisory lock."""
+        before = Counter(self.stats)
+        stop = asyncio.Event()
+        timer = asyncio.get_running_loop().call_later(timeout, stop.set)
+        try:
+            idle = await self._pump(stop=stop, until_idle=True)
+        finally:
+            timer.cancel()
+        if not idle:
+            raise TimeoutError(f"the outbox still had due rows after {timeout:g} s")
+        return self.stats - before
+
+    async def _pump(
+        self,
+        *,
+        stop: asyncio.Event | None,
+        until_idle: bool,
+        check: Callable[[], Awaitable[None]] | None = None,
+    ) -> bool:
+        """Claim and send until ``stop`` is set, or (``until_idle``) nothing is due; True for the latter."""
+        check_every = max(1.0, min(5.0, self.lease.total_seconds() / 4))
+        next_check = time.monotonic() + check_every
+        graceful = False
+        try:
+            while stop is None or not stop.is_set():
+                # A send finishing from here on ends the next sleep early.
+                self._wake.clear()
+                if self._failure is not None:
+                    raise self._failure
+                now = time.monotonic()
+                if check is not None and now >= next_check:
+                    await check()
+                    next_check = now + check_every
+                if now >= self._next_renewal:
+                    await self._renew_leases()
+                if self._paused_until > now:  # waking for lease renewals meanwhile
+                    await self._sleep(min(self._paused_until, self._next_renewal) - now, stop, wake=False)
+                    continue
+                row, ready = self._pick(now)
+                if ready < max(self.concurrency * 2, self.batch // 2) and now >= self._next_claim_at:
+                    claimed = await self._claim()
+                    if claimed:
+                        continue
+                if row is None:
+                    if until_idle and not self._held and not self._tasks:
+                        if not await self._claim():
+                            graceful = True
+                            return True
+                        continue
+                    await self._sleep(self._wait_hint(now), stop)
+                    continue
+                if len(self._tasks) >= self.concurrency:
+                    await self._sleep(self.idle_interval, stop)
+                    continue
+                delay = self._bucket.delay(now)
+                if delay > 0:
+                    await self._sleep(delay, stop, wake=False)
+                    continue
+                self._bucket.take(now)
+                self._start(row)
+            graceful = True
+            return False
+        finally:
+            await self._wind_down(graceful)
+
+    async def _wind_down(self, graceful: bool) -> None:
+        """Stopped: let sends in flight finish and give held rows back. Cancelled (as in a crash):
+        cancel the sends; their rows and the held ones wait for their lease to lapse."""
+        tasks = list(self._tasks.values())
+        if graceful:
+            if tasks:
+                await asyncio.wait(tasks, timeout=self.send_timeout + 5)
+            held = list(self._held)
+            self._held.clear()
+            if held:
+                await OutboxMessage.filter(id__in=held, status=OutboxStatus.SENDING).update(
+                    status=OutboxStatus.QUEUED, lease_until=None
+                )
+        else:
+            for task in tasks:
+                task.cancel()
+            self._held.clear()
+        still = [task for task in tasks if not task.done()]
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.gather(*still, return_exceptions=True)
+
+    async def _sleep(self, seconds: float, stop: asyncio.Event | None, *, wake: bool = True) -> None:
+        """Sleep up to ``seconds``; a finished send (``wake``) or ``stop`` ends it early."""
+        waiters = []
+        if wake:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
+        if not waiters:
+            await asyncio.sleep(max(0.0, seconds))
+            return
+        try:
+            await asyncio.wait(waiters, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _wait_hint(self, now: float) -> float:
+        """How long nothing can be sent: until the earliest held row's chat is free, at most idle."""
+        hint = self.idle_interval
+        for row in self._held.values():
+            if row.person_id not in self._busy:
+                hint = min(hint, self._chat_free_at.get(row.person_id, now) - now)
+        return max(hint, 0.001)
+
+    def _pick(self, now: float) -> tuple[OutboxMessage | None, int]:
+        """The first held row (claim order) whose chat may be written to now, and how many chats could."""
+        first: OutboxMessage | None = None
+        ready: set[int] = set()
+        for row in self._held.values():
+            person = row.person_id
+            if person in self._busy or self._chat_free_at.get(person, 0.0) > now:
+                continue
+            ready.add(person)
+            if first is None:
+                first = row
+        return first, len(ready)
+
+    def _start(self, row: OutboxMessage) -> None:
+        del self._held[row.id]
+        self._busy.add(row.person_id)
+        task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+        self._tasks[row.id] = task
+
+    # --- claiming -----------------------------------------------------------------------------------------
+
+    async def _claim(self) -> int:
+        """Claim due rows (at most a batch, none of a person already held or in flight) and sort them:
+        skipped, deferred for quiet hours, or held to be sent. Returns how many were claimed."""
+        room = min(self.batch, self.max_held - len(self._held))
+        now_mono = time.monotonic()
+        if room <= 0:
+            self._next_claim_at = now_mono + self.idle_interval
+            return 0
+        exclude = {row.person_id for row in self._held.values()} | self._busy
+        if len(self._chat_free_at) > 4 * self.max_held:  # forget chats that may be written to again
+            self._chat_free_at = {p: at for p, at in self._chat_free_at.items() if at > now_mono}
+        now = clock.now().astimezone(UTC)
+        ids = await self._claim_ids(now, room, exclude)
+        self.stats["claims"] += 1
+        if len(ids) < room:
+            self._next_claim_at = now_mono + self.idle_interval
+        if not ids:
+            return 0
+        self.stats["claimed"] += len(ids)
+        rows = await OutboxMessage.filter(id__in=ids).select_related("person").order_by("-urgent", "not_before", "id")
+        skipped: dict[str, list[int]] = {}
+        quiet: dict[datetime, list[int]] = {}
+        for row in rows:
+            person: Person = row.person
+            if person.telegram_blocked_at is not None:
+                skipped.setdefault("the person blocked the bot", []).append(row.id)
+                continue
+            if person.telegram_id is None and self.requires_chat_id:
+                skipped.setdefault("the person has no Telegram chat", []).append(row.id)
+                continue
+            until = None if row.urgent else quiet_until(person, now, self.tz)
+            if until is not None:
+                quiet.setdefault(until, []).append(row.id)
+                continue
+            self._held[row.id] = row
+        for until, quiet_ids in quiet.items():  # most share the default window: one UPDATE for them
+            await OutboxMessage.filter(id__in=quiet_ids, status=OutboxStatus.SENDING).update(
+                status=OutboxStatus.QUEUED, not_before=until, lease_until=None
+            )
+            self.stats["quiet_deferred"] += len(quiet_ids)
+        for reason, skip_ids in skipped.items():
+            await OutboxMessage.filter(id__in=skip_ids, status=OutboxStatus.SENDING).update(
+                status=OutboxStatus.SKIPPED, last_error=reason, lease_until=None
+            )
+            self.stats["skipped"] += len(skip_ids)
+        return len(ids)
+
+    async def _claim_ids(self, now: datetime, limit: int, exclude: Iterable[int]) -> list[int]:
+        connection: BaseDBAsyncClient = conn()
+        lease_until = now + self.lease
+        excluded = sorted(exclude)
+        queued, sending = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
+        if dialect_of(connection) == "postgres":
+            sql = (
+                "UPDATE outbox_message AS o SET status = $1, lease_until = $2 "
+                "FROM (SELECT id FROM outbox_message "
+                "WHERE ((status = $3 AND not_before <= $4) "
+                "OR (status = $1 AND (lease_until IS NULL OR lease_until < $4))) "
+                "AND NOT (person_id = ANY($5::int[])) "
+                "ORDER BY urgent DESC, not_before, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS due "
+                "WHERE o.id = due.id RETURNING o.id"
+            )
+            values: list[Any] = [sending, lease_until, queued, now, excluded, limit]
+        else:
+            not_in = f"AND person_id NOT IN ({', '.join('?' * len(excluded))}) " if excluded else ""
+            sql = (
+                "UPDATE outbox_message SET status = ?, lease_until = ? "
+                "WHERE id IN (SELECT id FROM outbox_message "
+                "WHERE ((status = ? AND not_before <= ?) "
+                "OR (status = ? AND (lease_until IS NULL OR lease_until < ?))) "
+                f"{not_in}"
+                "ORDER BY urgent DESC, not_before, id LIMIT ?) RETURNING id"
+            )
+            values = [sending, lease_until, queued, now, sending, now, *excluded, limit]
+        # execute_query_dict: Tortoise's asyncpg execute_query drops what an UPDATE … RETURNING returns.
+        rows = await connection.execute_query_dict(sql, values)
+        return [int(row["id"]) for row in rows]
+
+    async def _renew_leases(self) -> None:
+        """Keep the claim on rows still held or in flight, so no one takes them while they wait."""
+        self._next_renewal = time.monotonic() + self.lease.total_seconds() / 3
+        ids = [*self._held, *self._tasks]
+        if ids:
+            await OutboxMessage.filter(id__in=ids, status=OutboxStatus.SENDING).update(
+                lease_until=clock.now().astimezone(UTC) + self.lease
+            )
+
+    # --- sending ------------------------------------------------------------------------------------------
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        person_id = row.person_id
+        try:
+            try:
+                result = await self._attempt(row)
+            finally:
+                self._chat_free_at[person_id] = time.monotonic() + self.per_chat_interval
+            # Recorded even if the dispatcher is cancelled meanwhile: a sent row must say so.
+            await asyncio.shield(self._record(row, result))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database failed: stop; the lease brings the row back
+            log.exception("outbox %s: recording the result failed", row.id)
+            self._failure = exc
+        finally:
+            self._busy.discard(person_id)
+            self._tasks.pop(row.id, None)
+            self._wake.set()
+
+    async def _attempt(self, row: OutboxMessage) -> SendResult:
+        person: Person = row.person
+        try:
+            photo = await self._photo(row)
+        except (LookupError, TypeError, ValueError) as exc:  # a reference no loader can follow
+            return SendResult.refused(f"photo {row.photo!r}: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            log.exception("outbox %s: loading the photo failed", row.id)
+            return SendResult.failed(f"photo {row.photo!r}: {type(exc).__name__}: {exc}")
+        try:
+            return await asyncio.wait_for(
+                self.channel.send(
+                    chat_id=person.telegram_id or 0,
+                    text=row.text,
+                    buttons=row.buttons,
+                    photo=photo,
+                    info=MessageInfo(row.id, person.id, person.name, str(row.category), row.urgent),
+                    pace=self._pace,
+                ),
+                self.send_timeout,
+            )
+        except TimeoutError:
+            return SendResult.failed(f"no answer within {self.send_timeout:g} s")
+        except Exception as exc:  # a channel's bug must not lose the row
+            log.exception("outbox %s: the channel raised", row.id)
+            return SendResult.failed(f"{type(exc).__name__}: {exc}")
+
+    async def _photo(self, row: OutboxMessage) -> bytes | None:
+        if row.photo is None or self.photo_loader is None:
+            return None
+        photo = self.photo_loader(row.photo)
+        if inspect.isawaitable(photo):
+            photo = await photo
+        return photo
+
+    async def _pace(self) -> None:
+        """Between two API calls for one message: the chat's interval, then a token of the bot's rate."""
+        await asyncio.sleep(self.per_chat_interval)
+        while True:
+            now = time.monotonic()
+            wait = max(self._paused_until - now, self._bucket.delay(now))
+            if wait <= 0:
+                self._bucket.take(now)
+                return
+            await asyncio.sleep(wait)
+
+    def _pause(self, seconds: float) -> None:
+        now = time.monotonic()
+        # A hair longer than asked, so rows re-queued for ``now + retry_after`` are due when it ends.
+        self._paused_until = max(self._paused_until, now + seconds + 0.01)
+        self._bucket.empty(now)
+
+    async def _record(self, row: OutboxMessage, result: SendResult) -> None:
+        now = clock.now().astimezone(UTC)
+        claimed = OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING)
+        outcome = result.outcome
+        self.stats[outcome] += 1
+        if outcome == "ok":
+            await claimed.update(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                telegram_message_id=result.message_id,
+                attempts=row.attempts + 1,
+                lease_until=None,
+                last_error=None,
+            )
+            self.stats["sent"] += 1
+            return
+        if outcome == "retry_after":
+            seconds = float(result.retry_after or 0)
+            log.warning("outbox %s: flood control, nothing sent for %.1f s", row.id, seconds)
+            self._pause(seconds)
+            await claimed.update(
+                status=OutboxStatus.QUEUED,
+                not_before=now + timedelta(seconds=seconds),
+                lease_until=None,
+                last_error=_error(result.description),
+            )
+            return
+        if outcome == "blocked":
+            await self._blocked(row, result)
+            return
+        attempts = row.attempts + 1
+        if outcome == "permanent" or attempts >= self.max_attempts:
+            log.warning("outbox %s: failed after %s attempt(s): %s", row.id, attempts, result.description)
+            await claimed.update(
+                status=OutboxStatus.FAILED, attempts=attempts, lease_until=None, last_error=_error(result.description)
+            )
+            self.stats["failed"] += 1
+            return
+        backoff = min(self.backoff_base**attempts, self.backoff_cap.total_seconds())
+        await claimed.update(
+            status=OutboxStatus.QUEUED,
+            attempts=attempts,
+            not_before=now + timedelta(seconds=backoff),
+            lease_until=None,
+            last_error=_error(result.description),
+        )
+        self.stats["retried"] += 1
+
+    async def _blocked(self, row: OutboxMessage, result: SendResult) -> None:
+        person: Person = row.person
+        reason = _error(f"the person blocked the bot ({result.description})")
+        if person.telegram_id is not None:
+            await set_telegram_blocked(person.telegram_id, blocked=True)
+        await OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING).update(
+            status=OutboxStatus.SKIPPED, attempts=row.attempts + 1, lease_until=None, last_error=reason
+        )
+        held = [held_id for held_id, other in self._held.items() if other.person_id == person.id]
+        for held_id in held:
+            del self._held[held_id]
+        others = await OutboxMessage.filter(person_id=person.id, status=OutboxStatus.QUEUED).update(
+            status=OutboxStatus.SKIPPED, last_error="the person blocked the bot"
+        )
+        if held:
+            await OutboxMessage.filter(id__in=held, status=OutboxStatus.SENDING).update(
+                status=OutboxStatus.SKIPPED, lease_until=None, last_error="the person blocked the bot"
+            )
+        self.stats["blocked_people"] += 1
+        self.stats["skipped"] += 1 + len(held) + others
+        log.info("person %s blocked the bot: %s more message(s) skipped", person.id, len(held) + others)
