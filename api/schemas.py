@@ -47,6 +47,7 @@ class Presenter:
             "host": event.host,
             "description": event.description,
             "questions": event.questions,
+            "reminder_minutes": event.reminder_minutes,
             "tags": event.tags,
             "capacity": event.capacity,
             "seats_taken": event.seats_taken,

@@ -229,3 +229,19 @@ async def test_worker_delivers_a_promotion_with_its_ticket_through_telegram(db, 
     assert message["photo"] and "有名额空出" in message["caption"]
     (row,) = await rows(Category.WAITLIST_PROMOTED)
     assert row.status == OutboxStatus.SENT and tg.too_many_requests == 0
+
+
+async def test_reminder_offsets_are_set_per_event(client, frozen_clock):
+    from tests.factories import bearer, make_token
+
+    event = await make_event(starts_in=timedelta(days=3))
+    token = await make_token()
+    changed = await client.patch(
+        f"/api/v1/events/{event.id}", json={"reminder_minutes": [4320, 30]}, headers=bearer(token)
+    )
+    assert changed.json()["reminder_minutes"] == [4320, 30]
+    bad = await client.patch(f"/api/v1/events/{event.id}", json={"reminder_minutes": [1]}, headers=bearer(token))
+    assert bad.status_code == 422
+    p = await person(1)
+    await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
+    assert (await produce_reminders()).queued == 1  # three days ahead: the 4320-minute reminder is due

@@ -96,6 +96,8 @@ class EventInput(_EventFields):
     requires_approval: bool = False
     waitlist_enabled: bool = True
     questions: Questions = []
+    # Minutes before the start at which registrants are reminded (default: a day and two hours).
+    reminder_minutes: Annotated[list[Annotated[int, Field(ge=5, le=7 * 24 * 60)]], Field(max_length=5)] = [1440, 120]
 
 
 class EventPatch(_EventFields):
@@ -120,6 +122,7 @@ class EventPatch(_EventFields):
     requires_approval: bool | None = None
     waitlist_enabled: bool | None = None
     questions: Questions | None = None
+    reminder_minutes: Annotated[list[Annotated[int, Field(ge=5, le=7 * 24 * 60)]], Field(max_length=5)] | None = None
 
 
 # Fields that may not be cleared to null by a patch.
@@ -135,6 +138,7 @@ _REQUIRED = frozenset(
         "requires_approval",
         "waitlist_enabled",
         "questions",
+        "reminder_minutes",
     }
 )
 
