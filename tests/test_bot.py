@@ -435,3 +435,30 @@ async def test_organizer_broadcast_from_the_bot(world):
     await press(tg, ALICE, "1")
     (broadcast,) = await Broadcast.all()
     assert broadcast.text == "明天上午 9 点签到 <请带名片>" and broadcast.event_id == event.id
+
+
+async def test_my_prefs_calendar_and_scan_in_english(world):
+    tg = world.tg
+    event = await make_event(capacity=5, title="Optics Valley roadshow", starts_in=timedelta(minutes=30))
+    await Person.create(name="Li Na", telegram_id=BOB, phone="13900008888", language="en")
+    await make_registration(event, name="Li Na", phone="13900008888", telegram_id=BOB)
+    listing = await say(tg, BOB, "/my", lang="en")
+    assert "My registrations" in texts(listing) and "Confirmed" in texts(await press(tg, BOB, "Optics Valley"))
+    await press(tg, BOB, "Cancel registration")
+    done = await press(tg, BOB, "Yes, cancel it")
+    assert "cancelled" in texts(done)
+    await say(tg, BOB, "/start", lang="en")
+    assert "webcal://" in texts(await press(tg, BOB, "My calendar"))
+    await say(tg, BOB, "/prefs", lang="en")
+    topics = await press_edit(tg, BOB, "Topics")
+    assert "topics" in topics["text"]
+    await press_edit(tg, BOB, "6G", "editMessageReplyMarkup")
+    assert (await Person.get(telegram_id=BOB)).pref_topics == ["6G"]
+    door = await Person.get(telegram_id=BOB)
+    await staff.grant_role(door, role="checker", event_ids=None, actor="test")
+    await say(tg, BOB, "/scan", lang="en")
+    await press(tg, BOB, "Optics Valley")
+    blank = io.BytesIO()
+    Image.new("RGB", (120, 120), "white").save(blank, format="PNG")
+    await tg.user_photo(BOB, blank.getvalue())
+    assert "no QR code" in texts(await tg.wait_for_message(BOB))
