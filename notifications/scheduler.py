@@ -16,7 +16,6 @@ from tortoise.transactions import in_transaction
 from events import clock
 from events.i18n import format_when, normalize_locale
 from events.models import Category, Event, EventStatus, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
-from notifications.outbox import reachable
 from notifications.render import render
 
 MAX_OFFSET = timedelta(days=7)
@@ -48,32 +47,48 @@ async def produce_reminders() -> ReminderPass:
             continue
         # After downtime several offsets may be due at once; only the nearest one is still worth sending.
         minutes = due[0]
-        registrations = await Registration.filter(
-            event_id=event.id, status=RegistrationStatus.CONFIRMED
-        ).select_related("person")
-        keys = {f"reminder:{minutes}m:registration:{r.id}": r for r in registrations}
-        existing = set(await OutboxMessage.filter(dedup_key__in=list(keys)).values_list("dedup_key", flat=True))
+        # Plain tuples, not models: a pass touches every confirmed registrant of the week's events.
+        registrants = await Registration.filter(event_id=event.id, status=RegistrationStatus.CONFIRMED).values_list(
+            "id",
+            "person_id",
+            "person__telegram_id",
+            "person__telegram_blocked_at",
+            "person__opted_out",
+            "person__language",
+        )
+        keys = {f"reminder:{minutes}m:registration:{r[0]}": r for r in registrants if r[2] and not r[3]}
+        existing = (
+            set(
+                await OutboxMessage.filter(
+                    event_id=event.id, category=Category.REMINDER, dedup_key__in=list(keys)
+                ).values_list("dedup_key", flat=True)
+            )
+            if keys
+            else set()
+        )
+        hours = max(1, round((event.starts_at - now).total_seconds() / 3600))
+        texts: dict[str, str] = {}
         rows = []
-        for key, registration in keys.items():
-            person = registration.person
-            if key in existing or not reachable(person, Category.REMINDER):
+        for key, (_, person_id, _, _, opted_out, language) in keys.items():
+            if key in existing or Category.REMINDER.value in (opted_out or []):
                 continue
-            locale = normalize_locale(person.language) or "zh"
-            hours = max(1, round((event.starts_at - now).total_seconds() / 3600))
+            locale = normalize_locale(language) or "zh"
+            if locale not in texts:
+                texts[locale] = render(
+                    "reminder",
+                    locale,
+                    event=event,
+                    hours=hours,
+                    when=format_when(event.starts_at, event.ends_at, locale),
+                )
             rows.append(
                 OutboxMessage(
-                    person_id=person.id,
+                    person_id=person_id,
                     category=Category.REMINDER,
                     dedup_key=key,
                     locale=locale,
                     event_id=event.id,
-                    text=render(
-                        "reminder",
-                        locale,
-                        event=event,
-                        hours=hours,
-                        when=format_when(event.starts_at, event.ends_at, locale),
-                    ),
+                    text=texts[locale],
                     # A reminder a few hours ahead must not sleep through quiet hours past the start.
                     urgent=minutes <= 180,
                     not_before=now,
