@@ -360,21 +360,23 @@ async def test_quiet_hours_hold_non_urgent_messages_until_morning(
 ):
     night = datetime(2026, 6, 1, 23, 0, tzinfo=SHANGHAI)
     frozen_clock.set(night.astimezone(UTC))
-    sleeper, night_owl, late_sleeper = await people(tg, 3)
+    sleeper, night_owl, late_sleeper, neighbour = await people(tg, 4)
     await Person.filter(id=night_owl.id).update(quiet_start="00:00", quiet_end="00:00")  # quiet hours off
     await Person.filter(id=late_sleeper.id).update(quiet_start="23:30", quiet_end="07:00")
     invitation = await queue(sleeper, "邀请：下周武创荟", category=Category.INVITATION)
     cancelled = await queue(sleeper, "活动取消", category=Category.EVENT_CANCELLED, urgent=True)
     owl = await queue(night_owl, "邀请：路演", category=Category.INVITATION)
     late = await queue(late_sleeper, "邀请：培训", category=Category.INVITATION)
+    match = await queue(neighbour, "新的对接机会", category=Category.MATCHED_OPPORTUNITY)
     sender = dispatcher(bot)
 
     done = await sender.drain(timeout=30)
 
-    assert done["quiet_deferred"] == 1
-    held = await OutboxMessage.get(id=invitation.id)
-    assert held.status == OutboxStatus.QUEUED
-    assert held.not_before == datetime(2026, 6, 2, 8, 0, tzinfo=SHANGHAI)
+    assert done["quiet_deferred"] == 2
+    for row in (invitation, match):
+        held = await OutboxMessage.get(id=row.id)
+        assert held.status == OutboxStatus.QUEUED
+        assert held.not_before == datetime(2026, 6, 2, 8, 0, tzinfo=SHANGHAI)
     for row in (cancelled, owl, late):
         assert (await OutboxMessage.get(id=row.id)).status == OutboxStatus.SENT
     assert [m["text"] for m in tg.sent_messages(sleeper.telegram_id)] == ["活动取消"]
@@ -387,6 +389,7 @@ async def test_quiet_hours_hold_non_urgent_messages_until_morning(
     await sender.drain(timeout=30)
     assert (await OutboxMessage.get(id=invitation.id)).status == OutboxStatus.SENT
     assert [m["text"] for m in tg.sent_messages(sleeper.telegram_id)] == ["活动取消", "邀请：下周武创荟"]
+    assert [m["text"] for m in tg.sent_messages(neighbour.telegram_id)] == ["新的对接机会"]
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def _run_worker_in_lifespan(app: FastAPI, settings: Settings, channel: Channel) 
             finally:
                 stop.set()
                 try:
-                    await asyncio.wait_for(worker, 10)
+                    await asyncio.wait_for(worker, 40)  # sends in flight finish; claimed rows go back
                 except (TimeoutError, Exception):  # shutting down: report, never block the exit
                     log.exception("notification worker did not stop cleanly")
 
