@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiogram.utils.web_app import safe_parse_webapp_init_data
-
 from events import clock
 from events.errors import N_, Unauthorized
 from events.settings import Settings
@@ -34,6 +32,9 @@ def verify_init_data(settings: Settings, init_data: str) -> TelegramUser:
     """Raises ``invalid_init_data`` for a forged, malformed or stale initData, or when the bot is off."""
     if settings.bot_token is None or not init_data or len(init_data) > 8192:
         raise InvalidInitData()
+    # Imported here: aiogram costs ~160 MB, and only Mini App calls need it.
+    from aiogram.utils.web_app import safe_parse_webapp_init_data
+
     try:
         parsed = safe_parse_webapp_init_data(settings.bot_token.get_secret_value(), init_data)
     except (ValueError, KeyError, TypeError):

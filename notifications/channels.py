@@ -15,25 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TextIO
 
-import aiohttp
-from aiogram import Bot
-from aiogram.enums import ParseMode
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramConflictError,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-
 # Inline buttons as stored in the outbox: rows of {"text", "url" | "callback_data"}.
 Buttons = Sequence[Sequence[dict[str, Any]]]
 # Awaited by a channel between two API calls for one message (photo, then a text too long for a
@@ -119,17 +100,6 @@ class Channel(Protocol):
         ...
 
 
-def keyboard(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
-    """The inline keyboard for stored buttons; ValueError if they are malformed."""
-    if not buttons:
-        return None
-    try:
-        rows = [[InlineKeyboardButton(**dict(button)) for button in row] for row in buttons]
-    except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-        raise ValueError(f"malformed buttons: {exc}".splitlines()[0]) from exc
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 def visible_text(text: str) -> str:
     """What a reader sees of Telegram HTML: tags dropped, entities decoded (links keep their text)."""
     return html.unescape(_TAG.sub("", text))
@@ -146,68 +116,6 @@ def fits_caption(text: str) -> bool:
 def _describe(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {message}"
-
-
-class TelegramChannel:
-    """Sends through an aiogram ``Bot`` with parse_mode HTML; a photo goes by sendPhoto with the text
-    as its caption when it fits (1,024 characters), else the photo first and the text after it."""
-
-    requires_chat_id = True
-
-    def __init__(self, bot: Bot, *, photo_filename: str = "ticket.png") -> None:
-        self.bot = bot
-        self.photo_filename = photo_filename
-
-    async def send(
-        self,
-        *,
-        chat_id: int,
-        text: str,
-        buttons: Buttons | None,
-        photo: bytes | None,
-        info: MessageInfo | None = None,
-        pace: Pace | None = None,
-    ) -> SendResult:
-        try:
-            markup = keyboard(buttons)
-        except ValueError as exc:
-            return SendResult.refused(str(exc))
-        try:
-            if photo is None:
-                message = await self.bot.send_message(
-                    chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            elif fits_caption(text):
-                message = await self.bot.send_photo(
-                    chat_id=chat_id,
-                    photo=BufferedInputFile(photo, filename=self.photo_filename),
-                    caption=text or None,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
-            else:
-                await self.bot.send_photo(chat_id=chat_id, photo=BufferedInputFile(photo, filename=self.photo_filename))
-                if pace is not None:
-                    await pace()
-                message = await self.bot.send_message(
-                    chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-        except TelegramRetryAfter as exc:
-            return SendResult.flood(exc.retry_after, _describe(exc))
-        except TelegramForbiddenError as exc:
-            return SendResult.unreachable(exc.message)
-        except (TelegramBadRequest, TelegramNotFound, TelegramMigrateToChat, TelegramEntityTooLarge) as exc:
-            return SendResult.refused(_describe(exc))
-        except (TelegramUnauthorizedError, TelegramConflictError) as exc:
-            # The token, not the message: retrying (with backoff) is all a row can do about it.
-            return SendResult.failed(_describe(exc))
-        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, aiohttp.ClientError, OSError) as exc:
-            return SendResult.failed(_describe(exc))
-        except TimeoutError as exc:
-            return SendResult.failed(f"TimeoutError: {exc or 'request timed out'}")
-        except TelegramAPIError as exc:  # a status aiogram has no class for
-            return SendResult.failed(_describe(exc))
-        return SendResult.sent(message.message_id)
 
 
 class ConsoleChannel:
@@ -273,3 +181,13 @@ class ConsoleChannel:
                 cells.append(f"[{button.get('text', '')}{' → ' + target if target else ''}]")
             lines.append(" ".join(cells))
         return "\n".join(lines) + "\n\n"
+
+
+def __getattr__(name: str) -> Any:
+    # The Telegram channel lives apart so that importing the console channel (no bot token) does
+    # not load aiogram, which alone costs ~160 MB of memory.
+    if name in ("TelegramChannel", "keyboard"):
+        from notifications import telegram
+
+        return getattr(telegram, name)
+    raise AttributeError(name)

@@ -9,17 +9,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.types import Update
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from tortoise.exceptions import IntegrityError
 
 from api.app import create_app
-from bot.app import build_bot, build_dispatcher, set_commands
 from events.models import TelegramUpdate
 from events.settings import Settings
-from notifications.channels import Channel, ConsoleChannel, TelegramChannel
+from notifications.channels import Channel, ConsoleChannel
 from notifications.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -41,6 +38,10 @@ def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = Tr
         if settings.notifications:
             _run_worker_in_lifespan(app, settings, ConsoleChannel())
         return app
+    # aiogram is imported only when there is a bot to run (it costs ~160 MB of memory).
+    from bot.app import build_bot, build_dispatcher, set_commands
+    from notifications.telegram import TelegramChannel
+
     bot = build_bot(settings)
     dp = build_dispatcher(settings, app.state.signer)
     app.state.bot, app.state.dispatcher = bot, dp
@@ -103,7 +104,9 @@ def _run_worker_in_lifespan(app: FastAPI, settings: Settings, channel: Channel) 
     app.router.lifespan_context = lifespan
 
 
-def _mount_webhook(app: FastAPI, bot: Bot, dp: Dispatcher, secret: str) -> None:
+def _mount_webhook(app: FastAPI, bot: Any, dp: Any, secret: str) -> None:
+    from aiogram.types import Update
+
     background: set[asyncio.Task[Any]] = set()
 
     @app.post(WEBHOOK_PATH, include_in_schema=False)
@@ -127,6 +130,8 @@ def _mount_webhook(app: FastAPI, bot: Bot, dp: Dispatcher, secret: str) -> None:
 
 
 async def register_webhook(settings: Settings, url: str) -> None:
+    from bot.app import build_bot, set_commands
+
     bot = build_bot(settings)
     try:
         await bot.set_webhook(
