@@ -35,6 +35,27 @@ class CheckinBody(BaseModel):
     offline: bool = False
 
 
+def checkin_answer(outcome: checkin.Outcome, show: Presenter, lang: Locale) -> dict[str, Any]:
+    """The answer to a scan, the same for door-staff tokens and the bot's Mini App."""
+    registration = outcome.registration
+    return {
+        "result": str(outcome.result),
+        "reason": gettext(lang, outcome.reason, **outcome.params),
+        "registration": None
+        if registration is None
+        else {
+            "id": registration.id,
+            "event_id": registration.event_id,  # type: ignore[attr-defined]
+            "name": registration.name,
+            "organization": registration.organization,
+            "status": str(registration.status),
+        },
+        "first_checked_in_at": show.time(outcome.first_checked_in_at),
+        "first_gate": outcome.first_gate,
+        "replayed": outcome.replayed,
+    }
+
+
 async def _event_in_scope(event_id: int, caller: Caller) -> Event:
     assert caller.token is not None
     tokens.require_event_scope(caller.token, event_id)
@@ -65,23 +86,7 @@ async def redeem(
         actor=caller.actor,
         tz=show.tz,
     )
-    registration = outcome.registration
-    return {
-        "result": str(outcome.result),
-        "reason": gettext(lang, outcome.reason, **outcome.params),
-        "registration": None
-        if registration is None
-        else {
-            "id": registration.id,
-            "event_id": registration.event_id,  # type: ignore[attr-defined]
-            "name": registration.name,
-            "organization": registration.organization,
-            "status": str(registration.status),
-        },
-        "first_checked_in_at": show.time(outcome.first_checked_in_at),
-        "first_gate": outcome.first_gate,
-        "replayed": outcome.replayed,
-    }
+    return checkin_answer(outcome, show, lang)
 
 
 @router.get("/events/{event_id}/stats")

@@ -11,10 +11,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import locale, presenter, settings, signer
+from api.routers.checkins import checkin_answer
 from api.schemas import Presenter
 from api.telegram_auth import verify_init_data
 from events.errors import EventOutOfScope
-from events.i18n import Locale, gettext
+from events.i18n import Locale
 from events.services import catalog, checkin, staff
 from events.services.people import person_for_telegram
 from events.services.tickets import TicketSigner
@@ -60,10 +61,4 @@ async def webapp_checkin(
         actor=f"telegram:{user.id}",
         tz=show.tz,
     )
-    registration = outcome.registration
-    return {
-        "result": str(outcome.result),
-        "reason": gettext(lang, outcome.reason, **outcome.params),
-        "registration": None if registration is None else {"id": registration.id, "name": registration.name},
-        "first_checked_in_at": show.time(outcome.first_checked_in_at),
-    }
+    return checkin_answer(outcome, show, lang)
