@@ -462,3 +462,21 @@ async def test_my_prefs_calendar_and_scan_in_english(world):
     Image.new("RGB", (120, 120), "white").save(blank, format="PNG")
     await tg.user_photo(BOB, blank.getvalue())
     assert "no QR code" in texts(await tg.wait_for_message(BOB))
+
+
+async def test_waitlist_approval_and_browsing_in_english(world):
+    tg = world.tg
+    full = await make_event(capacity=1, title="Hydrogen energy session", kind="session")
+    await make_registration(full)
+    await Person.create(name="Wang Lei", telegram_id=BOB, phone="13900009999", language="en")
+    await say(tg, BOB, f"/start ev_{full.public_id}", lang="en")
+    await press(tg, BOB, "Join the waitlist")
+    assert "number 1 on the waitlist" in texts(await press(tg, BOB, "Confirm"))
+    approval = await make_event(requires_approval=True, title="Hero Cup final", kind="competition")
+    await say(tg, BOB, f"/start ev_{approval.public_id}", lang="en")
+    await press(tg, BOB, "Register")
+    assert "approval" in texts(await press(tg, BOB, "Confirm"))
+    await say(tg, BOB, "/start", lang="en")
+    await press(tg, BOB, "By kind")
+    competitions = await press(tg, BOB, "Competition")
+    assert "Hero Cup final" in texts(competitions) and "Hydrogen" not in texts(competitions)
