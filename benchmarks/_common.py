@@ -6,6 +6,7 @@ Everything here is bounded (every wait has a timeout) and talks to loopback addr
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import itertools
@@ -422,3 +423,24 @@ def render_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obj
     out = [title, line(list(headers)), "  ".join("-" * width for width in widths)]
     out += [line(row) for row in cells]
     return "\n".join(out)
+
+
+def add_postgres_argument(parser: argparse.ArgumentParser) -> None:
+    """``--postgres URL``: the server to make a throwaway database on; SQLite only without it."""
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("WUCHUANG_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL server on 127.0.0.1 to create a throwaway database on "
+        "(default: $WUCHUANG_BENCH_POSTGRES_URL; without it, SQLite only)",
+    )
+
+
+def targets_table(rows: Sequence[Sequence[object]]) -> str:
+    """Each figure beside its target from TARGETS.md."""
+    return render_table(
+        "Against TARGETS.md (authoritative: PostgreSQL over a socket)",
+        ("figure", "where", "measured", "target", "met"),
+        rows,
+        left=2,
+    )

@@ -46,6 +46,7 @@ from typing import Any
 
 from benchmarks._common import (
     REPO_ROOT,
+    add_postgres_argument,
     check_loopback_url,
     cpu_seconds,
     render_table,
@@ -448,13 +449,7 @@ def report(runs: Sequence[dict[str, Any]]) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("WUCHUANG_BENCH_POSTGRES_URL"),
-        help="a PostgreSQL server on 127.0.0.1 to create a throwaway database on "
-        "(default: $WUCHUANG_BENCH_POSTGRES_URL; without it, SQLite only)",
-    )
+    add_postgres_argument(parser)
     parser.add_argument(
         "--recipients", type=int, help=f"people, one chat and one message each (default {DEFAULT_RECIPIENTS:,})"
     )

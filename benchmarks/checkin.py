@@ -66,6 +66,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from benchmarks._common import (
     LoadResult,
+    add_postgres_argument,
     check_loopback_url,
     cpu_seconds,
     http_clients,
@@ -77,6 +78,7 @@ from benchmarks._common import (
     run_async,
     run_json_subprocess,
     run_load,
+    targets_table,
     throwaway_postgres_database,
     uvicorn_server,
 )
@@ -834,26 +836,13 @@ def report(results: dict[str, dict[str, Any]], signatures: dict[str, Any], reque
         )
     )
     target_rows.append(("unexpected answers", "every run", unexpected, "0", "yes" if unexpected == 0 else "NO"))
-    out.append(
-        render_table(
-            "Against TARGETS.md (authoritative: PostgreSQL over a socket)",
-            ("figure", "where", "measured", "target", "met"),
-            target_rows,
-            left=2,
-        )
-    )
+    out.append(targets_table(target_rows))
     return "\n\n".join(out)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("WUCHUANG_BENCH_POSTGRES_URL"),
-        help="a PostgreSQL server on 127.0.0.1 to create a throwaway database on "
-        "(default: $WUCHUANG_BENCH_POSTGRES_URL; without it, SQLite only)",
-    )
+    add_postgres_argument(parser)
     parser.add_argument("--requests", type=int, help=f"scans per level (default {DEFAULT_REQUESTS})")
     parser.add_argument("--levels", help="comma-separated scanner counts (default 1,10,50)")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_REQUESTS} scans at 1 and 10 scanners")

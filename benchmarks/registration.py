@@ -43,6 +43,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from benchmarks._common import (
+    add_postgres_argument,
     check_loopback_url,
     cpu_seconds,
     http_clients,
@@ -52,6 +53,7 @@ from benchmarks._common import (
     run_async,
     run_json_subprocess,
     run_load,
+    targets_table,
     throwaway_postgres_database,
     uvicorn_server,
 )
@@ -426,26 +428,13 @@ def report(results: dict[str, dict[str, Any]], requests: int, levels: Sequence[i
             "yes" if broken == 0 else "NO",
         )
     )
-    out.append(
-        render_table(
-            "Against TARGETS.md (authoritative: PostgreSQL over a socket)",
-            ("figure", "where", "measured", "target", "met"),
-            target_rows,
-            left=2,
-        )
-    )
+    out.append(targets_table(target_rows))
     return "\n\n".join(out)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("WUCHUANG_BENCH_POSTGRES_URL"),
-        help="a PostgreSQL server on 127.0.0.1 to create a throwaway database on "
-        "(default: $WUCHUANG_BENCH_POSTGRES_URL; without it, SQLite only)",
-    )
+    add_postgres_argument(parser)
     parser.add_argument("--requests", type=int, help=f"registrations per level (default {DEFAULT_REQUESTS})")
     parser.add_argument("--levels", help="comma-separated client counts (default 1,10,50,100)")
     parser.add_argument(
