@@ -24,6 +24,7 @@ from api.routers import (
 )
 from api.schemas import Presenter
 from events.db import close_db, init_db
+from events.services import certification
 from events.services.calendar import FeedRenderer
 from events.services.tickets import signer_for
 from events.settings import Settings, get_settings
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
         redoc_url=None,
     )
     app.state.settings = settings
+    certification.use_rules(settings.training_levels)
     app.state.signer = signer_for(settings.data_dir.resolve())
     app.state.presenter = Presenter(settings, app.state.signer)
     app.state.calendar = FeedRenderer(base_url=settings.base_url, timezone=settings.timezone)

@@ -141,3 +141,58 @@ class RateLimited(DomainError):
     code = "rate_limited"
     kind = "rate_limited"
     message = N_("Too many requests; try again in %(retry_after)s seconds.")
+
+
+class BrokerNotFound(NotFound):
+    code = "broker_not_found"
+    message = N_("No such broker.")
+
+
+class CourseNotFound(NotFound):
+    code = "course_not_found"
+    message = N_("No such course.")
+
+
+class CourseItemNotFound(NotFound):
+    code = "course_item_not_found"
+    message = N_("This course has no session or module %(code)s.")
+
+
+class CreditEntryNotFound(NotFound):
+    code = "credit_entry_not_found"
+    message = N_("This broker has no ledger entry %(entry_id)s.")
+
+
+class AlreadyBroker(Conflict):
+    code = "already_broker"
+    message = N_("This person is already a broker (broker %(broker_id)s).")
+
+
+class CourseCodeTaken(Conflict):
+    code = "course_code_taken"
+    message = N_("Another course already has the code %(code)s.")
+
+
+class ItemCodeTaken(Conflict):
+    code = "item_code_taken"
+    message = N_("This course already has a session or module %(code)s.")
+
+
+class SessionInOtherCourse(Conflict):
+    code = "session_in_other_course"
+    message = N_("This event is already a session of course %(course)s.")
+
+
+class NotEnrolled(Conflict):
+    code = "not_enrolled"
+    message = N_("This broker is not enrolled in this course.")
+
+
+class ExternalIdReused(Conflict):
+    code = "external_id_reused"
+    message = N_("The external id %(external_id)s was already reported for another completion.")
+
+
+class AlreadyCredited(Conflict):
+    code = "already_credited"
+    message = N_("This broker already has credit for %(item)s.")

@@ -9,12 +9,32 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(Exception):
     """A setting has a value the process cannot run with; the message names the variable."""
+
+
+class LevelRule(BaseModel):
+    """What certifies a broker at one level. Hours are the ledger's total, all sources together;
+    each level also needs the one below it. A certification lapses after ``valid_years`` and is
+    renewed by ``renewal_hours`` earned since it was granted.
+    """
+
+    level: Literal["junior", "intermediate", "senior"]
+    hours: float = Field(gt=0, le=10_000)
+    courses: list[str] = []  # course codes to complete
+    valid_years: int = Field(default=3, ge=1, le=50)
+    renewal_hours: float = Field(default=24, gt=0, le=10_000)
+
+
+DEFAULT_LEVEL_RULES = [
+    LevelRule(level="junior", hours=40, renewal_hours=16),
+    LevelRule(level="intermediate", hours=100, renewal_hours=24),
+    LevelRule(level="senior", hours=180, renewal_hours=32),
+]
 
 
 class Settings(BaseSettings):
@@ -42,6 +62,22 @@ class Settings(BaseSettings):
     # Run the producers, reminders and the sender inside `serve` (one process may turn it off).
     notifications: bool = True
     db_pool_size: int = Field(default=20, ge=1, le=500)
+    # Broker certification per level, as JSON: [{"level": "junior", "hours": 40, "courses": ["JSJL-101"],
+    # "valid_years": 3, "renewal_hours": 16}, …]; levels not listed cannot be certified.
+    training_levels: list[LevelRule] = Field(default_factory=lambda: list(DEFAULT_LEVEL_RULES))
+
+    @field_validator("training_levels")
+    @classmethod
+    def _one_rule_per_level(cls, value: list[LevelRule]) -> list[LevelRule]:
+        levels = [rule.level for rule in value]
+        if len(set(levels)) != len(levels):
+            raise ValueError("each level may have one rule")
+        order = ["junior", "intermediate", "senior"]
+        by_level = sorted(value, key=lambda rule: order.index(rule.level))
+        for lower, higher in zip(by_level, by_level[1:], strict=False):
+            if higher.hours < lower.hours:
+                raise ValueError(f"{higher.level} cannot need fewer hours than {lower.level}")
+        return by_level
 
     @field_validator("timezone")
     @classmethod

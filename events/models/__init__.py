@@ -7,8 +7,30 @@ from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direct
 from events.models.outbox import Broadcast, Category, Cursor, OutboxMessage, OutboxStatus
 from events.models.people import Person, PersonRole, TelegramUpdate
 from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
+from events.models.training import (
+    LEVEL_ORDER,
+    Broker,
+    BrokerLevel,
+    Certification,
+    Course,
+    CourseItem,
+    CreditEntry,
+    CreditSource,
+    ItemKind,
+    hours_of,
+)
 
 __all__ = [
+    "LEVEL_ORDER",
+    "Broker",
+    "BrokerLevel",
+    "Certification",
+    "Course",
+    "CourseItem",
+    "CreditEntry",
+    "CreditSource",
+    "ItemKind",
+    "hours_of",
     "ACTIVE_STATUSES",
     "Activity",
     "ApiToken",
@@ -41,4 +63,5 @@ MODEL_MODULES = [
     "events.models.activity",
     "events.models.checkin",
     "events.models.outbox",
+    "events.models.training",
 ]

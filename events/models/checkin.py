@@ -25,6 +25,8 @@ class Direction(StrEnum):
 class Attendance(Model):
     """A person's first successful entry on one (local) day of an event.
 
+    The event is part of the key because a course pass enters every session of its course.
+
     The unique key is what makes two gates scanning one ticket at the same instant yield exactly
     one ``ok``: the second insert fails and becomes ``already_checked_in``.
     """
@@ -39,7 +41,7 @@ class Attendance(Model):
 
     class Meta:
         table = "attendance"
-        unique_together = (("registration_id", "day"),)
+        unique_together = (("registration_id", "event_id", "day"),)
         indexes = (("event_id", "checked_in_at"),)
 
 

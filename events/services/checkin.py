@@ -29,11 +29,12 @@ from events.models import (
     CheckinScan,
     Direction,
     Event,
+    EventKind,
     EventStatus,
     Registration,
     RegistrationStatus,
 )
-from events.services import activity
+from events.services import activity, courses, credits
 from events.services.tickets import TicketSigner
 
 DEFAULT_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -76,6 +77,8 @@ class Outcome:
     first_checked_in_at: datetime | None = None
     first_gate: str | None = None
     replayed: bool = False
+    # The event the door belongs to (a session, when a course pass is scanned there).
+    at_event: Event | None = None
 
 
 def checkin_window(event: Event) -> tuple[datetime, datetime]:
@@ -114,7 +117,12 @@ async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
     event: Event = registration.event
     if claims.event_id != scan.event_id:
-        return Outcome(CheckinResult.WRONG_EVENT, REASONS["wrong_event"], {"event": event.title}, registration)
+        # A course enrollment's ticket is the broker's pass at every session of the course.
+        if not await courses.pass_admits(claims.event_id, scan.event_id):
+            return Outcome(CheckinResult.WRONG_EVENT, REASONS["wrong_event"], {"event": event.title}, registration)
+        if event.status == EventStatus.CANCELLED:
+            return Outcome(CheckinResult.CANCELLED, REASONS["event_cancelled"], {}, registration)
+        event = await Event.get(id=scan.event_id)
     if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
         return Outcome(CheckinResult.CANCELLED, REASONS["cancelled"], {}, registration)
     if event.status == EventStatus.CANCELLED:
@@ -131,7 +139,7 @@ async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo
     if at > closes:
         return Outcome(CheckinResult.CLOSED, REASONS["closed"], {"time": _when(closes, at, tz)}, registration)
     key = "exit" if scan.direction == Direction.EXIT else "ok"
-    return Outcome(CheckinResult.OK, REASONS[key], {"name": registration.name}, registration)
+    return Outcome(CheckinResult.OK, REASONS[key], {"name": registration.name}, registration, at_event=event)
 
 
 def _when(moment: datetime, now: datetime, tz: zoneinfo.ZoneInfo) -> str:
@@ -151,7 +159,9 @@ async def _admit(
         async with in_transaction() as conn:
             if scan.direction == Direction.EXIT:
                 await (
-                    Attendance.filter(registration_id=registration.id, day=day, checked_out_at=None)
+                    Attendance.filter(
+                        registration_id=registration.id, event_id=scan.event_id, day=day, checked_out_at=None
+                    )
                     .using_db(conn)
                     .update(checked_out_at=at)
                 )
@@ -175,6 +185,16 @@ async def _admit(
                 gate=scan.gate,
                 offline=scan.offline,
             )
+            if outcome.at_event is not None and outcome.at_event.kind == EventKind.TRAINING:
+                await credits.credit_attendance(
+                    conn,
+                    event_id=scan.event_id,
+                    registration=registration,
+                    direction=scan.direction,
+                    at=at,
+                    day=day,
+                    actor=actor,
+                )
         return outcome
     except IntegrityError:
         # Either this person is already in today (another gate won), or this scan_id was just
@@ -199,7 +219,9 @@ async def _log(
     """Record a scan that admitted nobody (a refusal, or a repeat of an entry)."""
     registration = outcome.registration
     if outcome.result == CheckinResult.OK and registration is not None:
-        first = await Attendance.get(registration_id=registration.id, day=day or at.astimezone(tz).date())
+        first = await Attendance.get(
+            registration_id=registration.id, event_id=scan.event_id, day=day or at.astimezone(tz).date()
+        )
         outcome = Outcome(
             CheckinResult.ALREADY_CHECKED_IN,
             _already_reason(first.gate),
@@ -323,8 +345,11 @@ async def offline_list(event: Event) -> list[OfflineEntry]:
     ticket version and status (cancelled and re-issued codes are refused locally) and who is in.
     """
     inside = set(await Attendance.filter(event_id=event.id).values_list("registration_id", flat=True))
+    event_ids = [event.id]
+    if event.kind == EventKind.TRAINING and (course_event_id := await courses.course_event_of_session(event.id)):
+        event_ids.append(course_event_id)  # the course's enrollments hold passes for this session
     rows = (
-        await Registration.filter(event_id=event.id)
+        await Registration.filter(event_id__in=event_ids)
         .order_by("id")
         .values_list("id", "name", "organization", "status", "ticket_version")
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from events import clock
 from events.errors import N_
-from events.models import Event, EventStatus
+from events.models import Certification, Event, EventStatus
 
 WUCHUANGHUI = "wuchuanghui"
 
@@ -27,9 +27,11 @@ async def list_goals() -> list[Goal]:
     held = await Event.filter(
         series=WUCHUANGHUI, status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED], ends_at__lte=now
     ).count()
+    # Trained: certified at some level at least once (a lapsed certificate was still earned).
+    certified = len(set(await Certification.all().values_list("broker_id", flat=True)))
     return [
         Goal("wuchuanghui_sessions", N_("武创荟 sessions held"), 60, held, N_("sessions"), True),
-        Goal("brokers_trained", N_("Technology brokers trained"), 1000, 0, N_("brokers"), False),
+        Goal("brokers_trained", N_("Technology brokers trained"), 1000, certified, N_("brokers"), True),
         Goal(
             "demands_collected",
             N_("Demands collected (technology, talent, capital, scenario)"),

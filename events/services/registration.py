@@ -30,8 +30,8 @@ from events.errors import (
     RegistrationNotFound,
     RegistrationNotOpenYet,
 )
-from events.models import ACTIVE_STATUSES, Event, EventStatus, Registration, RegistrationStatus
-from events.services import activity
+from events.models import ACTIVE_STATUSES, Event, EventKind, EventStatus, Registration, RegistrationStatus
+from events.services import activity, brokers
 from events.services.catalog import effective_status
 from events.services.locking import lock_event
 from events.services.people import find_or_create_person, normalize_email, normalize_phone
@@ -196,6 +196,8 @@ async def register(
         )
         if status != RegistrationStatus.PENDING:
             await event.save(update_fields=COUNTERS, using_db=conn)
+        if event.kind == EventKind.TRAINING:
+            await brokers.on_registered(conn, event_id=event.id, person_id=person.id, actor=actor)
         await activity.record(
             f"registration.{status}",
             actor=actor,

@@ -1,0 +1,383 @@
+"""Training courses: their sessions and modules, enrollment and withdrawal, the attendance sheet.
+
+A course's enrollment is a registration for the course's own event (kind ``training``), so capacity,
+waitlist, approval and the window are the registration service's rules, not a copy of them. That
+registration's ticket is the broker's pass at every session of the course.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from events.errors import (
+    N_,
+    AlreadyRegistered,
+    CourseCodeTaken,
+    CourseNotFound,
+    EventNotFound,
+    InvalidInput,
+    ItemCodeTaken,
+    NotEnrolled,
+    SessionInOtherCourse,
+)
+from events.models import (
+    ACTIVE_STATUSES,
+    Attendance,
+    Broker,
+    BrokerLevel,
+    Course,
+    CourseItem,
+    CreditEntry,
+    Event,
+    EventKind,
+    ItemKind,
+    Registration,
+    RegistrationStatus,
+    hours_of,
+)
+from events.services import activity, catalog, registration
+from events.services.brokers import get_broker
+from events.services.credits import tenths_of
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+ItemCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class ItemInput(BaseModel):
+    """A session (an existing training event) or an online module, and what it is worth."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: ItemKind
+    code: ItemCode | None = None
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    hours: Decimal | float | str
+    event_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
+    required: bool = True
+    requires_checkout: bool = False
+    min_stay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> ItemInput:
+        if self.kind == ItemKind.SESSION:
+            if self.event_id is None:
+                raise ValueError("a session needs the event_id of its training event")
+        else:
+            if self.event_id is not None:
+                raise ValueError("a module is online: it takes no event_id")
+            if not self.code or not self.title:
+                raise ValueError("a module needs a code and a title")
+            if self.requires_checkout or self.min_stay_minutes:
+                raise ValueError("check-out and minimum stay apply to sessions only")
+        if self.min_stay_minutes and not self.requires_checkout:
+            raise ValueError("a minimum stay needs requires_checkout (the stay is measured at check-out)")
+        return self
+
+
+class CourseInput(BaseModel):
+    """A new course: its enrollment event is an existing one (``event_id``) or made from ``event``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: Code
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=20_000)] = ""
+    level: BrokerLevel | None = None
+    event_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
+    event: catalog.EventInput | None = None
+    items: Annotated[list[ItemInput], Field(max_length=100)] = []
+
+    @model_validator(mode="after")
+    def _one_event(self) -> CourseInput:
+        if (self.event_id is None) == (self.event is None):
+            raise ValueError("give either event_id (an existing training event) or event (to create one)")
+        if self.event is not None and self.event.kind != EventKind.TRAINING:
+            raise ValueError("a course's event is of kind training")
+        return self
+
+
+async def create_course(data: CourseInput, *, actor: str) -> Course:
+    """Raises ``course_code_taken``, ``event_not_found``, ``session_in_other_course``, ``invalid_input``."""
+    if await Course.exists(code=data.code):
+        raise CourseCodeTaken(code=data.code)
+    if data.event is not None:
+        event = await catalog.create_event(data.event, actor=actor)
+    else:
+        assert data.event_id is not None
+        event = await _training_event(data.event_id, field_name="event_id")
+        if await Course.exists(event_id=event.id) or await CourseItem.exists(event_id=event.id):
+            raise SessionInOtherCourse(course=event.title)
+    try:
+        async with in_transaction() as conn:
+            course = await Course.create(
+                code=data.code,
+                title=data.title or event.title,
+                description=data.description,
+                level=data.level,
+                event_id=event.id,
+                created_by=actor[:100],
+                using_db=conn,
+            )
+            await activity.record("course.created", actor=actor, event_id=event.id, using_db=conn, course_id=course.id)
+    except IntegrityError:
+        raise CourseCodeTaken(code=data.code) from None
+    for position, item in enumerate(data.items):
+        await add_item(course.id, item, actor=actor, position=position)
+    return course
+
+
+async def _training_event(event_id: int, *, field_name: str) -> Event:
+    event = await Event.get_or_none(id=event_id)
+    if event is None:
+        raise EventNotFound()
+    if event.kind != EventKind.TRAINING:
+        raise InvalidInput(N_("Only an event of kind training can belong to a course."), field=field_name)
+    return event
+
+
+async def add_item(course_id: int, data: ItemInput, *, actor: str, position: int | None = None) -> CourseItem:
+    """Raises ``course_not_found``, ``event_not_found``, ``session_in_other_course``, ``item_code_taken``,
+    ``invalid_input`` (hours, a non-training event, the course's own event).
+    """
+    course = await get_course(course_id)
+    tenths = tenths_of(data.hours)
+    code, title = data.code, data.title
+    if data.kind == ItemKind.SESSION:
+        assert data.event_id is not None
+        event = await _training_event(data.event_id, field_name="event_id")
+        if event.id == course.event_id:  # type: ignore[attr-defined]
+            raise InvalidInput(N_("A course's own event cannot be one of its sessions."), field="event_id")
+        owner = await CourseItem.get_or_none(event_id=event.id).select_related("course")
+        if owner is not None or await Course.exists(event_id=event.id):
+            raise SessionInOtherCourse(course=owner.course.code if owner else event.title)
+        code = code or f"S{event.id}"
+        title = title or event.title
+    assert code is not None
+    assert title is not None
+    if position is None:
+        position = await CourseItem.filter(course_id=course_id).count()
+    try:
+        async with in_transaction() as conn:
+            item = await CourseItem.create(
+                course_id=course_id,
+                kind=data.kind,
+                event_id=data.event_id,
+                code=code,
+                title=title,
+                hours_tenths=tenths,
+                required=data.required,
+                requires_checkout=data.requires_checkout,
+                min_stay_minutes=data.min_stay_minutes,
+                position=position,
+                using_db=conn,
+            )
+            await activity.record(
+                "course.item_added",
+                actor=actor,
+                event_id=data.event_id,
+                using_db=conn,
+                course_id=course_id,
+                item_id=item.id,
+                hours=str(hours_of(tenths)),
+            )
+    except IntegrityError:
+        if data.event_id is not None and await CourseItem.exists(event_id=data.event_id):
+            raise SessionInOtherCourse(course=course.code) from None
+        raise ItemCodeTaken(code=code) from None
+    return item
+
+
+async def get_course(course_id: int) -> Course:
+    """With its event loaded. Raises ``course_not_found``."""
+    course = await Course.get_or_none(id=course_id).select_related("event")
+    if course is None:
+        raise CourseNotFound()
+    return course
+
+
+async def items_of(course_id: int) -> list[CourseItem]:
+    return await CourseItem.filter(course_id=course_id).select_related("event").order_by("position", "id")
+
+
+async def list_courses(*, include_unpublished: bool = False) -> list[Course]:
+    qs = Course.all().select_related("event").order_by("event__starts_at", "id")
+    courses = await qs
+    if include_unpublished:
+        return courses
+    return [c for c in courses if c.event.status != "draft"]
+
+
+async def course_of_event(event_id: int) -> Course | None:
+    """The course whose own event this is, if any."""
+    return await Course.get_or_none(event_id=event_id)
+
+
+async def pass_admits(ticket_event_id: int, session_event_id: int) -> bool:
+    """Whether a ticket for ``ticket_event_id`` (a course's event) opens the door of ``session_event_id``."""
+    return await CourseItem.filter(
+        event_id=session_event_id, kind=ItemKind.SESSION, course__event_id=ticket_event_id
+    ).exists()
+
+
+async def course_event_of_session(session_event_id: int) -> int | None:
+    rows = await CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION).values_list(
+        "course__event_id", flat=True
+    )
+    return rows[0] if rows else None
+
+
+async def enrollment_of(course: Course, broker: Broker) -> Registration | None:
+    return await (
+        Registration.filter(event_id=course.event_id, person_id=broker.person_id, status__in=ACTIVE_STATUSES)  # type: ignore[attr-defined]
+        .order_by("-id")
+        .first()
+    )
+
+
+async def enroll(course_id: int, broker_id: int, *, actor: str, source: str = "api") -> registration.RegistrationResult:
+    """Enroll through the registration service: confirmed, waitlisted or pending as its rules say.
+    Raises ``course_not_found``, ``broker_not_found``, ``already_registered`` and whatever
+    ``registration.register`` raises (``registration_closed``, ``event_full``, …).
+    """
+    course = await get_course(course_id)
+    broker = await get_broker(broker_id)
+    if await enrollment_of(course, broker) is not None:
+        raise AlreadyRegistered()
+    person = broker.person
+    applicant = registration.Applicant(
+        name=person.name,
+        phone=person.phone,
+        email=person.email,
+        organization=broker.organization or person.organization,
+        telegram_id=person.telegram_id,
+    )
+    return await registration.register(
+        course.event_id,  # type: ignore[attr-defined]
+        applicant,
+        actor=actor,
+        source=source,
+        issue_secret=False,
+    )
+
+
+async def withdraw(course_id: int, broker_id: int, *, actor: str, reason: str = "") -> Registration:
+    """Cancel the enrollment (its seat goes to the waitlist's head). Credit already earned stays on
+    the ledger. Raises ``course_not_found``, ``broker_not_found``, ``not_enrolled``.
+    """
+    course = await get_course(course_id)
+    broker = await get_broker(broker_id)
+    enrollment = await enrollment_of(course, broker)
+    if enrollment is None:
+        raise NotEnrolled()
+    return await registration.cancel_registration(enrollment.id, actor=actor, reason=reason or "withdrawn")
+
+
+@dataclass(slots=True)
+class SheetCell:
+    hours: Decimal = Decimal(0)
+    checked_in_at: datetime | None = None
+    checked_out_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class SheetRow:
+    broker_id: int | None
+    registration_id: int
+    name: str
+    organization: str | None
+    status: str
+    cells: dict[int, SheetCell] = field(default_factory=dict)  # item id → cell
+    total: Decimal = Decimal(0)
+    completed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceSheet:
+    course: Course
+    items: list[CourseItem]
+    rows: list[SheetRow]
+
+
+async def attendance_sheet(course_id: int) -> AttendanceSheet:
+    """Everyone enrolled (waitlisted and withdrawn too, marked so) against every session and module:
+    when they came and left, and the hours the ledger holds for each.
+    """
+    course = await get_course(course_id)
+    items = await items_of(course_id)
+    enrollments = await Registration.filter(event_id=course.event_id).order_by("id")  # type: ignore[attr-defined]
+    person_ids = {r.person_id for r in enrollments}  # type: ignore[attr-defined]
+    brokers = dict(await Broker.filter(person_id__in=person_ids).values_list("person_id", "id"))
+    # The person's latest enrollment stands for them.
+    latest: dict[int, Registration] = {}
+    for reg in enrollments:
+        latest[reg.person_id] = reg  # type: ignore[attr-defined]
+    rows: dict[int, SheetRow] = {}
+    for person_id, reg in latest.items():
+        rows[person_id] = SheetRow(brokers.get(person_id), reg.id, reg.name, reg.organization, str(reg.status))
+    session_events = {item.event_id: item.id for item in items if item.event_id is not None}  # type: ignore[attr-defined]
+    if session_events:
+        attendance = await Attendance.filter(event_id__in=list(session_events)).values_list(
+            "event_id", "registration__person_id", "checked_in_at", "checked_out_at"
+        )
+        for event_id, person_id, checked_in_at, checked_out_at in attendance:
+            row = rows.get(person_id)
+            if row is None:
+                continue
+            cell = row.cells.setdefault(session_events[event_id], SheetCell())
+            if cell.checked_in_at is None or checked_in_at < cell.checked_in_at:
+                cell.checked_in_at = checked_in_at
+            if checked_out_at is not None:
+                cell.checked_out_at = max(cell.checked_out_at or checked_out_at, checked_out_at)
+    by_broker = {broker_id: row for row in rows.values() if (broker_id := row.broker_id) is not None}
+    credits = await CreditEntry.filter(course_id=course_id, broker_id__in=list(by_broker)).values_list(
+        "broker_id", "item_id", "hours_tenths"
+    )
+    tenths: dict[tuple[int, int | None], int] = {}
+    for broker_id, item_id, amount in credits:
+        tenths[(broker_id, item_id)] = tenths.get((broker_id, item_id), 0) + amount
+    required = [item.id for item in items if item.required]
+    for (broker_id, item_id), amount in tenths.items():
+        row = by_broker[broker_id]
+        if item_id is not None:
+            row.cells.setdefault(item_id, SheetCell()).hours = hours_of(amount)
+        row.total += hours_of(amount)
+    for row in rows.values():
+        row.completed = bool(required) and all(row.cells.get(i, SheetCell()).hours > 0 for i in required)
+    ordered = sorted(rows.values(), key=lambda r: (r.status != RegistrationStatus.CONFIRMED, r.name, r.registration_id))
+    return AttendanceSheet(course, items, ordered)
+
+
+def item_hours(item: CourseItem) -> Decimal:
+    return hours_of(item.hours_tenths)
+
+
+def course_hours(items: list[CourseItem]) -> Decimal:
+    return hours_of(sum(item.hours_tenths for item in items))
+
+
+__all__: list[str] = [
+    "AttendanceSheet",
+    "CourseInput",
+    "ItemInput",
+    "SheetCell",
+    "SheetRow",
+    "add_item",
+    "attendance_sheet",
+    "course_event_of_session",
+    "course_of_event",
+    "create_course",
+    "enroll",
+    "enrollment_of",
+    "get_course",
+    "items_of",
+    "list_courses",
+    "pass_admits",
+    "withdraw",
+]

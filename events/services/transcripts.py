@@ -1,0 +1,202 @@
+"""Read models of the training programme: one broker's transcript, and the organizer's broker list."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from tortoise.expressions import Q
+
+from events import clock
+from events.errors import N_, InvalidInput
+from events.models import (
+    ACTIVE_STATUSES,
+    LEVEL_ORDER,
+    Broker,
+    BrokerLevel,
+    Certification,
+    Course,
+    CourseItem,
+    CreditEntry,
+    Person,
+    Registration,
+    RegistrationStatus,
+    hours_of,
+)
+from events.services import certification, credits
+from events.services.brokers import get_broker
+
+
+@dataclass(frozen=True, slots=True)
+class CourseStanding:
+    course: Course
+    enrollment_status: str | None  # confirmed, waitlisted, pending, cancelled … ; None: credit without enrollment
+    hours: Decimal
+    hours_offered: Decimal
+    completed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    broker: Broker
+    entries: list[CreditEntry]  # oldest first, course and item loaded
+    balances: credits.Balances
+    assessment: certification.Assessment
+    certifications: list[Certification]
+    courses: list[CourseStanding]
+    generated_at: datetime
+
+
+async def transcript(broker_id: int, *, tz: zoneinfo.ZoneInfo) -> Transcript:
+    """Everything on a broker's record. Raises ``broker_not_found``."""
+    broker = await get_broker(broker_id)
+    entries = await CreditEntry.filter(broker_id=broker_id).select_related("course", "item").order_by("earned_at", "id")
+    lines = [
+        certification.Line(e.earned_at, e.hours_tenths, e.course_id, e.item_id)  # type: ignore[attr-defined]
+        for e in entries
+    ]
+    held = await certification.held_by(broker_id)
+    enrollments = await Registration.filter(person_id=broker.person_id, event__course__id__isnull=False).values_list(  # type: ignore[attr-defined]
+        "event__course__id", "status", "id"
+    )
+    status_of: dict[int, str] = {}
+    for course_id, status, _ in sorted(enrollments, key=lambda row: row[2]):
+        # An active enrollment wins over an earlier withdrawn one.
+        if course_id not in status_of or status in ACTIVE_STATUSES:
+            status_of[course_id] = str(status)
+    course_ids = set(status_of) | {line.course_id for line in lines if line.course_id is not None}
+    required = await certification.required_items_of(course_ids)
+    completed = certification.completed_course_codes(lines, required)
+    assessment = certification.assess(lines, held, completed, certification.current_rules(), clock.now())
+    balances = credits.balances_of(lines, tz)
+    offered = dict.fromkeys(course_ids, 0)
+    for course_id, tenths in await CourseItem.filter(course_id__in=course_ids).values_list("course_id", "hours_tenths"):
+        offered[course_id] += tenths
+    course_rows = await Course.filter(id__in=course_ids).select_related("event").order_by("event__starts_at", "id")
+    standings = [
+        CourseStanding(
+            course,
+            status_of.get(course.id),
+            balances.by_course.get(course.id, Decimal(0)),
+            hours_of(offered[course.id]),
+            course.code in completed,
+        )
+        for course in course_rows
+    ]
+    certs = await Certification.filter(broker_id=broker_id).order_by("certified_at", "id")
+    return Transcript(broker, entries, balances, assessment, certs, standings, clock.now())
+
+
+Sort = Literal["hours", "-hours", "name", "-name", "certified_at", "-certified_at", "created", "-created"]
+SORTS: tuple[str, ...] = ("hours", "-hours", "name", "-name", "certified_at", "-certified_at", "created", "-created")
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerQuery:
+    district: str | None = None
+    level: BrokerLevel | None = None
+    status: str | None = None  # certified | expired | in_training
+    specialty: str | None = None
+    q: str | None = None
+    course_id: int | None = None
+    year: int | None = None
+    sort: str = "-hours"
+    limit: int | None = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerRow:
+    broker: Broker
+    person: Person
+    hours: Decimal
+    year_hours: Decimal | None
+    level: BrokerLevel | None
+    status: str
+    certified_at: datetime | None
+    expires_at: datetime | None
+    highest_level: BrokerLevel | None
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerPage:
+    rows: list[BrokerRow]
+    total: int
+
+
+STATUSES = ("certified", "expired", "in_training")
+
+
+async def list_brokers(query: BrokerQuery, *, tz: zoneinfo.ZoneInfo) -> BrokerPage:
+    """Brokers with their hours and standing, filtered and sorted (``-hours``: the leaderboard).
+    Raises ``invalid_input`` for an unknown sort or status.
+    """
+    if query.sort not in SORTS:
+        raise InvalidInput(N_("Unknown sort %(sort)s."), field="sort", sort=query.sort[:30])
+    if query.status is not None and query.status not in STATUSES:
+        raise InvalidInput(N_("Unknown status %(status)s."), field="status", status=query.status[:30])
+    qs = Broker.all().select_related("person")
+    if query.district:
+        qs = qs.filter(district=query.district)
+    if query.course_id is not None:
+        person_ids = await Registration.filter(
+            event__course__id=query.course_id, status=RegistrationStatus.CONFIRMED
+        ).values_list("person_id", flat=True)
+        qs = qs.filter(person_id__in=list(person_ids))
+    if query.q:
+        qs = qs.filter(Q(person__name__icontains=query.q) | Q(organization__icontains=query.q))
+    brokers = await qs
+    if query.specialty:
+        brokers = [b for b in brokers if query.specialty in (b.specialties or [])]
+    ids = [b.id for b in brokers]
+    totals = await credits.totals_by_broker(ids if len(ids) < 900 else None)
+    year_totals = (
+        await credits.totals_by_broker(ids if len(ids) < 900 else None, year=query.year, tz=tz) if query.year else None
+    )
+    held: dict[int, list[certification.Held]] = {}
+    cert_rows = await Certification.filter(**({"broker_id__in": ids} if len(ids) < 900 else {})).values_list(
+        "broker_id", "level", "round", "certified_at", "expires_at"
+    )
+    for broker_id, level, rnd, at, expires in cert_rows:
+        held.setdefault(broker_id, []).append(certification.Held(BrokerLevel(level), rnd, at, expires))
+    now = clock.now()
+    rows: list[BrokerRow] = []
+    for broker in brokers:
+        mine = held.get(broker.id, [])
+        level, status, certified_at, expires_at = certification.standing(mine, now)
+        highest = max((h.level for h in mine), key=LEVEL_ORDER.index, default=None) if mine else None
+        if query.status is not None and status != query.status:
+            continue
+        if query.level is not None and level != query.level:
+            continue
+        rows.append(
+            BrokerRow(
+                broker,
+                broker.person,
+                totals.get(broker.id, Decimal(0)),
+                None if year_totals is None else year_totals.get(broker.id, Decimal(0)),
+                level,
+                status,
+                certified_at,
+                expires_at,
+                highest,
+            )
+        )
+    key = query.sort.lstrip("-")
+    reverse = query.sort.startswith("-")
+    never = datetime.min.replace(tzinfo=now.tzinfo)
+    sort_keys = {
+        "hours": lambda r: r.year_hours if r.year_hours is not None else r.hours,
+        "name": lambda r: r.person.name,
+        "certified_at": lambda r: r.certified_at or never,
+        "created": lambda r: r.broker.id,
+    }
+    # Ties keep a stable order by id, whichever way the sort runs.
+    rows.sort(key=lambda r: r.broker.id)
+    rows.sort(key=sort_keys[key], reverse=reverse)
+    total = len(rows)
+    end = None if query.limit is None else query.offset + query.limit
+    return BrokerPage(rows[query.offset : end], total)
