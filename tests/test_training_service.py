@@ -338,3 +338,33 @@ async def test_attendance_sheet(db, frozen_clock, rules):
     first_item = sheet.items[0].id
     assert rows[a.id].cells[first_item].checked_in_at is not None and rows[a.id].total == Decimal(3)
     assert first_item not in rows[b.id].cells and rows[b.id].total == 0
+
+
+async def test_session_door_lists_and_counts_course_passes(db, frozen_clock, rules):
+    broker = await make_broker()
+    course, sessions = await make_course()
+    enrollment = (await courses.enroll(course.id, broker.id, actor="test")).registration
+    assert await checkin.ticket_event_ids(sessions[0]) == [sessions[0].id, course.event_id]
+    listed = {entry.registration_id: entry for entry in await checkin.offline_list(sessions[0])}
+    assert listed[enrollment.id].status == "confirmed" and not listed[enrollment.id].checked_in
+    await scan_at(db, enrollment, sessions[0].id)
+    stats = await checkin.event_stats(sessions[0])
+    assert (stats.confirmed, stats.checked_in) == (1, 1)
+    assert (await checkin.offline_list(sessions[0]))[0].checked_in
+
+
+async def test_personal_calendar_holds_the_sessions_of_a_confirmed_enrollment(db, frozen_clock, rules):
+    from events.services import calendar
+
+    broker = await make_broker()
+    course, sessions = await make_course()
+    renderer = calendar.FeedRenderer(base_url="http://test", timezone="Asia/Shanghai")
+    token = await calendar.calendar_token(broker.person_id)
+    before = (await renderer.person_feed(token)).body.decode()
+    assert f"event-{sessions[0].public_id}@" not in before
+    await courses.enroll(course.id, broker.id, actor="test")
+    feed = (await renderer.person_feed(token)).body.decode()
+    for session in sessions:
+        assert f"UID:event-{session.public_id}@wuchuang" in feed
+    await courses.withdraw(course.id, broker.id, actor="test")
+    assert f"event-{sessions[0].public_id}@" not in (await renderer.person_feed(token)).body.decode()

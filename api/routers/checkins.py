@@ -126,6 +126,8 @@ async def checkin_list(
             "checkin_opens_at": show.time(opens),
             "checkin_closes_at": show.time(closes),
         },
+        # Tickets of these events open this door (a course session also takes the course's passes).
+        "accepts_event_ids": await checkin.ticket_event_ids(event),
         "key_id": keys.key_id,
         "registrations": [
             {

@@ -507,6 +507,12 @@
     return local.slice(0, 10) === today ? local.slice(11, 16) : `${local.slice(0, 10)} ${local.slice(11, 16)}`;
   }
 
+  /** Whether a ticket for ticketEventId opens this door (a course session also takes the course's passes). */
+  function acceptsEvent(list, eventId, ticketEventId) {
+    if (ticketEventId === eventId) return true;
+    return Boolean(list && Array.isArray(list.accepts_event_ids) && list.accepts_event_ids.includes(ticketEventId));
+  }
+
   /** An offline answer: what the server would say, judged from the cached list. */
   async function judgeOffline(scan) {
     const claims = await verifyCode(scan.code);
@@ -516,7 +522,7 @@
       outcome.queued = false;
     } else if (claims.state === 'bad') {
       Object.assign(outcome, { result: 'invalid', reason: t('r_invalid') });
-    } else if (claims.eventId !== scan.event_id) {
+    } else if (!acceptsEvent(store.get(KEY.list(scan.event_id)), scan.event_id, claims.eventId)) {
       Object.assign(outcome, { result: 'wrong_event', reason: t('r_wrong_event', { event: claims.eventId }) });
     } else {
       const list = store.get(KEY.list(scan.event_id));

@@ -34,7 +34,8 @@ from tortoise.signals import post_delete, post_save
 from events import clock
 from events.districts import BY_CODE
 from events.errors import N_, InvalidInput, NotFound
-from events.models import Event, EventStatus, Person, Registration, RegistrationStatus
+from events.models import Event, EventKind, EventStatus, Person, Registration, RegistrationStatus
+from events.services import courses
 
 CANCELLED_KEPT_FOR = timedelta(days=30)
 PRODID = "-//wuchuang//武创荟 events//ZH"
@@ -317,6 +318,19 @@ class FeedRenderer:
             if r.event.status != EventStatus.DRAFT
             and (r.event.status != EventStatus.CANCELLED or (r.event.cancelled_at or now) >= now - CANCELLED_KEPT_FOR)
         ]
+        # A confirmed course enrollment puts every session of the course in the calendar too.
+        sessions = await courses.sessions_of_course_events(
+            [
+                r.event.id
+                for r in entries
+                if r.event.kind == EventKind.TRAINING and r.status == RegistrationStatus.CONFIRMED
+            ]
+        )
+        sessions = [
+            s
+            for s in sessions
+            if s.status != EventStatus.CANCELLED or (s.cancelled_at or now) >= now - CANCELLED_KEPT_FOR
+        ]
         key = (
             "person",
             person.id,
@@ -324,9 +338,13 @@ class FeedRenderer:
             person.calendar_alarm_minutes,
             now.date(),
             tuple(sorted((r.id, str(r.status), r.updated_at, r.event.updated_at) for r in entries)),
+            tuple(sorted((s.id, s.updated_at) for s in sessions)),
         )
         statuses = {r.event.id: RegistrationStatus(r.status) for r in entries}
-        events = sorted((r.event for r in entries), key=lambda e: (e.starts_at, e.id))
+        for session in sessions:
+            statuses.setdefault(session.id, RegistrationStatus.CONFIRMED)
+        by_id = {s.id: s for s in sessions} | {r.event.id: r.event for r in entries}
+        events = sorted(by_id.values(), key=lambda e: (e.starts_at, e.id))
 
         async def load() -> list[Event]:
             return events

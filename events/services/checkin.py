@@ -310,7 +310,9 @@ class EventStats:
 
 async def event_stats(event: Event, *, bucket_minutes: int = 5) -> EventStats:
     """Door figures: confirmed, checked in, no-shows once the event is over, arrivals per 5 minutes."""
-    counts = Counter(await Registration.filter(event_id=event.id).values_list("status", flat=True))
+    counts = Counter(
+        await Registration.filter(event_id__in=await ticket_event_ids(event)).values_list("status", flat=True)
+    )
     arrivals_at = await Attendance.filter(event_id=event.id).values_list("checked_in_at", "registration_id")
     checked_in = len({reg_id for _, reg_id in arrivals_at})
     buckets: Counter[datetime] = Counter()
@@ -330,6 +332,16 @@ async def event_stats(event: Event, *, bucket_minutes: int = 5) -> EventStats:
     )
 
 
+async def ticket_event_ids(event: Event) -> list[int]:
+    """Events whose tickets open this event's door: its own, and for a course session the course's
+    (an enrollment's ticket is the broker's pass to every session).
+    """
+    event_ids = [event.id]
+    if event.kind == EventKind.TRAINING and (course_event_id := await courses.course_event_of_session(event.id)):
+        event_ids.append(course_event_id)
+    return event_ids
+
+
 @dataclass(frozen=True, slots=True)
 class OfflineEntry:
     registration_id: int
@@ -345,11 +357,8 @@ async def offline_list(event: Event) -> list[OfflineEntry]:
     ticket version and status (cancelled and re-issued codes are refused locally) and who is in.
     """
     inside = set(await Attendance.filter(event_id=event.id).values_list("registration_id", flat=True))
-    event_ids = [event.id]
-    if event.kind == EventKind.TRAINING and (course_event_id := await courses.course_event_of_session(event.id)):
-        event_ids.append(course_event_id)  # the course's enrollments hold passes for this session
     rows = (
-        await Registration.filter(event_id__in=event_ids)
+        await Registration.filter(event_id__in=await ticket_event_ids(event))
         .order_by("id")
         .values_list("id", "name", "organization", "status", "ticket_version")
     )

@@ -233,6 +233,15 @@ async def course_event_of_session(session_event_id: int) -> int | None:
     return rows[0] if rows else None
 
 
+async def sessions_of_course_events(course_event_ids: list[int]) -> list[Event]:
+    """The session events of the courses whose own events these are (drafts left out)."""
+    if not course_event_ids:
+        return []
+    return await Event.filter(
+        course_item__course__event_id__in=course_event_ids, course_item__kind=ItemKind.SESSION
+    ).exclude(status="draft")
+
+
 async def enrollment_of(course: Course, broker: Broker) -> Registration | None:
     return await (
         Registration.filter(event_id=course.event_id, person_id=broker.person_id, status__in=ACTIVE_STATUSES)  # type: ignore[attr-defined]
@@ -379,5 +388,6 @@ __all__: list[str] = [
     "items_of",
     "list_courses",
     "pass_admits",
+    "sessions_of_course_events",
     "withdraw",
 ]
