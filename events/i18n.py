@@ -82,3 +82,9 @@ def format_when(starts: datetime, ends: datetime, locale: Locale, tz: zoneinfo.Z
     if start.date() == end.date():
         return f"{first}–{format_time(end, 'HH:mm', locale=_BABEL[locale])}"
     return f"{first} – {format_datetime(end, pattern, locale=_BABEL[locale])}"
+
+
+def format_date(moment: datetime, locale: Locale, tz: zoneinfo.ZoneInfo = LOCAL_TZ) -> str:
+    """'2027年6月1日' / '1 Jun 2027': the local calendar day of a moment."""
+    pattern = "yyyy年M月d日" if locale == "zh" else "d MMM yyyy"
+    return format_datetime(moment.astimezone(tz), pattern, locale=_BABEL[locale])

@@ -7,24 +7,30 @@ crash re-reads the batch; the outbox's dedup keys make that re-reading harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from events import clock
 from events.districts import BY_CODE
-from events.i18n import format_when, normalize_locale
+from events.i18n import format_date, format_when, gettext, normalize_locale
 from events.models import (
     ACTIVE_STATUSES,
     Activity,
     Broadcast,
+    BrokerLevel,
     Category,
+    Certification,
+    CreditEntry,
+    CreditSource,
     Cursor,
     Event,
     Person,
     Registration,
     RegistrationStatus,
 )
+from events.services.certification import LEVEL_NAMES, assessment_after
 from notifications.outbox import enqueue, reachable, sent_this_week
 from notifications.render import render
 
@@ -82,6 +88,8 @@ class Producer:
             "event.cancelled": self._cancelled,
             "event.published": self._published,
             "broadcast.created": self._broadcast,
+            "credit.granted": self._credit,
+            "broker.certified": self._certified,
         }.get(fact.kind)
         if handler is not None:
             await handler(fact, conn)
@@ -231,6 +239,71 @@ class Producer:
                 using_db=conn,
             )
 
+    async def _credit(self, fact: Activity, conn: Any) -> None:
+        """A ledger line: the hours, what for, and where the broker stands after it."""
+        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        entry_id = fact.payload.get("entry_id")
+        if person is None or not isinstance(entry_id, int):
+            return
+        entry = await CreditEntry.get_or_none(id=entry_id).select_related("course", "item").using_db(conn)
+        assessment = await assessment_after(entry_id, conn)
+        if entry is None or assessment is None:
+            return
+        locale = normalize_locale(person.language) or "zh"
+        if entry.item is not None:
+            what = entry.item.title + (f" · {entry.course.title}" if entry.course is not None else "")
+        else:
+            what = entry.reason or (entry.course.title if entry.course is not None else "")
+        progress = assessment.next
+        text = render(
+            "credit_granted",
+            locale,
+            hours=_signed(Decimal(entry.hours_tenths) / 10),
+            what=what[:200],
+            correction=entry.source == CreditSource.CORRECTION,
+            total=_hours(assessment.total),
+            progress=progress,
+            level=gettext(locale, LEVEL_NAMES[progress.level]) if progress else "",
+            have=_hours(progress.hours_have) if progress else "",
+            need=_hours(progress.hours_required) if progress else "",
+            courses_done=len(progress.courses_done) if progress else 0,
+            courses_required=len(progress.courses_required) if progress else 0,
+        )
+        await enqueue(
+            person,
+            Category.CREDITS,
+            dedup_key=f"credit:{entry.id}",
+            text=text,
+            event_id=entry.event_id,
+            using_db=conn,
+        )
+
+    async def _certified(self, fact: Activity, conn: Any) -> None:
+        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        broker_id, level, rnd = fact.payload.get("broker_id"), fact.payload.get("level"), fact.payload.get("round", 1)
+        if person is None or level not in {lv.value for lv in BrokerLevel}:
+            return
+        cert = await Certification.get_or_none(broker_id=broker_id, level=level, round=rnd).using_db(conn)
+        if cert is None:
+            return
+        locale = normalize_locale(person.language) or "zh"
+        text = render(
+            "broker_certified",
+            locale,
+            level=gettext(locale, LEVEL_NAMES[BrokerLevel(level)]),
+            renewal=cert.round > 1,
+            date=format_date(cert.certified_at, locale),
+            until=format_date(cert.expires_at, locale) if cert.expires_at else "",
+            hours=_hours(Decimal(cert.hours_tenths) / 10),
+        )
+        await enqueue(
+            person,
+            Category.CREDITS,
+            dedup_key=f"certified:{broker_id}:{level}:{cert.round}",
+            text=text,
+            using_db=conn,
+        )
+
     async def _published(self, fact: Activity, conn: Any) -> None:
         """Invite people whose preferences match, at most ``invitations_per_week`` each."""
         event = await Event.get_or_none(id=fact.event_id).using_db(conn)
@@ -271,6 +344,15 @@ class Producer:
                 buttons=_event_button(event, person, self.bot_username),
                 using_db=conn,
             )
+
+
+def _hours(value: Decimal) -> str:
+    """3, 3.5, 40: no trailing zeros, no exponent."""
+    return f"{value.normalize():f}"
+
+
+def _signed(value: Decimal) -> str:
+    return ("+" if value > 0 else "") + _hours(value)
 
 
 def matches(event: Event, person: Person) -> bool:

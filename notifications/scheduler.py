@@ -4,18 +4,33 @@ For each published event starting soon and each of its reminder offsets already 
 confirmed registrant gets one row keyed ``reminder:<minutes>m:registration:<id>``; the key makes a
 second pass (or a second process) harmless, and a pass after downtime still sends a late reminder
 while it is useful. Once the event has started, queued reminders are skipped with that reason.
+
+A course's session has no registrations of its own for enrolled brokers: their course pass opens its
+door. So each session also reminds every confirmed enrollment of its course, with the pass attached,
+keyed ``reminder:<minutes>m:session:<event>:enrollment:<id>``; the course's own (enrollment) event is
+not reminded when it has sessions, which would only say the same thing twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
 from events import clock
 from events.i18n import format_when, normalize_locale
-from events.models import Category, Event, EventStatus, OutboxMessage, OutboxStatus, Registration, RegistrationStatus
+from events.models import (
+    Category,
+    Event,
+    EventStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+)
+from events.services import courses
 from notifications.render import render
 
 MAX_OFFSET = timedelta(days=7)
@@ -40,13 +55,19 @@ async def produce_reminders() -> ReminderPass:
         ],
     ).update(status=OutboxStatus.SKIPPED, last_error="the event has started or was cancelled")
     events = await Event.filter(status=EventStatus.PUBLISHED, starts_at__gt=now, starts_at__lte=now + MAX_OFFSET)
-    queued = 0
+    due_now: dict[int, int] = {}
     for event in events:
         due = sorted(m for m in (event.reminder_minutes or []) if event.starts_at - timedelta(minutes=m) <= now)
-        if not due:
+        if due:
+            # After downtime several offsets may be due at once; only the nearest one is still worth sending.
+            due_now[event.id] = due[0]
+    passes = await courses.session_passes(due_now)
+    with_sessions = await courses.courses_with_sessions(due_now)
+    queued = 0
+    for event in events:
+        minutes = due_now.get(event.id)
+        if minutes is None or event.id in with_sessions:
             continue
-        # After downtime several offsets may be due at once; only the nearest one is still worth sending.
-        minutes = due[0]
         # Plain tuples, not models: a pass touches every confirmed registrant of the week's events.
         registrants = await Registration.filter(event_id=event.id, status=RegistrationStatus.CONFIRMED).values_list(
             "id",
@@ -94,8 +115,76 @@ async def produce_reminders() -> ReminderPass:
                     not_before=now,
                 )
             )
+        if event.id in passes:
+            # Someone registered for the session itself was reminded just above.
+            registered = {r[1] for r in registrants}
+            rows += await _session_rows(event, minutes, now, passes[event.id], registered)
         if rows:
             async with in_transaction() as conn:
                 await OutboxMessage.bulk_create(rows, ignore_conflicts=True, using_db=conn)
             queued += len(rows)
     return ReminderPass(queued=queued, skipped=skipped)
+
+
+async def _session_rows(
+    event: Event, minutes: int, now: datetime, enrollments: list[tuple[int, int]], registered: set[int]
+) -> list[OutboxMessage]:
+    """Reminders of a course session for the holders of the course's passes, each with their pass's QR."""
+    holders: dict[int, int] = {}
+    for registration_id, person_id in enrollments:
+        if person_id not in registered:
+            holders.setdefault(person_id, registration_id)
+    if not holders:
+        return []
+    keys = {
+        f"reminder:{minutes}m:session:{event.id}:enrollment:{registration_id}": (registration_id, person_id)
+        for person_id, registration_id in holders.items()
+    }
+    existing = set(
+        await OutboxMessage.filter(event_id=event.id, category=Category.REMINDER, dedup_key__in=list(keys)).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    people = {
+        person_id: (telegram_id, blocked_at, opted_out, language)
+        for person_id, telegram_id, blocked_at, opted_out, language in await Person.filter(
+            id__in=[p for key, (_, p) in keys.items() if key not in existing]
+        ).values_list("id", "telegram_id", "telegram_blocked_at", "opted_out", "language")
+    }
+    course = await courses.course_of_session(event.id)
+    if course is None:
+        return []
+    hours = max(1, round((event.starts_at - now).total_seconds() / 3600))
+    texts: dict[str, str] = {}
+    rows = []
+    for key, (registration_id, person_id) in keys.items():
+        found = people.get(person_id)
+        if key in existing or found is None:
+            continue
+        telegram_id, blocked_at, opted_out, language = found
+        if not telegram_id or blocked_at or Category.REMINDER.value in (opted_out or []):
+            continue
+        locale = normalize_locale(language) or "zh"
+        if locale not in texts:
+            texts[locale] = render(
+                "session_reminder",
+                locale,
+                event=event,
+                course=course,
+                hours=hours,
+                when=format_when(event.starts_at, event.ends_at, locale),
+            )
+        rows.append(
+            OutboxMessage(
+                person_id=person_id,
+                category=Category.REMINDER,
+                dedup_key=key,
+                locale=locale,
+                event_id=event.id,
+                text=texts[locale],
+                photo={"ticket_registration_id": registration_id},
+                urgent=minutes <= 180,
+                not_before=now,
+            )
+        )
+    return rows

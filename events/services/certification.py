@@ -16,11 +16,28 @@ from decimal import Decimal
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from events import clock
-from events.models import LEVEL_ORDER, Broker, BrokerLevel, Certification, CourseItem, CreditEntry, hours_of
+from events.errors import N_
+from events.models import (
+    LEVEL_ORDER,
+    Activity,
+    Broker,
+    BrokerLevel,
+    Certification,
+    CourseItem,
+    CreditEntry,
+    hours_of,
+)
 from events.services import activity
 from events.settings import LevelRule, get_settings
 
 _rules: list[LevelRule] | None = None
+
+# What every transport calls the levels (初级, 中级, 高级), as msgids.
+LEVEL_NAMES: dict[BrokerLevel, str] = {
+    BrokerLevel.JUNIOR: N_("Junior"),
+    BrokerLevel.INTERMEDIATE: N_("Intermediate"),
+    BrokerLevel.SENIOR: N_("Senior"),
+}
 
 
 def use_rules(rules: Sequence[LevelRule] | None) -> None:
@@ -211,6 +228,39 @@ async def held_by(broker_id: int, using_db: BaseDBAsyncClient | None = None) -> 
 async def assess_broker(broker_id: int, using_db: BaseDBAsyncClient | None = None) -> Assessment:
     lines = await lines_of(broker_id, using_db)
     held = await held_by(broker_id, using_db)
+    items = await required_items_of({line.course_id for line in lines if line.course_id}, using_db)
+    return assess(lines, held, completed_course_codes(lines, items), current_rules(), clock.now())
+
+
+async def assessment_after(entry_id: int, using_db: BaseDBAsyncClient | None = None) -> Assessment | None:
+    """Where the broker stood right after ledger line ``entry_id`` was written, with the certifications
+    that line brought: what a message about the line should say, however late it is read. None: no such line.
+    """
+    entry = await CreditEntry.get_or_none(id=entry_id).using_db(using_db).select_related("broker")
+    if entry is None:
+        return None
+    broker: Broker = entry.broker
+    rows = await (
+        CreditEntry.filter(broker_id=broker.id, id__lte=entry_id)
+        .using_db(using_db)
+        .values_list("earned_at", "hours_tenths", "course_id", "item_id")
+    )
+    lines = [Line(*row) for row in rows]
+    # Ledger writes are serialised per broker and a certification is logged in the transaction of the
+    # line that brought it, so the ones held then are those logged before the broker's next line.
+    facts = await (
+        Activity.filter(person_id=broker.person_id, kind__in=("credit.granted", "broker.certified"))  # type: ignore[attr-defined]
+        .using_db(using_db)
+        .order_by("id")
+        .values_list("kind", "payload")
+    )
+    then: set[tuple[str, int]] = set()
+    for kind, payload in facts:
+        if kind == "credit.granted" and payload.get("broker_id") == broker.id and payload.get("entry_id", 0) > entry_id:
+            break
+        if kind == "broker.certified" and payload.get("broker_id") == broker.id:
+            then.add((str(payload.get("level")), int(payload.get("round", 1))))
+    held = [h for h in await held_by(broker.id, using_db) if (str(h.level), h.round) in then]
     items = await required_items_of({line.course_id for line in lines if line.course_id}, using_db)
     return assess(lines, held, completed_course_codes(lines, items), current_rules(), clock.now())
 

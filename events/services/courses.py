@@ -7,6 +7,7 @@ registration's ticket is the broker's pass at every session of the course.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -226,6 +227,11 @@ async def pass_admits(ticket_event_id: int, session_event_id: int) -> bool:
     ).exists()
 
 
+async def course_of_session(session_event_id: int) -> Course | None:
+    """The course this event is a session of, if any."""
+    return await Course.get_or_none(items__event_id=session_event_id, items__kind=ItemKind.SESSION)
+
+
 async def course_event_of_session(session_event_id: int) -> int | None:
     rows = await CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION).values_list(
         "course__event_id", flat=True
@@ -240,6 +246,39 @@ async def sessions_of_course_events(course_event_ids: list[int]) -> list[Event]:
     return await Event.filter(
         course_item__course__event_id__in=course_event_ids, course_item__kind=ItemKind.SESSION
     ).exclude(status="draft")
+
+
+async def session_passes(session_event_ids: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
+    """For each of these events that is a course's session: the passes that open its door, i.e. the
+    confirmed enrollments in its course, as (registration id, person id). Other events are left out.
+    """
+    ids = list(set(session_event_ids))
+    if not ids:
+        return {}
+    sessions = await CourseItem.filter(event_id__in=ids, kind=ItemKind.SESSION).values_list(
+        "event_id", "course__event_id"
+    )
+    if not sessions:
+        return {}
+    by_course: dict[int, list[tuple[int, int]]] = {course_event_id: [] for _, course_event_id in sessions}
+    enrollments = await Registration.filter(
+        event_id__in=list(by_course), status=RegistrationStatus.CONFIRMED
+    ).values_list("event_id", "id", "person_id")
+    for course_event_id, registration_id, person_id in sorted(enrollments, key=lambda row: row[1]):
+        by_course[course_event_id].append((registration_id, person_id))
+    return {session_id: by_course[course_event_id] for session_id, course_event_id in sessions}
+
+
+async def courses_with_sessions(event_ids: Iterable[int]) -> set[int]:
+    """Which of these events are a course's own (enrollment) event with at least one session."""
+    ids = list(set(event_ids))
+    if not ids:
+        return set()
+    return set(
+        await CourseItem.filter(course__event_id__in=ids, kind=ItemKind.SESSION).values_list(
+            "course__event_id", flat=True
+        )
+    )
 
 
 async def enrollment_of(course: Course, broker: Broker) -> Registration | None:
@@ -380,7 +419,9 @@ __all__: list[str] = [
     "add_item",
     "attendance_sheet",
     "course_event_of_session",
+    "course_of_session",
     "course_of_event",
+    "courses_with_sessions",
     "create_course",
     "enroll",
     "enrollment_of",
@@ -388,6 +429,7 @@ __all__: list[str] = [
     "items_of",
     "list_courses",
     "pass_admits",
+    "session_passes",
     "sessions_of_course_events",
     "withdraw",
 ]
