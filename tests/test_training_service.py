@@ -102,7 +102,7 @@ async def test_course_pass_checks_in_at_each_session_and_credits_once(db, frozen
     assert enrollment.status == RegistrationStatus.CONFIRMED
 
     first = await scan_at(db, enrollment, sessions[0].id, scan_id="a1")
-    assert first.result == "ok"
+    assert first.result == "ok" and first.credit_hours == Decimal(3)
     # The same scan replayed (an offline queue sent twice), then a second scan at another gate.
     assert (await scan_at(db, enrollment, sessions[0].id, scan_id="a1")).result == "ok"
     assert (await scan_at(db, enrollment, sessions[0].id, scan_id="a2")).result == "already_checked_in"
@@ -368,3 +368,24 @@ async def test_personal_calendar_holds_the_sessions_of_a_confirmed_enrollment(db
         assert f"UID:event-{session.public_id}@wuchuang" in feed
     await courses.withdraw(course.id, broker.id, actor="test")
     assert f"event-{sessions[0].public_id}@" not in (await renderer.person_feed(token)).body.decode()
+
+
+async def test_the_door_answer_shows_the_hours_written(client, db, frozen_clock, rules):
+    from tests.factories import bearer, make_token
+
+    broker = await make_broker()
+    course, sessions = await make_course()
+    enrollment = (await courses.enroll(course.id, broker.id, actor="test")).registration
+    code = tickets.ticket_code(enrollment, tickets.signer_for(db.data_dir.resolve()))
+    token = await make_token(role="checker")
+    answers = [
+        (
+            await client.post(
+                "/api/v1/checkins", json={"code": code, "event_id": sessions[0].id}, headers=bearer(token)
+            )
+        ).json()
+        for _ in range(2)
+    ]
+    assert [(a["result"], a["credit_hours"]) for a in answers] == [("ok", 3.0), ("already_checked_in", None)]
+    listed = (await client.get(f"/api/v1/events/{sessions[0].id}/checkin-list", headers=bearer(token))).json()
+    assert listed["accepts_event_ids"] == [sessions[0].id, course.event_id]

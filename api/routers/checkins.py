@@ -53,6 +53,8 @@ def checkin_answer(outcome: checkin.Outcome, show: Presenter, lang: Locale) -> d
         "first_checked_in_at": show.time(outcome.first_checked_in_at),
         "first_gate": outcome.first_gate,
         "replayed": outcome.replayed,
+        # Training sessions: the hours this check-in wrote to the broker's ledger.
+        "credit_hours": None if outcome.credit_hours is None else float(outcome.credit_hours),
     }
 
 

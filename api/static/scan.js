@@ -84,6 +84,7 @@
       t_unverified: '请人工核对',
       t_error: '出错了',
       r_ok: '欢迎，{name}！',
+      credit: '+{hours} 学时',
       r_already_checked_in: '已于 {time} 签到。',
       r_already_checked_in_list: '此票已签到过。',
       r_wrong_event: '这张门票属于另一场活动（#{event}）。',
@@ -143,6 +144,7 @@
       t_unverified: 'Check by hand',
       t_error: 'Error',
       r_ok: 'Welcome, {name}.',
+      credit: '+{hours} credit hours',
       r_already_checked_in: 'Already checked in at {time}.',
       r_already_checked_in_list: 'This ticket was already checked in.',
       r_wrong_event: 'This ticket is for another event (#{event}).',
@@ -628,7 +630,9 @@
     el.resultTitle.textContent = t(`t_${outcome.result}`);
     el.resultName.textContent = registration ? registration.name : '';
     el.resultOrg.textContent = registration && registration.organization ? registration.organization : '';
-    el.resultReason.textContent = outcome.reason || '';
+    el.resultReason.textContent = [outcome.reason || '', outcome.credit_hours ? t('credit', { hours: outcome.credit_hours }) : '']
+      .filter(Boolean)
+      .join(' · ');
     el.resultOffline.hidden = !outcome.offline;
     el.resultOffline.textContent = t(outcome.queued ? 'offline_badge' : 'offline_not_queued');
     el.result.hidden = false;

@@ -16,6 +16,7 @@ import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -33,6 +34,7 @@ from events.models import (
     EventStatus,
     Registration,
     RegistrationStatus,
+    hours_of,
 )
 from events.services import activity, courses, credits
 from events.services.tickets import TicketSigner
@@ -79,6 +81,8 @@ class Outcome:
     replayed: bool = False
     # The event the door belongs to (a session, when a course pass is scanned there).
     at_event: Event | None = None
+    # Training hours this check-in wrote to the broker's ledger.
+    credit_hours: Decimal | None = None
 
 
 def checkin_window(event: Event) -> tuple[datetime, datetime]:
@@ -186,7 +190,7 @@ async def _admit(
                 offline=scan.offline,
             )
             if outcome.at_event is not None and outcome.at_event.kind == EventKind.TRAINING:
-                await credits.credit_attendance(
+                written = await credits.credit_attendance(
                     conn,
                     event_id=scan.event_id,
                     registration=registration,
@@ -195,6 +199,8 @@ async def _admit(
                     day=day,
                     actor=actor,
                 )
+                if written is not None:
+                    outcome.credit_hours = hours_of(written.entry.hours_tenths)
         return outcome
     except IntegrityError:
         # Either this person is already in today (another gate won), or this scan_id was just

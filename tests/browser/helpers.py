@@ -83,6 +83,45 @@ def seed_door(settings: Settings, people: list[tuple[str, str | None]], *, check
     return run_async(work)
 
 
+def seed_course_door(settings: Settings, name: str) -> Door:
+    """A training session whose door is open now, part of a course in which one broker is enrolled:
+    the broker's ticket is the course pass, not a ticket for the session.
+    """
+    from events.services import brokers, catalog, courses
+
+    async def work() -> Door:
+        await init_db(settings)
+        try:
+            session = await make_event(kind="training", series=None, starts_in=timedelta(minutes=30), capacity=50)
+            course = await courses.create_course(
+                courses.CourseInput(
+                    code="JSJL-B1",
+                    event={
+                        "title": "技术经理人初级班",
+                        "kind": "training",
+                        "venue": "武汉科技大市场",
+                        "starts_at": session.starts_at - timedelta(minutes=5),
+                        "ends_at": session.ends_at,
+                    },
+                    items=[courses.ItemInput(kind="session", event_id=session.id, hours="3")],
+                ),
+                actor="test",
+            )
+            await catalog.publish_event(course.event_id, actor="test")
+            broker = await brokers.create_broker(
+                brokers.BrokerInput(name=name, phone="13700001111", organization="武汉大学"), actor="test"
+            )
+            registration = (await courses.enroll(course.id, broker.id, actor="test")).registration
+            code = tickets.ticket_code(registration, tickets.signer_for(settings.data_dir.resolve()))
+            assert code is not None
+            token = await make_token(role="checker", name="培训室")
+            return Door(session.id, session.title, token, [Attendee(registration.id, name, "武汉大学", code)])
+        finally:
+            await close_db()
+
+    return run_async(work)
+
+
 def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
     """Read the server's database directly (read-only) to see what was recorded."""
     connection = sqlite3.connect(f"file:{settings.sqlite_path.resolve()}?mode=ro", uri=True, timeout=10)

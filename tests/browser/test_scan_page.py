@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import Door, qr_y4m, query, record_timings, seed_door
+from tests.browser.helpers import Door, qr_y4m, query, record_timings, seed_course_door, seed_door
 
 pytestmark = pytest.mark.browser
 
@@ -302,6 +302,38 @@ def test_offline_scans_are_verified_locally_queued_and_replayed_once(server, lau
     assert response.json()["replayed"] is True and response.json()["result"] == "ok"
     assert len(scans_of(server, door)) == 5 and len(attendance_of(server, door)) == 3
     record_timings("c-offline", page.evaluate("() => window.__scan.timings"))
+    context.close()
+
+
+def test_a_course_pass_opens_a_session_door_offline_and_earns_its_hours_once(server, launch, artifacts, console_log):
+    from playwright.sync_api import expect
+
+    door = seed_course_door(server.settings, "陈静")
+    browser = launch()
+    context, page = open_scan_page(browser, server, console_log)
+    sign_in_and_pick_event(page, door)
+    page.wait_for_function("id => localStorage.getItem('wuchuang.scan.list.' + id)", arg=door.event_id)
+    expect(page.locator("#count-confirmed")).to_have_text("1")  # the enrolled broker is expected here
+
+    context.set_offline(True)
+    expect(page.locator("#net")).to_have_text("离线")
+    wedge(page, door.people[0].code)
+    shown = result_number(page, 1)
+    assert shown["result"] == "ok" and shown["offline"] is True, shown
+    expect(page.locator("#result-name")).to_have_text("陈静")
+    artifacts(page, "e1-course-pass-offline-ok")
+    dismiss_result(page)
+    context.set_offline(False)
+    expect(page.locator("#queue-count")).to_have_text("0", timeout=20_000)
+    wedge(page, door.people[0].code)  # scanned again, online now
+    again = result_number(page, 2)
+    assert again["result"] == "already_checked_in", again
+    expect(page.locator("#result-reason")).not_to_contain_text("学时")
+    artifacts(page, "e2-course-pass-again")
+
+    assert [r[0] for r in attendance_of(server, door)] == [door.people[0].registration_id]
+    credits = query(server.settings, "SELECT source, hours_tenths, event_id FROM credit_entry ORDER BY id")
+    assert credits == [("attendance", 30, door.event_id)]
     context.close()
 
 
