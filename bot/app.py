@@ -13,7 +13,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.i18n import translator
 from bot.middlewares import PersonMiddleware
-from bot.routers import errors, events, membership, my, organizer, prefs, register, scan, start
+from bot.routers import credits, errors, events, membership, my, organizer, prefs, register, scan, start
 from events.errors import N_
 from events.services.tickets import TicketSigner
 from events.settings import Settings
@@ -22,6 +22,7 @@ COMMANDS = (
     ("start", N_("Start and main menu")),
     ("events", N_("Upcoming events")),
     ("my", N_("My registrations and tickets")),
+    ("credits", N_("My training credits")),
     ("prefs", N_("Invitations I want")),
     ("lang", N_("Language")),
     ("scan", N_("Door staff: scan tickets")),
@@ -55,6 +56,7 @@ def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
         events.router,
         register.router,
         my.router,
+        credits.router,
         prefs.router,
         scan.router,
         organizer.router,

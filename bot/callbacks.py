@@ -84,3 +84,7 @@ class BroadcastEvent(CallbackData, prefix="bc"):
 
 class BroadcastSend(CallbackData, prefix="bcs"):
     event_id: int
+
+
+class MyCredits(CallbackData, prefix="crd"):
+    pass

@@ -14,6 +14,7 @@ from bot.callbacks import (
     CancelRegistration,
     EventCard,
     MyCalendar,
+    MyCredits,
     MyRegistration,
     PrefMenu,
     ResendTicket,
@@ -113,8 +114,9 @@ def main_menu(t: Translate) -> InlineKeyboardMarkup:
     kb.button(text="🗺 " + t(N_("By district")), callback_data=BrowseMenu(by="district"))
     kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
     kb.button(text="📅 " + t(N_("My calendar")), callback_data=MyCalendar())
+    kb.button(text="🎓 " + t(N_("My training credits")), callback_data=MyCredits())
     kb.button(text="⚙️ " + t(N_("Preferences")), callback_data=PrefMenu(section="root"))
-    kb.adjust(1, 2, 2, 1, 2)
+    kb.adjust(1, 2, 2, 1, 2, 1)
     return kb.as_markup()
 
 

@@ -69,8 +69,8 @@ async def help_menu(message: Message, t: Translate) -> None:
     await message.answer(
         t(
             N_(
-                "/events — upcoming events\n/my — my registrations and tickets\n/prefs — invitations I want\n"
-                "/lang — language\n/scan — door staff: scan tickets"
+                "/events — upcoming events\n/my — my registrations and tickets\n/credits — my training credits\n"
+                "/prefs — invitations I want\n/lang — language\n/scan — door staff: scan tickets"
             )
         ),
         reply_markup=main_menu(t),

@@ -1,0 +1,194 @@
+"""/credits: a broker's credit hours, level and progress to the next one, and the printable transcript."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import Browse, MyCredits
+from bot.i18n import TZ, Translate
+from bot.views import STATUS_NAMES
+from events import clock
+from events.errors import N_
+from events.i18n import Locale, format_date
+from events.models import Broker, CreditEntry, CreditSource, Person, RegistrationStatus
+from events.services import brokers, transcripts
+from events.services.certification import LEVEL_NAMES, Assessment
+from events.settings import Settings
+
+router = Router(name="credits")
+
+RECENT = 5
+MAX_COURSES = 10
+BAR = 10
+# Telegram refuses messages over 4,096 characters; stay clear of it.
+MAX_TEXT = 4000
+TRAINING = Browse(scope="kind=training")
+
+
+def hours(value: Decimal) -> str:
+    """3, 3.5, 40 (no trailing zeros, no exponent)."""
+    return f"{value.normalize():f}"
+
+
+def signed(value: Decimal) -> str:
+    return ("+" if value > 0 else "") + hours(value)
+
+
+def bar(ratio: float) -> str:
+    # Rounded down: the bar is full only when the level is really within reach.
+    filled = max(0, min(BAR, int(ratio * BAR)))
+    return "▓" * filled + "░" * (BAR - filled) + f" {int(ratio * 100)}%"
+
+
+def standing_lines(record: transcripts.Transcript, t: Translate, locale: Locale) -> list[str]:
+    assessment: Assessment = record.assessment
+    if assessment.status == "certified" and assessment.level is not None:
+        level = t(LEVEL_NAMES[assessment.level])
+        status = (
+            t(N_("certified until %(date)s"), date=format_date(assessment.expires_at, locale))
+            if assessment.expires_at
+            else t(N_("certified"))
+        )
+    elif assessment.status == "expired" and record.certifications:
+        # The level whose certification lapsed, so the broker knows what renewing brings back.
+        last = max(record.certifications, key=lambda c: (c.expires_at or c.certified_at, c.id))
+        level = t(LEVEL_NAMES[last.level])
+        status = t(N_("expired on %(date)s"), date=format_date(last.expires_at or last.certified_at, locale))
+    else:
+        level, status = "—", t(N_("in training"))
+    lines = [t(N_("Level: %(level)s · %(status)s"), level=level, status=status)]
+    progress = assessment.next
+    if progress is None:
+        if assessment.status == "certified":
+            lines.append("🏅 " + t(N_("You hold the highest level there is.")))
+        return lines
+    name = t(LEVEL_NAMES[progress.level])
+    toward = N_("Toward renewing %(level)s:") if progress.renewal else N_("Toward %(level)s:")
+    lines.append(t(toward, level=name))
+    lines.append(bar(progress.ratio))
+    wanted = (
+        N_("Hours since certification: %(have)s / %(need)s") if progress.renewal else N_("Hours: %(have)s / %(need)s")
+    )
+    lines.append(t(wanted, have=hours(progress.hours_have), need=hours(progress.hours_required)))
+    if progress.courses_required:
+        marks = " · ".join(
+            ("✅ " if code in progress.courses_done else "▫️ ") + escape(code) for code in progress.courses_required
+        )
+        lines.append(
+            t(
+                N_("Required courses done: %(done)s / %(all)s"),
+                done=len(progress.courses_done),
+                all=len(progress.courses_required),
+            )
+            + f"\n{marks}"
+        )
+    return lines
+
+
+def course_lines(record: transcripts.Transcript, t: Translate) -> list[str]:
+    if not record.courses:
+        return []
+    lines = ["", "📚 " + t(N_("Courses"))]
+    for standing in record.courses[:MAX_COURSES]:
+        mark = "✅" if standing.completed else "▫️"
+        done = t(N_("%(have)s / %(offered)s hours"), have=hours(standing.hours), offered=hours(standing.hours_offered))
+        line = f"{mark} {escape(standing.course.title[:40])} — {done}"
+        status = standing.enrollment_status
+        if status and status != RegistrationStatus.CONFIRMED and status in STATUS_NAMES:
+            line += " · " + t(STATUS_NAMES[status])
+        lines.append(line)
+    if len(record.courses) > MAX_COURSES:
+        lines.append(t(N_("… and %(n)s more"), n=len(record.courses) - MAX_COURSES))
+    return lines
+
+
+def entry_label(entry: CreditEntry, t: Translate) -> str:
+    what = entry.item.title if entry.item is not None else (entry.course.title if entry.course is not None else "")
+    reason = entry.reason.strip()[:60]
+    if entry.source == CreditSource.GRANT:
+        what = t(N_("Granted")) + (f": {reason}" if reason else "") + (f" ({what})" if what else "")
+    elif entry.source == CreditSource.CORRECTION:
+        what = t(N_("Correction")) + (f": {reason}" if reason else "") + (f" ({what})" if what else "")
+    return escape(what[:90])
+
+
+def ledger_lines(record: transcripts.Transcript, t: Translate) -> list[str]:
+    if not record.entries:
+        return []
+    lines = ["", "🧾 " + t(N_("Latest entries"))]
+    for entry in reversed(record.entries[-RECENT:]):
+        day = entry.earned_at.astimezone(TZ).strftime("%Y-%m-%d")
+        lines.append(f"{day}  <b>{signed(Decimal(entry.hours_tenths) / 10)}</b> · {entry_label(entry, t)}")
+    return lines
+
+
+def credits_text(record: transcripts.Transcript, t: Translate, locale: Locale) -> str:
+    year = clock.now().astimezone(TZ).year
+    this_year = record.balances.by_year.get(year, Decimal(0))
+    lines = [
+        "🎓 <b>" + t(N_("My training credits")) + "</b>",
+        t(N_("Total: %(hours)s hours"), hours=f"<b>{hours(record.balances.total)}</b>")
+        + " · "
+        + t(N_("this year: %(hours)s"), hours=hours(this_year)),
+        *standing_lines(record, t, locale),
+        *course_lines(record, t),
+        *ledger_lines(record, t),
+    ]
+    text = "\n".join(lines)
+    while len(text) > MAX_TEXT and len(lines) > 1:  # only with absurdly many long lines; drop from the end
+        lines.pop()
+        text = "\n".join(lines)
+    return text
+
+
+def broker_keyboard(broker: Broker, t: Translate, settings: Settings) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text="📄 " + t(N_("Printable transcript")), url=f"{settings.base_url}/transcripts/{broker.transcript_token}"
+    )
+    kb.button(text="🔎 " + t(N_("Training courses")), callback_data=TRAINING)
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+async def show_credits(message: Message, *, person: Person, t: Translate, locale: Locale, settings: Settings) -> None:
+    broker = await brokers.broker_of_person(person.id)
+    if broker is None:
+        kb = InlineKeyboardBuilder()
+        kb.button(text="🔎 " + t(N_("Training courses")), callback_data=TRAINING)
+        await message.answer(
+            t(
+                N_(
+                    "Credit hours are kept for technology brokers in training. Enroll in a training course: "
+                    "each session you attend and each module you complete counts toward certification."
+                )
+            ),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    record = await transcripts.transcript(broker.id, tz=TZ)
+    await message.answer(
+        credits_text(record, t, locale),
+        reply_markup=broker_keyboard(broker, t, settings),
+        disable_web_page_preview=True,
+    )
+
+
+@router.message(Command("credits"))
+async def credits_command(message: Message, person: Person, t: Translate, locale: Locale, settings: Settings) -> None:
+    await show_credits(message, person=person, t=t, locale=locale, settings=settings)
+
+
+@router.callback_query(MyCredits.filter())
+async def credits_button(
+    query: CallbackQuery, person: Person, t: Translate, locale: Locale, settings: Settings
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await show_credits(query.message, person=person, t=t, locale=locale, settings=settings)
