@@ -253,7 +253,9 @@ class Producer:
         if entry.item is not None:
             what = entry.item.title + (f" · {entry.course.title}" if entry.course is not None else "")
         else:
-            what = entry.reason or (entry.course.title if entry.course is not None else "")
+            what = entry.course.title if entry.course is not None else ""
+        if entry.reason:  # grants and corrections say why
+            what = f"{entry.reason} ({what})" if what else entry.reason
         progress = assessment.next
         text = render(
             "credit_granted",

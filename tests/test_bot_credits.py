@@ -11,6 +11,7 @@ from events import clock
 from events.errors import N_
 from events.models import Broker, Certification, Course, CreditEntry, Person
 from events.services import certification, courses, credits, transcripts
+from events.settings import LevelRule
 from tests import test_bot as bot_tests
 from tests import test_training_service as training
 from tests.test_bot import ALICE, BOB, press, say, texts
@@ -121,3 +122,17 @@ async def test_a_long_record_stays_within_one_telegram_message(db, frozen_clock)
     for t, locale in ((zh, "zh"), (en, "en")):
         text = credits_text(long_record, t, locale)
         assert len(text) <= MAX_TEXT and "…" in text
+
+
+async def test_a_lapsed_certification_shows_what_renewing_takes(db, frozen_clock):
+    certification.use_rules([LevelRule(level="junior", hours=10, valid_years=1, renewal_hours=4)])
+    try:
+        broker = await training.make_broker(1)
+        await credits.grant(broker.id, hours=10, reason="初始学时", actor="admin")
+        frozen_clock.set(frozen_clock.now + timedelta(days=400))
+        await credits.grant(broker.id, hours=1, reason="继续教育", actor="admin")
+        text = credits_text(await transcripts.transcript(broker.id, tz=TZ), en, "en")
+    finally:
+        certification.use_rules(None)
+    assert "Level: Junior · expired on 1 Jun 2027" in text
+    assert "Toward renewing Junior:\n▓▓░░░░░░░░ 25%\nHours since certification: 1 / 4" in text

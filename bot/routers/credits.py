@@ -16,7 +16,7 @@ from bot.views import STATUS_NAMES
 from events import clock
 from events.errors import N_
 from events.i18n import Locale, format_date
-from events.models import Broker, CreditEntry, CreditSource, Person, RegistrationStatus
+from events.models import LEVEL_ORDER, Broker, CreditEntry, CreditSource, Person, RegistrationStatus
 from events.services import brokers, transcripts
 from events.services.certification import LEVEL_NAMES, Assessment
 from events.settings import Settings
@@ -55,11 +55,11 @@ def standing_lines(record: transcripts.Transcript, t: Translate, locale: Locale)
             if assessment.expires_at
             else t(N_("certified"))
         )
-    elif assessment.status == "expired" and record.certifications:
-        # The level whose certification lapsed, so the broker knows what renewing brings back.
-        last = max(record.certifications, key=lambda c: (c.expires_at or c.certified_at, c.id))
-        level = t(LEVEL_NAMES[last.level])
-        status = t(N_("expired on %(date)s"), date=format_date(last.expires_at or last.certified_at, locale))
+    elif assessment.status == "expired" and record.certifications and assessment.expires_at:
+        # The highest level that lapsed (its dates are the assessment's), so the broker knows what renewing brings back.
+        top = max(record.certifications, key=lambda c: LEVEL_ORDER.index(c.level))
+        level = t(LEVEL_NAMES[top.level])
+        status = t(N_("expired on %(date)s"), date=format_date(assessment.expires_at, locale))
     else:
         level, status = "—", t(N_("in training"))
     lines = [t(N_("Level: %(level)s · %(status)s"), level=level, status=status)]
