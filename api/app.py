@@ -11,8 +11,10 @@ from api import errors, pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
+    brokers,
     calendar,
     checkins,
+    courses,
     docs,
     events,
     meta,
@@ -70,6 +72,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(calendar.router)
     app.include_router(webapp.router)
     app.include_router(notifications.router)
+    app.include_router(brokers.router)
+    app.include_router(brokers.pages)
+    app.include_router(courses.router)
     app.include_router(docs.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

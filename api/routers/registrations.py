@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import Caller, current_caller, require_organizer
 from api.deps import Id, presenter, rate_limit, settings
+from api.exports import csv_cell
 from api.ratelimit import PublicRateLimit
 from api.schemas import CancelBody, DecisionBody, Presenter
 from api.telegram_auth import verify_init_data
@@ -126,12 +127,6 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with these is run as a formula by spreadsheet programs (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/events/{event_id}/registrations", response_model=None)
 async def list_event_registrations(
     event_id: Id,
@@ -153,7 +148,7 @@ async def list_event_registrations(
     for r in rows:
         writer.writerow(
             [
-                _csv_cell(v)
+                csv_cell(v)
                 for v in (
                     r.id,
                     r.status,

@@ -38,6 +38,7 @@ from events.models import (
     CreditEntry,
     Event,
     EventKind,
+    EventStatus,
     ItemKind,
     Registration,
     RegistrationStatus,
@@ -205,6 +206,26 @@ async def get_course(course_id: int) -> Course:
 
 async def items_of(course_id: int) -> list[CourseItem]:
     return await CourseItem.filter(course_id=course_id).select_related("event").order_by("position", "id")
+
+
+async def items_by_course(course_ids: list[int]) -> dict[int, list[CourseItem]]:
+    """Every listed course's items in order, in one query (for lists of courses)."""
+    found: dict[int, list[CourseItem]] = {course_id: [] for course_id in course_ids}
+    if not course_ids:
+        return found
+    for item in await CourseItem.filter(course_id__in=course_ids).select_related("event").order_by("position", "id"):
+        found[item.course_id].append(item)  # type: ignore[attr-defined]
+    return found
+
+
+async def get_visible_course(course_id: int, *, include_unpublished: bool = False) -> Course:
+    """One course as ``list_courses`` would show it: a draft only to those who see unpublished ones.
+    Raises ``course_not_found``.
+    """
+    course = await get_course(course_id)
+    if not include_unpublished and course.event.status == EventStatus.DRAFT:
+        raise CourseNotFound()
+    return course
 
 
 async def list_courses(*, include_unpublished: bool = False) -> list[Course]:
@@ -426,6 +447,8 @@ __all__: list[str] = [
     "enroll",
     "enrollment_of",
     "get_course",
+    "get_visible_course",
+    "items_by_course",
     "items_of",
     "list_courses",
     "pass_admits",

@@ -344,6 +344,14 @@ async def correct(broker_id: int, *, entry_id: int, hours: Any, reason: str | No
         )
 
 
+async def get_entry(entry_id: int) -> CreditEntry:
+    """One ledger line with its course and item loaded (for showing it). Raises ``credit_entry_not_found``."""
+    entry = await CreditEntry.get_or_none(id=entry_id).select_related("course", "item")
+    if entry is None:
+        raise CreditEntryNotFound(entry_id=entry_id)
+    return entry
+
+
 @dataclass(frozen=True, slots=True)
 class Balances:
     total: Decimal
