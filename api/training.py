@@ -297,6 +297,8 @@ PAGE_LABELS: dict[str, str] = {
     "round": N_("Round"),
     "certified_at": N_("Certified on"),
     "entries": N_("Credit record"),
+    # The ledger line's number, which a correction names.
+    "number": N_("No."),
     "date": N_("Date"),
     "source": N_("Source"),
     "item": N_("Session or module"),
