@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints, model_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -60,7 +60,7 @@ class ItemInput(BaseModel):
     kind: ItemKind
     code: ItemCode | None = None
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    hours: Decimal | float | str
+    hours: StrictInt | StrictFloat | StrictStr  # checked by the ledger rule (tenths_of); true is not 1
     event_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
     required: bool = True
     requires_checkout: bool = False
