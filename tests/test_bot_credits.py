@@ -37,7 +37,7 @@ async def test_a_broker_in_training_sees_hours_progress_courses_and_ledger_in_ch
     (reply,) = await say(tg, ALICE, "/credits")
     text = reply["text"]
     assert zh(N_("My training credits")) in text
-    assert zh(N_("Total: %(hours)s hours"), hours="9") in text and zh(N_("this year: %(hours)s"), hours="9") in text
+    assert zh(N_("Total: %(total)s hours"), total="9") in text and zh(N_("this year: %(hours)s"), hours="9") in text
     assert zh(N_("Level: %(level)s · %(status)s"), level="—", status=zh(N_("in training"))) in text
     assert zh(N_("Toward %(level)s:"), level=zh(N_("Junior"))) in text
     assert "░░░░░░░░░░ 0%" in text  # 9 of 10 hours, but the required course is not done yet

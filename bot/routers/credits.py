@@ -133,7 +133,7 @@ def credits_text(record: transcripts.Transcript, t: Translate, locale: Locale) -
     this_year = record.balances.by_year.get(year, Decimal(0))
     lines = [
         "🎓 <b>" + t(N_("My training credits")) + "</b>",
-        t(N_("Total: %(hours)s hours"), hours=f"<b>{hours(record.balances.total)}</b>")
+        t(N_("Total: %(total)s hours"), total=f"<b>{hours(record.balances.total)}</b>")
         + " · "
         + t(N_("this year: %(hours)s"), hours=hours(this_year)),
         *standing_lines(record, t, locale),
