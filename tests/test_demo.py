@@ -6,9 +6,23 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from events import clock
-from events.models import Activity, Event, EventStatus, Registration, RegistrationStatus
+from events.models import (
+    Activity,
+    Attendance,
+    Broker,
+    Certification,
+    CheckinScan,
+    Course,
+    CreditEntry,
+    Event,
+    EventStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+)
+from events.services import certification, transcripts
 from events.services.catalog import effective_status
-from wuchuang.demo import DemoSummary, load_demo
+from wuchuang.demo import TELEGRAM_PEOPLE, DemoSummary, load_demo
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -49,20 +63,22 @@ async def test_demo_loads_a_year_once(db, frozen_clock):
         seen = statuses_by_event.get(e.id, Counter())
         assert (seen["confirmed"], seen["waitlisted"]) == (e.seats_taken, e.waitlist_length), e.title
 
-    # An upcoming course is full, people wait, and a freed seat went to the head of the queue.
+    # Two upcoming courses are full (a 中级研修班 and the next junior class of the training programme),
+    # people wait, and a freed seat went to the head of the queue.
     full = [e for e in events if e.waitlist_length > 0]
-    assert len(full) == 1
-    full_event = full[0]
-    assert full_event.starts_at > now and full_event.seats_taken == full_event.capacity
-    assert full_event.waitlist_length >= 3
-    promoted_ids = await Activity.filter(kind="waitlist.promoted", event_id=full_event.id).values_list(
-        "registration_id", flat=True
-    )
-    assert len(promoted_ids) == 1
-    promoted = await Registration.get(id=promoted_ids[0])
-    assert promoted.status == RegistrationStatus.CONFIRMED
-    waiting = await Registration.filter(event_id=full_event.id, status=RegistrationStatus.WAITLISTED)
-    assert all(promoted.waitlist_order < r.waitlist_order for r in waiting)
+    course_events = set(await Course.all().values_list("event_id", flat=True))
+    assert len(full) == 2 and len([e for e in full if e.id in course_events]) == 1
+    for full_event in full:
+        assert full_event.starts_at > now and full_event.seats_taken == full_event.capacity
+        assert full_event.waitlist_length >= 3
+        promoted_ids = await Activity.filter(kind="waitlist.promoted", event_id=full_event.id).values_list(
+            "registration_id", flat=True
+        )
+        assert len(promoted_ids) == 1
+        promoted = await Registration.get(id=promoted_ids[0])
+        assert promoted.status == RegistrationStatus.CONFIRMED
+        waiting = await Registration.filter(event_id=full_event.id, status=RegistrationStatus.WAITLISTED)
+        assert all(promoted.waitlist_order < r.waitlist_order for r in waiting)
 
     # An approval event has some approved and some still pending.
     pending = Registration.filter(status=RegistrationStatus.PENDING)
@@ -78,7 +94,61 @@ async def test_demo_loads_a_year_once(db, frozen_clock):
     phones = await Registration.filter(source="demo").values_list("person_id", "phone")
     assert len({phone for _, phone in phones}) == len(set(phones))
 
+    await _training_programme(summary, now)
+
     # A second load changes nothing.
     counts = (await Event.all().count(), await Registration.all().count(), await Activity.all().count())
     assert await load_demo() == DemoSummary(events_created=0, registrations_created=0, already_loaded=True)
     assert (await Event.all().count(), await Registration.all().count(), await Activity.all().count()) == counts
+
+
+async def _training_programme(summary: DemoSummary, now) -> None:
+    """Brokers, courses and a ledger written by check-ins, module completions and an admin; the rules
+    in force certified whoever crossed a line, and nobody is left uncertified who should be."""
+    brokers = await Broker.all().select_related("person")
+    assert summary.brokers_created == len(brokers) >= 40
+    assert len({b.district for b in brokers}) >= 8
+    assert all(b.specialties for b in brokers)
+
+    courses = await Course.all().select_related("event").order_by("event__starts_at")
+    assert [c.level for c in courses] == ["junior", "intermediate", "junior"]
+    past, under_way, ahead = courses
+    assert past.event.ends_at < now < under_way.event.ends_at and ahead.event.starts_at > now
+    assert ahead.event.waitlist_length >= 3  # the full class (checked with the other full event above)
+    assert {c.event.status for c in courses} == {EventStatus.PUBLISHED}
+
+    sources = Counter(await CreditEntry.all().values_list("source", flat=True))
+    assert sources["attendance"] >= 50 and sources["module"] >= 20
+    assert sources["grant"] >= 3 and sources["correction"] >= 2
+    # Attendance hours came through the door: one live or replayed scan behind each line.
+    attended = await CreditEntry.filter(source="attendance").values_list("registration_id", "event_id")
+    entered = set(await Attendance.all().values_list("registration_id", "event_id"))
+    assert set(attended) <= entered
+    assert await CheckinScan.filter(offline=True).exists()
+    # The intermediate sessions credit at sign-out after five hours: someone who left at lunch has none.
+    session_ids = await Event.filter(course_item__course_id=under_way.id).values_list("id", flat=True)
+    inside = await Attendance.filter(event_id__in=list(session_ids)).count()
+    assert 0 < await CreditEntry.filter(course_id=under_way.id, source="attendance").count() < inside
+
+    certs = await Certification.all()
+    assert summary.certifications == len(certs)
+    levels = Counter(c.level for c in certs)
+    assert levels["junior"] >= 5 and levels["intermediate"] >= 1
+    rules = {rule.level: rule.hours for rule in certification.current_rules()}
+    assert all(c.hours_tenths >= rules[c.level] * 10 and c.certified_at <= now for c in certs)
+    for broker in brokers:
+        assert (await certification.assess_broker(broker.id)).due == []
+
+    # The demo Telegram person is a broker with something to show in /credits.
+    telegram_id, name, *_ = TELEGRAM_PEOPLE[0]
+    person = await Person.get(telegram_id=telegram_id)
+    assert person.name == name and person.pref_topics
+    broker = next(b for b in brokers if b.person_id == person.id)
+    record = await transcripts.transcript(broker.id, tz=LOCAL)
+    assert record.assessment.status == "certified" and record.assessment.level == "junior"
+    assert record.assessment.next is not None and record.assessment.next.level == "intermediate"
+    assert [standing.enrollment_status for standing in record.courses] == ["confirmed", "confirmed"]
+    assert record.courses[0].completed and record.balances.total > 40
+
+    leaderboard = await transcripts.list_brokers(transcripts.BrokerQuery(sort="-hours", limit=5), tz=LOCAL)
+    assert leaderboard.rows[0].level == "intermediate" and leaderboard.total == len(brokers)

@@ -5,6 +5,12 @@ roadshows and technology-broker courses, and registers a few thousand invented p
 through ``catalog`` and ``registration`` — so seat counters, waitlists and the activity log are exactly what
 real use would have produced. Dates are relative to the current year of ``events.clock.now()``.
 
+The broker-training programme (技术经理人) goes through ``brokers``, ``courses``, ``checkin`` and ``credits``
+the same way: ~40 brokers enroll in a junior course that has just ended, an intermediate one under way
+and a full junior class ahead; their passes are scanned at the past sessions, modules are completed,
+an admin grants and corrects hours, and the certification rules in force certify whoever crosses a line.
+Those dates are relative to today (the last Saturday before it), so there is always a past and a future.
+
 Past events get their registrations by moving ``events.clock`` back to a time inside their registration
 window; the clock is restored afterwards. The clock is process-wide, so load the demo before serving,
 not beside live traffic. The whole load is one transaction: it happens completely or not at all.
@@ -15,15 +21,30 @@ from __future__ import annotations
 import calendar
 import itertools
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tortoise.transactions import in_transaction
 
 from events import clock
-from events.models import Event, EventKind, RegistrationStatus
+from events.models import (
+    Broker,
+    Certification,
+    Course,
+    CourseItem,
+    CreditEntry,
+    Direction,
+    Event,
+    EventKind,
+    Person,
+    Registration,
+    RegistrationStatus,
+)
+from events.services import brokers, checkin, courses, credits
 from events.services.catalog import EventInput, cancel_event, create_event, publish_event
 from events.services.registration import (
     Applicant,
@@ -32,6 +53,7 @@ from events.services.registration import (
     register,
     reject_registration,
 )
+from events.services.tickets import TicketSigner, ticket_code
 from wuchuang import demo_data as data
 
 ACTOR = "demo"
@@ -52,6 +74,8 @@ class DemoSummary:
     events_created: int
     registrations_created: int
     already_loaded: bool
+    brokers_created: int = 0
+    certifications: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +118,23 @@ async def load_demo() -> DemoSummary:
     rng = random.Random(SEED)
     plans = sorted(_sessions(now, rng) + _occasions(now, rng), key=lambda p: p.event.starts_at)
     loader = _Loader(now, rng, _people(rng, PEOPLE))
+    training = _Training(now, random.Random(SEED + 1), loader.people, loader.clock)
     previous = clock._now  # restored below: a test's frozen clock survives the load
     clock.set_clock(loader.clock)
     try:
         async with in_transaction():
             for plan in plans:
                 await loader.load(plan)
+            await training.load()
     finally:
         clock.set_clock(previous)
-    extra = await _telegram_people(now)
+    extra = await _telegram_people(now, exclude=training.event_ids)
     return DemoSummary(
-        events_created=loader.events + 1, registrations_created=loader.registrations + extra, already_loaded=False
+        events_created=loader.events + training.events + 1,
+        registrations_created=loader.registrations + training.registrations + extra,
+        already_loaded=False,
+        brokers_created=training.brokers,
+        certifications=await Certification.all().count(),
     )
 
 
@@ -117,8 +147,10 @@ TELEGRAM_PEOPLE = (
 )
 
 
-async def _telegram_people(now: datetime) -> int:
-    from events.models import EventStatus, Person
+async def _telegram_people(now: datetime, *, exclude: set[int]) -> int:
+    """A salon tomorrow, and the Telegram people registered for it and the next events (not the
+    training programme's ``exclude``: its sessions are entered with a course pass)."""
+    from events.models import EventStatus
     from events.services import catalog
     from events.services.registration import Applicant, register
 
@@ -144,25 +176,23 @@ async def _telegram_people(now: datetime) -> int:
     upcoming = [
         salon,
         *await Event.filter(status=EventStatus.PUBLISHED, starts_at__gt=now)
-        .exclude(id=salon.id)
+        .exclude(id__in=[salon.id, *exclude])
         .order_by("starts_at")
         .limit(3),
     ]
     made = 0
     for index, (telegram_id, name, language, districts, topics) in enumerate(TELEGRAM_PEOPLE):
-        await Person.create(
-            name=name,
-            telegram_id=telegram_id,
-            language=language,
-            phone=f"1700000000{index}",
-            pref_districts=districts,
-            pref_topics=topics,
-        )
+        # The first is a broker already (made by the training programme, which knew only what a broker needs).
+        person = await Person.get_or_none(telegram_id=telegram_id)
+        if person is None:
+            person = Person(name=name, telegram_id=telegram_id, phone=_telegram_phone(index))
+        person.language, person.pref_districts, person.pref_topics = language, districts, topics
+        await person.save()
         for event in upcoming[index : index + 2]:
             try:
                 await register(
                     event.id,
-                    Applicant(name=name, phone=f"1700000000{index}", telegram_id=telegram_id),
+                    Applicant(name=name, phone=_telegram_phone(index), telegram_id=telegram_id),
                     actor=ACTOR,
                     source="api",
                     issue_secret=False,
@@ -171,6 +201,10 @@ async def _telegram_people(now: datetime) -> int:
             except Exception:  # a full event without waitlist or a closed window: the demo goes on
                 continue
     return made
+
+
+def _telegram_phone(index: int) -> str:
+    return f"1700000000{index}"
 
 
 class _Loader:
@@ -251,6 +285,432 @@ class _Loader:
             if result.registration.status == RegistrationStatus.CONFIRMED:
                 seated.append((registration_id, at))
         return seated
+
+
+# --- The broker-training programme ----------------------------------------------------------
+
+SATURDAY = 5
+# What each enrollee of the junior course that just ended did; the order is shuffled per load.
+JUNIOR_PROFILES: tuple[str, ...] = (
+    ("complete",) * 10 + ("missed_session",) * 5 + ("missed_module",) * 4 + ("dropped",) * 3 + ("no_show",) * 2
+)
+NEXT_JUNIOR_ENROLLMENTS = 19  # for 15 seats
+GATES: tuple[str, ...] = ("东门", "南门")
+
+
+def _term(day: date) -> str:
+    """The training term ``day`` falls in (2026秋季; January is still 2025冬季)."""
+    if day.month in (12, 1, 2):
+        return f"{day.year if day.month == 12 else day.year - 1}冬季"
+    return f"{day.year}{'春季' if day.month <= 5 else '夏季' if day.month <= 8 else '秋季'}"
+
+
+def _off_holidays(days: list[date], *, later: bool) -> list[date]:
+    """The Saturdays moved off the holidays (BLOCKED_DAYS) a week at a time, later or earlier, still a
+    week apart and in order; a past course stays past when moved earlier, an upcoming one upcoming."""
+    step = timedelta(weeks=1 if later else -1)
+    moved: list[date] = []
+    for day in days if later else days[::-1]:
+        if moved:  # the one before may have moved onto this one
+            day = max(day, moved[-1] + step) if later else min(day, moved[-1] + step)
+        while day.day in BLOCKED_DAYS.get(day.month, range(0)):
+            day += step
+        moved.append(day)
+    return moved if later else moved[::-1]
+
+
+@dataclass(slots=True)
+class _CourseRun:
+    course: Course
+    sessions: list[Event]
+    modules: list[str]
+    published: datetime
+    registration_closes: datetime
+    # Broker id → their enrollment, as ``courses.enroll`` left it.
+    enrolled: dict[int, Registration] = field(default_factory=dict)
+
+
+class _Training:
+    """Loads the training programme. Actions are collected with the moment they happen and run in
+    time order, so every ledger line, and the certification it may bring, is written when it happened.
+    """
+
+    def __init__(self, now: datetime, rng: random.Random, people: list[_Person], sim: _SimClock) -> None:
+        self.now = now
+        self.rng = rng
+        self.people = people
+        self.clock = sim
+        # Codes are not stored (only the ticket version is), so the past door scans can be replayed
+        # with a key of their own: the deployment's key is not needed here.
+        self.signer = TicketSigner(Ed25519PrivateKey.generate())
+        self.actions: list[tuple[datetime, int, Callable[[], Awaitable[object]]]] = []
+        self.events = 0
+        self.registrations = 0
+        self.brokers = 0
+        self.event_ids: set[int] = set()
+
+    def at(self, when: datetime, action: Callable[[], Awaitable[object]]) -> None:
+        self.actions.append((min(when, self.now), len(self.actions), action))
+
+    async def run(self) -> None:
+        actions, self.actions = sorted(self.actions, key=lambda a: (a[0], a[1])), []
+        for when, _, action in actions:
+            self.clock.at = when
+            await action()
+
+    async def load(self) -> None:
+        today = self.now.astimezone(LOCAL).date()
+        anchor = today - timedelta(days=(today.weekday() - SATURDAY) % 7 or 7)  # the last Saturday before today
+        weeks = [anchor + timedelta(weeks=n) for n in range(10)]
+        # The intermediate course is under way: its first session was last Saturday (or before, after a
+        # holiday); the junior course ended two weeks before that; the next junior class starts in 3 weeks.
+        started = _off_holidays([anchor], later=False)[0]
+        intermediate_days = [started, *_off_holidays(weeks[2:5:2], later=True)]
+        junior_days = _off_holidays([started - timedelta(weeks=n) for n in (8, 6, 4, 2)], later=False)
+        next_days = _off_holidays(weeks[3:10:2], later=True)
+
+        junior = await self._course(
+            data.JUNIOR_COURSE, junior_days, published=_at(junior_days[0], "10:00") - timedelta(days=35)
+        )
+        intermediate = await self._course(
+            data.INTERMEDIATE_COURSE, intermediate_days, published=junior.sessions[-1].ends_at - timedelta(days=7)
+        )
+        upcoming = await self._course(
+            data.NEXT_JUNIOR_COURSE, next_days, published=min(self.now - timedelta(days=12), _at(anchor, "10:00"))
+        )
+
+        # The Telegram broker is one of the junior profiles; one more junior enrolls and withdraws.
+        people = self.rng.sample(self.people, len(JUNIOR_PROFILES) + NEXT_JUNIOR_ENROLLMENTS)
+        telegram_id, name, _, districts, topics = TELEGRAM_PEOPLE[0]
+        first = await self._broker(
+            brokers.BrokerInput(
+                name=name,
+                phone=_telegram_phone(0),
+                telegram_id=telegram_id,
+                organization="武汉产业创新发展研究院",
+                district=districts[0],
+                specialties=topics,
+            )
+        )
+        juniors = [first] + [await self._broker(self._broker_input(p)) for p in people[: len(JUNIOR_PROFILES)]]
+        newcomers = [await self._broker(self._broker_input(p)) for p in people[len(JUNIOR_PROFILES) :]]
+
+        profiles = list(JUNIOR_PROFILES[1:])
+        self.rng.shuffle(profiles)
+        # The Telegram broker completes the course; the last of the juniors withdraws before it starts.
+        profile = dict(zip((b.id for b in juniors[:-1]), ["complete", *profiles], strict=True))
+        complete = [b for b in juniors if profile.get(b.id) == "complete"]
+        veterans = complete[1:3]
+        made_up = [b for b in juniors if profile.get(b.id) == "missed_session"][:2]
+        catching_up = [b for b in juniors if profile.get(b.id) == "missed_module"][:1]
+
+        self._enrollments(junior, juniors, withdraw=1)
+        self._junior_term(junior, juniors[:-1], profile)
+        self._admin(junior, juniors, profile, made_up, veterans=veterans)
+        self._enrollments(intermediate, complete + made_up + catching_up, after=junior.sessions[-1].ends_at)
+        self._first_intermediate_session(intermediate, complete + made_up + catching_up, keep=[first, *veterans])
+        self._enrollments(upcoming, newcomers)
+        # One of the full class gives the seat back: the head of the waitlist moves up.
+        self.at(self.now - timedelta(minutes=40), partial(self._give_back, upcoming))
+        await self.run()
+
+    # Building blocks.
+
+    async def _course(self, spec: data.CourseSpec, days: list[date], *, published: datetime) -> _CourseRun:
+        venue = next((v for v in data.TRAINING_VENUES if v.name == spec.venue), None) or data.VENUES_BY_NAME[spec.venue]
+        title = spec.title.format(term=_term(days[0] + (days[-1] - days[0]) / 2))  # the term most of it falls in
+        place = {
+            "district": venue.district,
+            "venue": venue.name,
+            "address": venue.address,
+            "latitude": venue.latitude,
+            "longitude": venue.longitude,
+            "host": spec.host,
+            "series": "jishu-jingliren",
+        }
+        tags = ["技术经理人", "培训", {"junior": "初级", "intermediate": "中级"}.get(spec.level or "", "专题")]
+        self.clock.at = published - timedelta(days=3)  # drafted a few days before it is announced
+        sessions = []
+        checkout = spec.min_stay_minutes is not None
+        for number, (session, day) in enumerate(zip(spec.sessions, days, strict=True), start=1):
+            sessions.append(
+                await create_event(
+                    EventInput(
+                        title=f"{title}·第{number}讲：{session.title}",
+                        kind=EventKind.TRAINING,
+                        starts_at=_at(day, "09:00"),
+                        ends_at=_at(day, "16:30"),
+                        tags=tags,
+                        description=f"{title}第{number}讲，{session.hours}学时。凭课程报名电子票入场"
+                        + ("，离场时签退，在场满5小时记学时。" if checkout else "，签到即记学时。"),
+                        **place,
+                    ),
+                    actor=ACTOR,
+                )
+            )
+        items = [
+            courses.ItemInput(
+                kind="session",
+                event_id=event.id,
+                title=f"第{number}讲：{session.title}",
+                hours=session.hours,
+                requires_checkout=checkout,
+                min_stay_minutes=spec.min_stay_minutes,
+            )
+            for number, (event, session) in enumerate(zip(sessions, spec.sessions, strict=True), start=1)
+        ]
+        items += [courses.ItemInput(kind="module", code=code, title=t, hours=h) for code, t, h in spec.modules]
+        course = await courses.create_course(
+            courses.CourseInput(
+                code=f"{spec.code}-{days[0]:%Y%m}",
+                title=title,
+                description=spec.description,
+                level=spec.level,
+                event=EventInput(
+                    title=title,
+                    kind=EventKind.TRAINING,
+                    starts_at=sessions[0].starts_at,
+                    ends_at=sessions[-1].ends_at,
+                    capacity=spec.capacity,
+                    tags=tags,
+                    description=spec.description,
+                    registration_closes_at=sessions[0].starts_at - timedelta(days=1),  # the day before
+                    **place,
+                ),
+                items=items,
+            ),
+            actor=ACTOR,
+        )
+        self.clock.at = published
+        for event_id in (course.event_id, *(e.id for e in sessions)):  # type: ignore[attr-defined]
+            await publish_event(event_id, actor=ACTOR)
+            self.event_ids.add(event_id)
+        self.events += 1 + len(sessions)
+        closes = sessions[0].starts_at - timedelta(days=1)
+        return _CourseRun(course, sessions, [code for code, _, _ in spec.modules], published, closes)
+
+    def _broker_input(self, person: _Person) -> brokers.BrokerInput:
+        district = self.rng.choice([code for code, share in data.DISTRICT_SHARES.items() for _ in range(share)])
+        main = self.rng.choice(data.DISTRICT_FOCUS[district])
+        others = [s for s in data.BROKER_SPECIALTIES if s != main]
+        return brokers.BrokerInput(
+            name=person.name,
+            phone=person.phone,
+            email=person.email,
+            organization=self.rng.choice(data.BROKER_ORGS) if self.rng.random() < 0.65 else person.organization,
+            district=district,
+            specialties=[main, *self.rng.sample(others, self.rng.choice((0, 1, 1, 2)))],
+        )
+
+    async def _broker(self, spec: brokers.BrokerInput) -> Broker:
+        self.brokers += 1
+        return await brokers.create_broker(spec, actor=ACTOR)
+
+    def _enrollments(
+        self, run: _CourseRun, enrollees: list[Broker], *, withdraw: int = 0, after: datetime | None = None
+    ) -> None:
+        """Enrollments spread over the registration window (not before ``after``); the last ``withdraw``
+        of them withdraw again two days later."""
+        opens = max(run.published, after or run.published) + timedelta(hours=1)
+        closes = min(self.now, run.registration_closes) - timedelta(hours=2)
+        span = (closes - opens).total_seconds()
+        times = sorted(_daytime(opens + timedelta(seconds=span * self.rng.random()), closes) for _ in enrollees)
+        for broker, when in zip(enrollees, times, strict=True):
+            self.at(when, partial(self._enroll, run, broker.id))
+        for broker, when in list(zip(enrollees, times, strict=True))[len(enrollees) - withdraw :]:
+            self.at(
+                min(when + timedelta(days=2), closes),
+                partial(courses.withdraw, run.course.id, broker.id, actor=ACTOR, reason="时间冲突"),
+            )
+
+    async def _give_back(self, run: _CourseRun) -> None:
+        leaving = next(b for b, r in run.enrolled.items() if r.status == RegistrationStatus.CONFIRMED)
+        await courses.withdraw(run.course.id, leaving, actor=ACTOR, reason="工作调动，无法参加本期")
+
+    async def _enroll(self, run: _CourseRun, broker_id: int) -> None:
+        result = await courses.enroll(run.course.id, broker_id, actor=ACTOR, source="demo")
+        run.enrolled[broker_id] = result.registration
+        self.registrations += 1
+
+    async def _scan(
+        self,
+        run: _CourseRun,
+        broker_id: int,
+        session: Event,
+        direction: Direction = Direction.ENTRY,
+        *,
+        scanned_at: datetime | None = None,
+    ) -> None:
+        """A pass scanned at a session's door: live, or an offline scanner's queue sent later (``scanned_at``)."""
+        registration = run.enrolled[broker_id]
+        code = ticket_code(registration, self.signer)
+        if code is None:
+            raise RuntimeError(f"demo: broker {broker_id} holds no pass for {run.course.code}")
+        outcome = await checkin.redeem(
+            checkin.Scan(
+                code=code,
+                event_id=session.id,
+                scan_id=f"demo-{session.id}-{registration.id}-{direction}",
+                gate=self.rng.choice(GATES),
+                device="demo-scanner",
+                direction=direction,
+                scanned_at=scanned_at,
+                offline=scanned_at is not None,
+            ),
+            signer=self.signer,
+            actor=f"{ACTOR}:checker",
+        )
+        if outcome.result != "ok":
+            raise RuntimeError(f"demo: the scan at {session.title} answered {outcome.result}")
+
+    async def _module(self, run: _CourseRun, code: str, broker_id: int) -> None:
+        await credits.complete_module(
+            run.course.id,
+            code,
+            broker_id=broker_id,
+            external_id=f"demo-lms-{run.course.code}-{code}-{broker_id}",
+            completed_at=None,
+            actor=f"{ACTOR}:lms",
+        )
+
+    def _junior_term(self, run: _CourseRun, enrollees: list[Broker], profile: dict[int, str]) -> None:
+        """Door scans at the sessions, live, and module completions, as each enrollee's profile says."""
+        sessions = run.sessions
+        last = sessions[-1].ends_at
+        for broker in enrollees:
+            kind = profile[broker.id]
+            if kind == "no_show":
+                continue
+            attended = list(range(len(sessions)))
+            modules = list(run.modules)
+            if kind == "missed_session":
+                attended.remove(self.rng.randrange(1, len(sessions)))
+            elif kind == "missed_module":
+                modules = modules[:1]
+            elif kind == "dropped":
+                attended, modules = attended[:2], modules[:1] if self.rng.random() < 0.5 else []
+            for index in attended:
+                session = sessions[index]
+                self.at(
+                    session.starts_at + timedelta(minutes=self.rng.uniform(-25, 12)),
+                    partial(self._scan, run, broker.id, session),
+                )
+            for number, code in enumerate(modules):
+                # Online, in the evenings, from the second week on; a few finish after the last session.
+                start = sessions[number].ends_at
+                done = start + (last + timedelta(days=6) - start) * self.rng.random()
+                self.at(done.replace(hour=13 + self.rng.randrange(0, 2)), partial(self._module, run, code, broker.id))
+
+    def _admin(
+        self,
+        run: _CourseRun,
+        enrollees: list[Broker],
+        profile: dict[int, str],
+        made_up: list[Broker],
+        *,
+        veterans: list[Broker],
+    ) -> None:
+        """An admin's grants and corrections: prior training, make-up classes, two mistakes put right."""
+        before = run.sessions[0].starts_at - timedelta(days=20)
+        # Hours from training elsewhere, recognised before the course began (one broker's in two lines).
+        for broker, amounts in zip(veterans, (("48",), ("36", "24")), strict=True):
+            for n, hours in enumerate(amounts):
+                self.at(
+                    before + timedelta(hours=n),
+                    partial(
+                        credits.grant,
+                        broker.id,
+                        hours=hours,
+                        reason=data.PRIOR_HOURS_REASONS[n],
+                        actor=ACTOR,
+                        earned_at=before - timedelta(days=150 - 60 * n),
+                    ),
+                )
+        ended = run.sessions[-1].ends_at.astimezone(LOCAL).date()
+
+        def office(days: int) -> datetime:
+            return _at(ended + timedelta(days=days), "09:30") + timedelta(minutes=self.rng.randint(0, 150))
+
+        for broker in made_up:
+            self.at(office(8), partial(self._make_up, run, broker.id))
+        late = next(b for b in enrollees if profile.get(b.id) == "missed_module")
+        self.at(office(9), partial(self._correct_session, run, late.id, run.sessions[2], "-2"))
+        careless = next(b for b in enrollees if profile.get(b.id) == "dropped")
+        entered = office(10)
+        for minutes in (0, 2):  # the same grant entered twice …
+            self.at(
+                entered + timedelta(minutes=minutes),
+                partial(
+                    credits.grant,
+                    careless.id,
+                    hours="4",
+                    reason=data.DUPLICATE_GRANT_REASON,
+                    actor=ACTOR,
+                    course_id=None,
+                ),
+            )
+        self.at(office(12), partial(self._undo_duplicate, careless.id))  # … and taken back
+
+    async def _make_up(self, run: _CourseRun, broker_id: int) -> None:
+        credited = set(
+            await CreditEntry.filter(broker_id=broker_id, course_id=run.course.id).values_list("item_id", flat=True)
+        )
+        for number, session in enumerate(run.sessions, start=1):
+            item = await CourseItem.get(event_id=session.id)
+            if item.id not in credited:
+                await credits.grant(
+                    broker_id,
+                    hours=str(item.hours_tenths / 10),
+                    reason=data.MAKEUP_REASON.format(session=number),
+                    actor=ACTOR,
+                    course_id=run.course.id,
+                    earned_at=session.starts_at + timedelta(days=3),  # a make-up class that week
+                )
+
+    async def _correct_session(self, run: _CourseRun, broker_id: int, session: Event, hours: str) -> None:
+        item = await CourseItem.get(event_id=session.id)
+        entry = await CreditEntry.get(broker_id=broker_id, item_id=item.id)
+        await credits.correct(
+            broker_id, entry_id=entry.id, hours=hours, reason=data.LATE_CORRECTION_REASON, actor=ACTOR
+        )
+
+    async def _undo_duplicate(self, broker_id: int) -> None:
+        twice = (
+            await CreditEntry.filter(broker_id=broker_id, reason=data.DUPLICATE_GRANT_REASON).order_by("-id").first()
+        )
+        assert twice is not None
+        await credits.correct(
+            broker_id,
+            entry_id=twice.id,
+            hours=str(-twice.hours_tenths / 10),
+            reason=data.DUPLICATE_CORRECTION_REASON,
+            actor=ACTOR,
+        )
+
+    def _first_intermediate_session(self, run: _CourseRun, enrollees: list[Broker], *, keep: list[Broker]) -> None:
+        """Last Saturday's session: the scanner was offline and sent its queue the next morning.
+        Hours are written at sign-out after five hours inside; one broker left at lunch and earns none.
+        ``keep`` are there for sure (the Telegram broker, and the veterans who cross 100 hours here)."""
+        session = run.sessions[0]
+        sent = min(session.ends_at + timedelta(hours=17), self.now - timedelta(minutes=10))
+        kept = [b.id for b in keep]
+        others = [b.id for b in enrollees if b.id not in kept]
+        present = kept + self.rng.sample(others, len(others) - 2)
+        early = present[-1]
+
+        async def replay() -> None:
+            for broker_id in present:
+                entered = session.starts_at + timedelta(minutes=self.rng.uniform(-20, 15))
+                await self._scan(run, broker_id, session, scanned_at=entered)
+            for broker_id in present:
+                stayed = timedelta(hours=3, minutes=10) if broker_id == early else timedelta(hours=7, minutes=5)
+                left = session.starts_at + stayed + timedelta(minutes=self.rng.uniform(0, 20))
+                await self._scan(run, broker_id, session, Direction.EXIT, scanned_at=left)
+
+        self.at(sent, replay)
+        # A veteran finishes the online case module that evening; with the session's hours, 100 are crossed.
+        veteran = keep[1]
+        self.at(session.ends_at + timedelta(hours=4), partial(self._module, run, run.modules[0], veteran.id))
 
 
 def _at(day: date, hhmm: str) -> datetime:

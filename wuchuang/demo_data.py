@@ -884,3 +884,131 @@ REJECT_REASONS: tuple[str, ...] = (
     "报名信息不完整，请补充工作单位和从业经历后报名下一期。",
     "本期名额优先安排在汉企业和技术转移机构人员，欢迎报名下一期。",
 )
+
+
+# --- Technology-broker (技术经理人) training: courses, brokers, the ledger's reasons ---------------
+
+# Where the training programme meets; kept out of VENUES so the rest of the demo draws as before.
+TRAINING_VENUES: tuple[Venue, ...] = (
+    Venue("wuchang", "武汉科技大市场·技术转移培训中心", "武汉市武昌区中北路86号", 30.5560, 114.3430),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    title: str
+    hours: str
+
+
+@dataclass(frozen=True, slots=True)
+class CourseSpec:
+    """A course of the training programme; ``wuchuang.demo`` dates it relative to today."""
+
+    code: str  # a prefix: the term is appended (JSJL-CJ-2026A)
+    title: str  # "{term}" is filled in (2026秋季)
+    level: str | None
+    venue: str  # a name in TRAINING_VENUES or VENUES
+    host: str
+    description: str
+    capacity: int
+    sessions: tuple[SessionSpec, ...]
+    modules: tuple[tuple[str, str, str], ...]  # (code, title, hours), done online
+    # Intermediate sessions credit at sign-out, after this many minutes inside (None: at entry).
+    min_stay_minutes: int | None = None
+
+
+JUNIOR_SESSIONS: tuple[SessionSpec, ...] = (
+    SessionSpec("技术转移政策法规与技术合同认定登记", "6"),
+    SessionSpec("知识产权运营与专利价值评估", "6"),
+    SessionSpec("科技成果评价与作价入股实务", "6"),
+    SessionSpec("技术交易谈判与成果路演实训", "6"),
+)
+JUNIOR_MODULES: tuple[tuple[str, str, str], ...] = (
+    ("M1", "科技成果转化法律法规精讲（线上）", "8"),
+    ("M2", "技术经理人职业道德与典型案例（线上）", "8"),
+)
+JUNIOR_DESCRIPTION = (
+    "初级培训班共4次集中面授（每次6学时）和2门线上课程（各8学时），合计40学时，"
+    "讲授技术转移政策法规、技术合同认定登记、知识产权运营和成果评价等基础内容。"
+    "面授签到即记学时，学时累计达到40学时即取得初级技术经理人证书。报名确认后的电子票即为各次面授的入场凭证。"
+)
+
+JUNIOR_COURSE = CourseSpec(
+    "JSJL-CJ",
+    "技术经理人初级培训班（{term}）",
+    "junior",
+    "武汉科技大市场·技术转移培训中心",
+    "武汉市科技创新局、武汉科技大市场",
+    JUNIOR_DESCRIPTION,
+    30,
+    JUNIOR_SESSIONS,
+    JUNIOR_MODULES,
+)
+INTERMEDIATE_COURSE = CourseSpec(
+    "JSJL-ZJ",
+    "技术经理人中级研修班（{term}）",
+    "intermediate",
+    "光谷创新天地·路演中心",
+    "武汉市科技创新局、武汉投控集团",
+    "中级研修班面向已取得初级证书的技术经理人，3次集中研修（每次7学时，签退时在场满5小时方记学时）"
+    "和1门线上案例课（10学时），围绕概念验证、中试熟化和投融资对接开展实训。累计满100学时可取得中级证书。",
+    24,
+    (
+        SessionSpec("概念验证与中试熟化：从样品到产品", "7"),
+        SessionSpec("科技金融与投融资对接", "7"),
+        SessionSpec("技术转移项目全流程实训与结业答辩", "7"),
+    ),
+    (("M1", "国内外技术转移典型案例研讨（线上）", "10"),),
+    min_stay_minutes=300,
+)
+# The next junior term: a small class, full, with people waiting.
+NEXT_JUNIOR_COURSE = CourseSpec(
+    "JSJL-CJ",
+    "技术经理人初级培训班（{term}·小班）",
+    "junior",
+    "武汉科技大市场·技术转移培训中心",
+    "武汉市科技创新局、武汉科技大市场",
+    JUNIOR_DESCRIPTION + "本期为小班教学，15个名额，额满后进入候补，有人退课时按候补顺序递补。",
+    15,
+    JUNIOR_SESSIONS,
+    JUNIOR_MODULES,
+)
+
+# Where brokers work: technology-transfer offices, exchanges, service firms (invented or generic).
+BROKER_ORGS: tuple[str, ...] = (
+    "武汉大学技术转移中心",
+    "华中科技大学技术转移中心",
+    "武汉理工大学技术转移中心",
+    "华中农业大学技术转移中心",
+    "中国地质大学（武汉）技术转移中心",
+    "湖北大学科技成果转化中心",
+    "湖北技术交易所",
+    "武汉知识产权交易所",
+    "武汉科技大市场",
+    "武汉产业创新发展研究院",
+    "光谷技术转移服务有限公司",
+    "汉江湾科技成果转化服务有限公司",
+    "楚才知识产权代理有限公司",
+    "武汉长江科技成果转化促进中心",
+)
+
+# Topics brokers work in, beside their district's leanings (DISTRICT_FOCUS).
+BROKER_SPECIALTIES: tuple[str, ...] = (
+    "人工智能",
+    "生物医药",
+    "光电子信息",
+    "新材料",
+    "智能制造",
+    "集成电路",
+    "新能源与智能网联汽车",
+    "数字医疗",
+)
+
+PRIOR_HOURS_REASONS: tuple[str, ...] = (
+    "2025年湖北省技术经理人能力提升培训（省科技厅）学时认定",
+    "国家技术转移人才培养基地（湖北）线上课程学时认定",
+)
+MAKEUP_REASON = "补课：第{session}讲缺席，已参加湖北技术交易所同主题课程，学时认定"
+DUPLICATE_GRANT_REASON = "在武创荟成果对接会担任项目点评，学时认定"
+DUPLICATE_CORRECTION_REASON = "同一活动学时重复录入，予以核减"
+LATE_CORRECTION_REASON = "迟到约2小时，按实际在场时长核减"
