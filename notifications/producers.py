@@ -30,6 +30,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from events.services import courses
 from events.services.certification import LEVEL_NAMES, assessment_after
 from notifications.outbox import enqueue, reachable, sent_this_week
 from notifications.render import render
@@ -184,11 +185,19 @@ class Producer:
         )
 
     async def _registrants(self, event_id: int, conn: Any) -> list[Registration]:
-        return (
-            await Registration.filter(event_id=event_id, status__in=ACTIVE_STATUSES)
+        """Who holds a place: the event's registrants and, for a course session, the course's
+        enrollments (their pass opens its door); one registration per person.
+        """
+        event_ids = [event_id]
+        if course_event_id := await courses.course_event_of_session(event_id, conn):
+            event_ids.append(course_event_id)
+        rows = (
+            await Registration.filter(event_id__in=event_ids, status__in=ACTIVE_STATUSES)
             .select_related("person")
+            .order_by("id")
             .using_db(conn)
         )
+        return list({r.person_id: r for r in reversed(rows)}.values())  # type: ignore[attr-defined]
 
     async def _changed(self, fact: Activity, conn: Any) -> None:
         event = await Event.get_or_none(id=fact.event_id).using_db(conn)
@@ -311,6 +320,9 @@ class Producer:
         event = await Event.get_or_none(id=fact.event_id).using_db(conn)
         # Only events people can still register for are worth an invitation.
         if event is None or event.status != "published" or event.starts_at <= clock.now():
+            return
+        # A course session is entered with the course's pass: people are invited to the course.
+        if event.kind == "training" and await courses.course_event_of_session(event.id, conn):
             return
         closes = event.registration_closes_at or event.starts_at
         if closes <= clock.now():

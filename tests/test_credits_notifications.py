@@ -121,3 +121,29 @@ async def test_enrolled_brokers_are_reminded_of_each_session_with_their_pass(db,
     assert {r.dedup_key.split(":")[1] for r in second} == {"1440m"}
     assert (await Registration.get(id=passes[withdrawn.id].id)).status == RegistrationStatus.CANCELLED
     assert withdrawn.person_id not in {r.person_id for r in second}
+
+
+async def test_a_moved_or_cancelled_session_reaches_its_course_passes_and_sessions_invite_nobody(
+    db, frozen_clock, rules
+):
+    from events.services import catalog
+
+    fan = await Person.create(name="关注者", telegram_id=7100, pref_kinds=["training"])
+    course, sessions = await training.make_course()
+    producer = Producer()
+    await producer.drain()
+    invited = {r.event_id for r in await outbox(Category.INVITATION) if r.person_id == fan.id}
+    assert course.event_id in invited and not invited & {s.id for s in sessions}
+
+    enrolled = await training.make_broker(8, telegram_id=7008)
+    await courses.enroll(course.id, enrolled.id, actor="test")
+    # Also registered for the second session itself: told once, not twice.
+    person = await Person.get(id=enrolled.person_id)
+    await make_registration(sessions[1], name=person.name, phone=person.phone, telegram_id=7008)
+    await catalog.update_event(sessions[1].id, catalog.EventPatch(venue="光谷科技会展中心B馆"), actor="org")
+    await catalog.cancel_event(sessions[0].id, actor="org", reason="讲师临时出差")
+    await producer.drain()
+    changed = [r for r in await outbox(Category.EVENT_CHANGED) if r.person_id == enrolled.person_id]
+    cancelled = [r for r in await outbox(Category.EVENT_CANCELLED) if r.person_id == enrolled.person_id]
+    assert [r.event_id for r in changed] == [sessions[1].id]
+    assert [r.event_id for r in cancelled] == [sessions[0].id] and "讲师临时出差" in cancelled[0].text

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints, model_validator
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -253,9 +254,11 @@ async def course_of_session(session_event_id: int) -> Course | None:
     return await Course.get_or_none(items__event_id=session_event_id, items__kind=ItemKind.SESSION)
 
 
-async def course_event_of_session(session_event_id: int) -> int | None:
-    rows = await CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION).values_list(
-        "course__event_id", flat=True
+async def course_event_of_session(session_event_id: int, using_db: BaseDBAsyncClient | None = None) -> int | None:
+    rows = await (
+        CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION)
+        .using_db(using_db)
+        .values_list("course__event_id", flat=True)
     )
     return rows[0] if rows else None
 
