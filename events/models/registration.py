@@ -45,4 +45,11 @@ class Registration(Model):
 
     class Meta:
         table = "registration"
-        indexes = (("event_id", "status"), ("event_id", "phone"), ("event_id", "email"), ("event_id", "telegram_id"))
+        indexes = (
+            ("event_id", "status"),
+            ("event_id", "phone"),
+            ("event_id", "email"),
+            ("event_id", "telegram_id"),
+            # A person's own registrations: /my, calendars, a broker's enrollments.
+            ("person_id", "status"),
+        )
