@@ -6,7 +6,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from tortoise.expressions import Q
 
@@ -133,12 +133,15 @@ STATUSES = ("certified", "expired", "in_training")
 async def list_brokers(query: BrokerQuery, *, tz: zoneinfo.ZoneInfo) -> BrokerPage:
     """Brokers with their hours and standing, filtered and sorted (``-hours``: the leaderboard).
     Raises ``invalid_input`` for an unknown sort or status.
+
+    Filtering and sorting run on plain values (ids, names, sums); broker objects are loaded only for
+    the page, and certifications for everyone only when a filter or the sort needs them.
     """
     if query.sort not in SORTS:
         raise InvalidInput(N_("Unknown sort %(sort)s."), field="sort", sort=query.sort[:30])
     if query.status is not None and query.status not in STATUSES:
         raise InvalidInput(N_("Unknown status %(status)s."), field="status", status=query.status[:30])
-    qs = Broker.all().select_related("person")
+    qs = Broker.all()
     if query.district:
         qs = qs.filter(district=query.district)
     if query.course_id is not None:
@@ -148,55 +151,72 @@ async def list_brokers(query: BrokerQuery, *, tz: zoneinfo.ZoneInfo) -> BrokerPa
         qs = qs.filter(person_id__in=list(person_ids))
     if query.q:
         qs = qs.filter(Q(person__name__icontains=query.q) | Q(organization__icontains=query.q))
-    brokers = await qs
+    candidates: list[tuple[int, str, list[str]]] = await qs.values_list("id", "person__name", "specialties")
     if query.specialty:
-        brokers = [b for b in brokers if query.specialty in (b.specialties or [])]
-    ids = [b.id for b in brokers]
-    totals = await credits.totals_by_broker(ids if len(ids) < 900 else None)
-    year_totals = (
-        await credits.totals_by_broker(ids if len(ids) < 900 else None, year=query.year, tz=tz) if query.year else None
-    )
-    held: dict[int, list[certification.Held]] = {}
-    cert_rows = await Certification.filter(**({"broker_id__in": ids} if len(ids) < 900 else {})).values_list(
-        "broker_id", "level", "round", "certified_at", "expires_at"
-    )
-    for broker_id, level, rnd, at, expires in cert_rows:
-        held.setdefault(broker_id, []).append(certification.Held(BrokerLevel(level), rnd, at, expires))
+        candidates = [c for c in candidates if query.specialty in (c[2] or [])]
+    ids = [c[0] for c in candidates]
+    # Past a few hundred ids an IN list costs more than reading every row.
+    scope = ids if len(ids) < 900 else None
+    totals = await credits.totals_by_broker(scope)
+    year_totals = await credits.totals_by_broker(scope, year=query.year, tz=tz) if query.year else None
     now = clock.now()
+    key = query.sort.lstrip("-")
+    needs_standing = query.status is not None or query.level is not None or key == "certified_at"
+    held = await _held(scope) if needs_standing else {}
+    standings = {broker_id: certification.standing(held.get(broker_id, []), now) for broker_id in ids}
+    if query.status is not None:
+        ids = [i for i in ids if standings[i][1] == query.status]
+    if query.level is not None:
+        ids = [i for i in ids if standings[i][0] == query.level]
+    names = {c[0]: c[1] for c in candidates}
+    never = datetime.min.replace(tzinfo=now.tzinfo)
+
+    def hours(broker_id: int) -> Decimal:
+        source = year_totals if year_totals is not None else totals
+        return source.get(broker_id, Decimal(0))
+
+    sort_keys: dict[str, Any] = {
+        "hours": hours,
+        "name": lambda i: names[i],
+        "certified_at": lambda i: standings[i][2] or never,
+        "created": lambda i: i,
+    }
+    # Ties keep a stable order by id, whichever way the sort runs.
+    ids.sort()
+    ids.sort(key=sort_keys[key], reverse=query.sort.startswith("-"))
+    total = len(ids)
+    end = None if query.limit is None else query.offset + query.limit
+    page_ids = ids[query.offset : end]
+    if not needs_standing:
+        held = await _held(page_ids if len(page_ids) < 900 else None)
+    brokers = {b.id: b for b in await Broker.filter(id__in=page_ids).select_related("person")} if page_ids else {}
     rows: list[BrokerRow] = []
-    for broker in brokers:
-        mine = held.get(broker.id, [])
+    for broker_id in page_ids:
+        broker = brokers[broker_id]
+        mine = held.get(broker_id, [])
         level, status, certified_at, expires_at = certification.standing(mine, now)
-        highest = max((h.level for h in mine), key=LEVEL_ORDER.index, default=None) if mine else None
-        if query.status is not None and status != query.status:
-            continue
-        if query.level is not None and level != query.level:
-            continue
         rows.append(
             BrokerRow(
                 broker,
                 broker.person,
-                totals.get(broker.id, Decimal(0)),
-                None if year_totals is None else year_totals.get(broker.id, Decimal(0)),
+                totals.get(broker_id, Decimal(0)),
+                None if year_totals is None else year_totals.get(broker_id, Decimal(0)),
                 level,
                 status,
                 certified_at,
                 expires_at,
-                highest,
+                max((h.level for h in mine), key=LEVEL_ORDER.index) if mine else None,
             )
         )
-    key = query.sort.lstrip("-")
-    reverse = query.sort.startswith("-")
-    never = datetime.min.replace(tzinfo=now.tzinfo)
-    sort_keys = {
-        "hours": lambda r: r.year_hours if r.year_hours is not None else r.hours,
-        "name": lambda r: r.person.name,
-        "certified_at": lambda r: r.certified_at or never,
-        "created": lambda r: r.broker.id,
-    }
-    # Ties keep a stable order by id, whichever way the sort runs.
-    rows.sort(key=lambda r: r.broker.id)
-    rows.sort(key=sort_keys[key], reverse=reverse)
-    total = len(rows)
-    end = None if query.limit is None else query.offset + query.limit
-    return BrokerPage(rows[query.offset : end], total)
+    return BrokerPage(rows, total)
+
+
+async def _held(broker_ids: list[int] | None) -> dict[int, list[certification.Held]]:
+    """Certifications by broker: of these brokers, or of everyone (None)."""
+    qs = Certification.all() if broker_ids is None else Certification.filter(broker_id__in=broker_ids)
+    held: dict[int, list[certification.Held]] = {}
+    for broker_id, level, rnd, at, expires in await qs.values_list(
+        "broker_id", "level", "round", "certified_at", "expires_at"
+    ):
+        held.setdefault(broker_id, []).append(certification.Held(BrokerLevel(level), rnd, at, expires))
+    return held
