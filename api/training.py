@@ -21,7 +21,7 @@ from events.errors import N_
 from events.i18n import Locale, gettext, negotiate, normalize_locale
 from events.models import Broker, BrokerLevel, Certification, Course, CourseItem, CreditEntry, hours_of
 from events.services.catalog import effective_status
-from events.services.certification import Progress
+from events.services.certification import Assessment, Progress
 from events.services.courses import course_hours
 from events.services.credits import Written
 from events.services.transcripts import BrokerRow, Transcript
@@ -84,8 +84,10 @@ def district_name(locale: Locale, code: str | None) -> str:
     return district.name_en if locale == "en" else district.name
 
 
-def broker_body(show: Presenter, broker: Broker) -> dict[str, Any]:
-    """The profile, its person loaded. The transcript token is left out: only the transcript-link call gives it."""
+def broker_body(show: Presenter, broker: Broker, standing: Assessment) -> dict[str, Any]:
+    """The profile, its person loaded, with where the broker stands (derived from the ledger and the
+    certifications). The transcript token is left out: only the transcript-link call gives it.
+    """
     person = broker.person
     district = BY_CODE.get(broker.district) if broker.district else None
     return {
@@ -99,6 +101,12 @@ def broker_body(show: Presenter, broker: Broker) -> dict[str, Any]:
         "district": broker.district,
         "district_name": district.name if district else None,
         "specialties": list(broker.specialties or []),
+        "hours": hours(standing.total),
+        "level": None if standing.level is None else str(standing.level),
+        "status": standing.status,
+        "certified_at": show.time(standing.certified_at),
+        "expires_at": show.time(standing.expires_at),
+        "progress": progress_body(standing.next),
         "created_at": show.time(broker.created_at),
         "updated_at": show.time(broker.updated_at),
     }
@@ -193,7 +201,7 @@ def transcript_body(show: Presenter, record: Transcript) -> dict[str, Any]:
     # Courses by code, then the hours not tied to any course.
     by_course.sort(key=lambda row: (row["course_id"] is None, row["code"] or ""))
     return {
-        "broker": broker_body(show, record.broker),
+        "broker": broker_body(show, record.broker, record.assessment),
         "total": hours(record.balances.total),
         "level": assessment.level,
         "status": assessment.status,

@@ -114,6 +114,14 @@ async def test_broker_create_read_update(client, org):
     created = await new_broker(client, org, organization="武汉光电科技有限公司", specialties=["人工智能", "人工智能"])
     assert created["name"] == "经理人1" and created["district_name"] == "东湖新技术开发区"
     assert created["specialties"] == ["人工智能"] and "transcript_token" not in created
+    # Where the broker stands is part of the profile, derived from the (empty) ledger.
+    assert (created["hours"], created["level"], created["status"], created["certified_at"]) == (
+        0.0,
+        None,
+        "in_training",
+        None,
+    )
+    assert created["progress"]["level"] == "junior" and created["progress"]["hours_missing"] == 40
     url = f"/api/v1/brokers/{created['id']}"
     assert (await client.get(url, headers=org)).json() == created
     patched = await client.patch(url, json={"district": "jiangan", "specialties": ["生物医药"]}, headers=org)
@@ -451,6 +459,9 @@ async def test_crossing_a_level_reports_the_certification(client, org, admin, ru
     assert crossing.status_code == 201 and crossing.json()["course"]["code"] == "JR-1"
     assert [(c["level"], c["round"]) for c in crossing.json()["certified"]] == [("intermediate", 1)]
     assert crossing.json()["certified"][0]["expires_at"].startswith("2029-06-01")
+    profile = (await client.get(f"/api/v1/brokers/{broker['id']}", headers=org)).json()
+    assert (profile["level"], profile["status"], profile["hours"]) == ("intermediate", "certified", 20.0)
+    assert profile["certified_at"].startswith("2026-06-01") and profile["expires_at"].startswith("2029-06-01")
 
 
 async def test_idempotency_key_replays_a_grant(client, org, admin):

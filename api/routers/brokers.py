@@ -24,7 +24,7 @@ from events import clock
 from events.errors import N_, InvalidInput
 from events.i18n import Locale, gettext
 from events.models import BrokerLevel, Role
-from events.services import brokers, credits, transcripts
+from events.services import brokers, certification, credits, transcripts
 
 router = APIRouter(prefix="/api/v1/brokers", tags=["brokers"])
 pages = APIRouter(include_in_schema=False)
@@ -41,7 +41,9 @@ async def create_broker(
 ) -> JSONResponse:
     broker = await brokers.create_broker(data, actor=caller.actor)
     return JSONResponse(
-        training.broker_body(show, broker), status_code=201, headers={"Location": f"/api/v1/brokers/{broker.id}"}
+        training.broker_body(show, broker, await certification.assess_broker(broker.id)),
+        status_code=201,
+        headers={"Location": f"/api/v1/brokers/{broker.id}"},
     )
 
 
@@ -165,7 +167,8 @@ async def list_brokers(
 async def get_broker(
     broker_id: Id, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
-    return training.broker_body(show, await brokers.get_broker(broker_id))
+    broker = await brokers.get_broker(broker_id)
+    return training.broker_body(show, broker, await certification.assess_broker(broker.id))
 
 
 @router.patch("/{broker_id}")
@@ -176,7 +179,8 @@ async def update_broker(
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     await brokers.update_broker(broker_id, patch, actor=caller.actor)
-    return training.broker_body(show, await brokers.get_broker(broker_id))
+    broker = await brokers.get_broker(broker_id)
+    return training.broker_body(show, broker, await certification.assess_broker(broker.id))
 
 
 @router.get("/{broker_id}/transcript", response_model=None)
