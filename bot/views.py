@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 from urllib.parse import quote
 
@@ -24,7 +25,8 @@ from bot.i18n import Translate, when
 from events.districts import BY_CODE
 from events.errors import N_
 from events.i18n import Locale
-from events.models import Event, EventStatus, Registration, RegistrationStatus
+from events.models import Event, EventStatus, ItemKind, Registration, RegistrationStatus
+from events.services import courses
 from events.services.catalog import effective_status
 
 KIND_NAMES = {
@@ -57,7 +59,7 @@ def map_link(event: Event) -> str | None:
     return f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}&name={quote(event.venue)}"
 
 
-def event_card(event: Event, t: Translate, locale: Locale) -> str:
+def event_card(event: Event, t: Translate, locale: Locale, training: courses.TrainingContext | None = None) -> str:
     status = effective_status(event)
     lines = [f"<b>{escape(event.title)}</b>", ""]
     lines.append("🗓 " + when(event.starts_at, event.ends_at, locale))
@@ -87,13 +89,77 @@ def event_card(event: Event, t: Translate, locale: Locale) -> str:
                 else t(N_("Full — %(waiting)s on the waitlist"), waiting=event.waitlist_length)
             )
         )
+    if training is not None:
+        lines += ["", *training_lines(training, t)]
     if event.description:
         lines += ["", escape(event.description[:600])]
     return "\n".join(lines)
 
 
-def event_keyboard(event: Event, t: Translate, *, calendar_url: str, registered: bool) -> InlineKeyboardMarkup:
+def _hours(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def training_lines(training: courses.TrainingContext, t: Translate) -> list[str]:
+    """A course's parts and hours on its card; on a session's card, its course and how to get in."""
+    course = training.course
+    if training.session is None:
+        sessions = sum(1 for item in training.items if item.kind == ItemKind.SESSION)
+        modules = len(training.items) - sessions
+        return [
+            "🎓 "
+            + t(
+                N_(
+                    "Broker training course %(code)s: %(hours)s credit hours"
+                    " (%(sessions)s sessions, %(modules)s online modules)."
+                ),
+                code=escape(course.code),
+                hours=_hours(training.hours),
+                sessions=sessions,
+                modules=modules,
+            ),
+            t(
+                N_(
+                    "Your enrollment ticket is your pass to every session;"
+                    " each attended session counts toward certification."
+                )
+            ),
+        ]
+    item = training.session
+    lines = [
+        "🎓 "
+        + t(
+            N_("Session of the course %(course)s · %(hours)s credit hours."),
+            course=escape(course.title),
+            hours=_hours(Decimal(item.hours_tenths) / 10),
+        )
+    ]
+    if item.requires_checkout:
+        lines.append(
+            t(
+                N_("Scan in and out: the hours count after %(minutes)s minutes inside."),
+                minutes=item.min_stay_minutes or 0,
+            )
+        )
+    lines.append(
+        t(N_("You are enrolled: your course ticket is your pass."))
+        if training.enrolled
+        else t(N_("Enroll in the course to earn its hours; your course ticket is the pass."))
+    )
+    return lines
+
+
+def event_keyboard(
+    event: Event,
+    t: Translate,
+    *,
+    calendar_url: str,
+    registered: bool,
+    training: courses.TrainingContext | None = None,
+) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
+    if training is not None and training.session is not None and not training.enrolled:
+        kb.button(text="🎓 " + t(N_("The course")), callback_data=EventCard(event_id=training.course.event_id))  # type: ignore[attr-defined]
     if effective_status(event) == EventStatus.PUBLISHED and not registered:
         full = event.capacity is not None and event.seats_taken >= event.capacity
         label = t(N_("Join the waitlist")) if full and event.waitlist_enabled else t(N_("Register"))

@@ -136,3 +136,20 @@ async def test_a_lapsed_certification_shows_what_renewing_takes(db, frozen_clock
         certification.use_rules(None)
     assert "Level: Junior · expired on 1 Jun 2027" in text
     assert "Toward renewing Junior:\n▓▓░░░░░░░░ 25%\nHours since certification: 1 / 4" in text
+
+
+async def test_course_and_session_cards_tell_what_they_are_worth_and_how_to_get_in(world, rules):
+    tg = world.tg
+    course, sessions = await training.make_course()
+    await say(tg, ALICE, "/start", lang="en")
+    (card,) = await say(tg, ALICE, f"/start ev_{sessions[0].public_id}", lang="en")
+    assert "Session of the course 技术经理人初级班 · 3 credit hours." in card["text"]
+    assert "Enroll in the course to earn its hours; your course ticket is the pass." in card["text"]
+    (course_card,) = await press(tg, ALICE, "🎓 The course")
+    assert "Broker training course JR-1: 10 credit hours (2 sessions, 1 online modules)." in course_card["text"]
+
+    broker = await training.make_broker(3, telegram_id=ALICE)
+    await courses.enroll(course.id, broker.id, actor="test")
+    (card,) = await say(tg, ALICE, f"/start ev_{sessions[1].public_id}", lang="en")
+    assert "You are enrolled: your course ticket is your pass." in card["text"]
+    assert "🎓 The course" not in str(card["reply_markup"])

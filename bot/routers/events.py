@@ -19,7 +19,7 @@ from events.districts import DISTRICTS
 from events.errors import N_
 from events.i18n import Locale
 from events.models import Event, EventKind, EventStatus, Person
-from events.services import catalog
+from events.services import catalog, courses
 from events.services.registration import find_active_registration
 from events.settings import Settings
 
@@ -49,9 +49,10 @@ async def show_event(
 ) -> None:
     registered = await find_active_registration(event.id, telegram_id=person.telegram_id or 0) is not None
     calendar_url = f"{settings.base_url}/calendar/events/{event.id}.ics"
+    training = await courses.training_context(event, person_id=person.id)
     await target.answer(
-        event_card(event, t, locale),
-        reply_markup=event_keyboard(event, t, calendar_url=calendar_url, registered=registered),
+        event_card(event, t, locale, training),
+        reply_markup=event_keyboard(event, t, calendar_url=calendar_url, registered=registered, training=training),
         disable_web_page_preview=True,
     )
 

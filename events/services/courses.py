@@ -249,6 +249,41 @@ async def pass_admits(ticket_event_id: int, session_event_id: int) -> bool:
     ).exists()
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingContext:
+    """What an event means in the training programme, for its card: a course's own event (enrolling
+    here is enrolling in the course) or one of its sessions (entered with the course's pass).
+    """
+
+    course: Course
+    items: list[CourseItem]
+    session: CourseItem | None  # set when the event is a session
+    enrolled: bool  # the person holds a confirmed enrollment in the course
+
+    @property
+    def hours(self) -> Decimal:
+        return course_hours(self.items)
+
+
+async def training_context(event: Event, *, person_id: int | None) -> TrainingContext | None:
+    """None for an event outside the training programme."""
+    if event.kind != EventKind.TRAINING:
+        return None
+    course = await Course.get_or_none(event_id=event.id)
+    session = None
+    if course is None:
+        session = await CourseItem.get_or_none(event_id=event.id, kind=ItemKind.SESSION).select_related("course")
+        if session is None:
+            return None
+        course = session.course
+    enrolled = person_id is not None and await Registration.exists(
+        event_id=course.event_id,  # type: ignore[attr-defined]
+        person_id=person_id,
+        status=RegistrationStatus.CONFIRMED,
+    )
+    return TrainingContext(course, await items_of(course.id), session, enrolled)
+
+
 async def course_of_session(session_event_id: int) -> Course | None:
     """The course this event is a session of, if any."""
     return await Course.get_or_none(items__event_id=session_event_id, items__kind=ItemKind.SESSION)
@@ -457,5 +492,6 @@ __all__: list[str] = [
     "pass_admits",
     "session_passes",
     "sessions_of_course_events",
+    "training_context",
     "withdraw",
 ]
