@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from limits import parse as parse_rate_limit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 
 class SettingsError(Exception):
@@ -189,6 +191,11 @@ def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, turning a validation failure into a readable message."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except PydanticSettingsError as exc:
+        # A complex value (JSON) that does not parse: pydantic-settings names the field, not the variable.
+        match = re.search(r'field "(\w+)"', str(exc))
+        variable = f"WUCHUANG_{match.group(1).upper()}" if match else "settings"
+        raise SettingsError(f"invalid configuration:\n  {variable}: not valid JSON") from None
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

@@ -41,6 +41,34 @@ def test_bad_setting_from_the_environment(monkeypatch):
         load_settings()
 
 
+@pytest.mark.parametrize(
+    "levels",
+    [
+        '[{"level": "junior", "hours": -1}]',
+        '[{"level": "expert", "hours": 10}]',
+        '[{"level": "junior", "hours": 40}, {"level": "junior", "hours": 50}]',
+        '[{"level": "junior", "hours": 40}, {"level": "intermediate", "hours": 20}]',
+        "not json",
+    ],
+)
+def test_bad_training_levels_name_the_variable(monkeypatch, levels):
+    monkeypatch.setenv("WUCHUANG_TRAINING_LEVELS", levels)
+    with pytest.raises(SettingsError, match="WUCHUANG_TRAINING_LEVELS"):
+        load_settings()
+
+
+def test_training_levels_from_the_environment_in_level_order(monkeypatch):
+    monkeypatch.setenv(
+        "WUCHUANG_TRAINING_LEVELS",
+        '[{"level": "intermediate", "hours": 90, "courses": ["ZJ-1"]}, {"level": "junior", "hours": 30.5}]',
+    )
+    rules = load_settings().training_levels
+    assert [(r.level, r.hours, r.courses, r.valid_years) for r in rules] == [
+        ("junior", 30.5, [], 3),
+        ("intermediate", 90, ["ZJ-1"], 3),
+    ]
+
+
 def test_database_urls_are_derived_for_both_libraries(tmp_path):
     default = load_settings(data_dir=tmp_path)
     assert default.tortoise_url.startswith(f"sqlite://{tmp_path}") and default.dialect == "sqlite"
