@@ -16,11 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi.responses import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+
+# openpyxl is imported where a spreadsheet is written: it costs ~16 MB of memory that a server
+# which never exports should not carry (the RSS target with the demo is 150 MB).
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +54,9 @@ def csv_response(
 
 
 def _xlsx_cell(sheet: Any, value: Any, tz: zoneinfo.ZoneInfo) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, datetime):
         # Excel has no time zones: write the local wall-clock time, as a real date cell.
         cell = WriteOnlyCell(sheet, value=value.astimezone(tz).replace(tzinfo=None))
@@ -79,6 +80,10 @@ def xlsx_bytes(
     tz: zoneinfo.ZoneInfo,
     widths: Sequence[int] | None = None,
 ) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook(write_only=True)
     # Sheet titles: at most 31 characters, none of []:*?/\ .
     sheet = book.create_sheet(title="".join(c for c in sheet_title if c not in "[]:*?/\\")[:31] or "Sheet")

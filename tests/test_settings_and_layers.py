@@ -142,3 +142,15 @@ def test_public_url_follows_host_and_port_unless_set():
     assert load_settings(port=8731).base_url == "http://127.0.0.1:8731"
     assert load_settings(host="0.0.0.0", port=9000).base_url == "http://127.0.0.1:9000"
     assert load_settings(public_url="https://wuchuang.example.cn/").base_url == "https://wuchuang.example.cn"
+
+
+def test_the_server_does_not_load_heavy_optional_libraries_until_used():
+    """aiogram (~160 MB) only with a bot token, openpyxl (~16 MB) only for a spreadsheet: RSS target 150 MB."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, api.app, wuchuang.runtime; print(sorted(m for m in ('aiogram', 'openpyxl') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
