@@ -69,8 +69,7 @@ async def new_course(client, headers, *, code: str = "JR-1", capacity: int | Non
         "title": "技术经理人初级班",
         "level": "junior",
         "event": {
-            "title": "技术经理人初级班（报名）",
-            "kind": "training",
+            "title": "技术经理人初级班（报名）",  # of kind training without saying so
             "venue": "武汉科技大市场",
             "starts_at": (session.starts_at - timedelta(minutes=10)).isoformat(),
             "ends_at": session.ends_at.isoformat(),

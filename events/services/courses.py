@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints, model_validator
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -96,6 +96,14 @@ class CourseInput(BaseModel):
     event_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
     event: catalog.EventInput | None = None
     items: Annotated[list[ItemInput], Field(max_length=100)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _training_by_default(cls, data: Any) -> Any:
+        # A course's own event is always of kind training; saying so is optional.
+        if isinstance(data, dict) and isinstance(data.get("event"), dict) and "kind" not in data["event"]:
+            return data | {"event": data["event"] | {"kind": EventKind.TRAINING}}
+        return data
 
     @model_validator(mode="after")
     def _one_event(self) -> CourseInput:
