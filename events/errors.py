@@ -196,3 +196,8 @@ class ExternalIdReused(Conflict):
 class AlreadyCredited(Conflict):
     code = "already_credited"
     message = N_("This broker already has credit for %(item)s.")
+
+
+class ItemHasCredits(Conflict):
+    code = "item_has_credits"
+    message = N_("Brokers already have credit for %(code)s: it cannot be removed (change it instead).")

@@ -785,3 +785,39 @@ async def test_attendance_sheet_json_csv_xlsx(client, org, admin):
 
     assert_error(await client.get(url, params={"format": "pdf"}, headers=org), 422)
     assert_error(await client.get("/api/v1/courses/9999/attendance", headers=org), 404, "course_not_found")
+
+
+async def test_items_can_be_changed_and_removed_until_someone_has_credit_for_them(client, org, admin):
+    course = await new_course(client, org)
+    items = {i["code"]: i for i in (await client.get(f"/api/v1/courses/{course['id']}", headers=org)).json()["items"]}
+    url = f"/api/v1/courses/{course['id']}/items"
+    changed = await client.patch(
+        f"{url}/{items['S1']['id']}",
+        json={"hours": "4.5", "requires_checkout": True, "min_stay_minutes": 60},
+        headers=org,
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["hours"], changed.json()["min_stay_minutes"]) == (4.5, 60)
+    for body, field in (
+        ({"hours": -1}, "hours"),
+        ({"hours": True}, None),
+        ({"title": None}, "title"),
+        ({"requires_checkout": False}, "min_stay_minutes"),  # a minimum stay is left without a check-out
+    ):
+        response = await client.patch(f"{url}/{items['S1']['id']}", json=body, headers=org)
+        assert response.status_code == 422, (body, response.text)
+        assert field is None or response.json()["error"]["field"] == field
+    module = await client.patch(f"{url}/{items['M1']['id']}", json={"requires_checkout": True}, headers=org)
+    assert module.status_code == 422
+    assert_error(await client.patch(f"{url}/9999", json={}, headers=org), 404, "course_item_not_found")
+
+    broker = await new_broker(client, org)
+    await enroll(client, org, course, broker)
+    assert (await complete(client, org, course, broker, "lms-9")).status_code == 201
+    assert_error(await client.delete(f"{url}/{items['M1']['id']}", headers=org), 409, "item_has_credits")
+    removed = await client.delete(f"{url}/{items['M2']['id']}", headers=org)
+    assert removed.status_code == 204
+    left = [i["code"] for i in (await client.get(f"/api/v1/courses/{course['id']}", headers=org)).json()["items"]]
+    assert left == ["S1", "M1"]
+    forbidden = await client.delete(f"{url}/{items['S1']['id']}", headers=bearer(await make_token(role="checker")))
+    assert forbidden.status_code == 403

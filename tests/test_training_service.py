@@ -389,3 +389,16 @@ async def test_the_door_answer_shows_the_hours_written(client, db, frozen_clock,
     assert [(a["result"], a["credit_hours"]) for a in answers] == [("ok", 3.0), ("already_checked_in", None)]
     listed = (await client.get(f"/api/v1/events/{sessions[0].id}/checkin-list", headers=bearer(token))).json()
     assert listed["accepts_event_ids"] == [sessions[0].id, course.event_id]
+
+
+async def test_new_hours_of_a_session_apply_to_credit_written_afterwards(db, frozen_clock, rules):
+    first, second = await make_broker(1), await make_broker(2)
+    course, sessions = await make_course()
+    reg1 = (await courses.enroll(course.id, first.id, actor="test")).registration
+    reg2 = (await courses.enroll(course.id, second.id, actor="test")).registration
+    await scan_at(db, reg1, sessions[0].id)
+    item = (await courses.items_of(course.id))[0]
+    await courses.update_item(course.id, item.id, courses.ItemPatch(hours="4.5"), actor="org")
+    await scan_at(db, reg2, sessions[0].id)
+    assert [line.hours_tenths for line in await ledger(first.id)] == [30]  # written before: unchanged
+    assert [line.hours_tenths for line in await ledger(second.id)] == [45]

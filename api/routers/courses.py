@@ -73,6 +73,26 @@ async def add_item(
     return JSONResponse(training.item_body(show, item), status_code=201)
 
 
+@router.patch("/{course_id}/items/{item_id}")
+async def update_item(
+    course_id: Id,
+    item_id: Id,
+    patch: courses.ItemPatch,
+    caller: Caller = Depends(require_organizer),
+    show: Presenter = Depends(presenter),
+) -> dict[str, Any]:
+    """New hours count for credit written from now on; lines already written keep theirs."""
+    item = await courses.update_item(course_id, item_id, patch, actor=caller.actor)
+    return training.item_body(show, item)
+
+
+@router.delete("/{course_id}/items/{item_id}", status_code=204)
+async def remove_item(course_id: Id, item_id: Id, caller: Caller = Depends(require_organizer)) -> Response:
+    """Only an item nobody has credit for (409 ``item_has_credits`` otherwise)."""
+    await courses.remove_item(course_id, item_id, actor=caller.actor)
+    return Response(status_code=204)
+
+
 class EnrollBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

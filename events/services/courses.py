@@ -22,10 +22,12 @@ from events.errors import (
     N_,
     AlreadyRegistered,
     CourseCodeTaken,
+    CourseItemNotFound,
     CourseNotFound,
     EventNotFound,
     InvalidInput,
     ItemCodeTaken,
+    ItemHasCredits,
     NotEnrolled,
     SessionInOtherCourse,
 )
@@ -203,6 +205,80 @@ async def add_item(course_id: int, data: ItemInput, *, actor: str, position: int
             raise SessionInOtherCourse(course=course.code) from None
         raise ItemCodeTaken(code=code) from None
     return item
+
+
+class ItemPatch(BaseModel):
+    """A change to a session or module; only the fields sent change. New hours apply to credit
+    written from now on: ledger lines already written keep theirs (an admin corrects them if needed).
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    hours: StrictInt | StrictFloat | StrictStr | None = None
+    required: bool | None = None
+    requires_checkout: bool | None = None
+    min_stay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    position: Annotated[int, Field(ge=0, le=1000)] | None = None
+
+
+async def _item_of(course_id: int, item_id: int) -> CourseItem:
+    await get_course(course_id)
+    item = await CourseItem.get_or_none(id=item_id, course_id=course_id).select_related("event")
+    if item is None:
+        raise CourseItemNotFound(code=str(item_id))
+    return item
+
+
+async def update_item(course_id: int, item_id: int, patch: ItemPatch, *, actor: str) -> CourseItem:
+    """Raises ``course_not_found``, ``course_item_not_found``, ``invalid_input``."""
+    item = await _item_of(course_id, item_id)
+    values = patch.model_dump(exclude_unset=True)
+    for name in ("title", "required", "requires_checkout", "position"):
+        if values.get(name) is None and name in values:
+            raise InvalidInput(N_("%(field)s cannot be empty."), field=name)
+    if "hours" in values:
+        if values["hours"] is None:
+            raise InvalidInput(N_("%(field)s cannot be empty."), field="hours")
+        item.hours_tenths = tenths_of(values.pop("hours"))
+    for name, value in values.items():
+        setattr(item, name, value)
+    if item.kind == ItemKind.MODULE and (item.requires_checkout or item.min_stay_minutes):
+        raise InvalidInput(N_("Check-out and a minimum stay apply to sessions only."), field="requires_checkout")
+    if item.min_stay_minutes and not item.requires_checkout:
+        raise InvalidInput(N_("A minimum stay needs check-out (the stay is measured then)."), field="min_stay_minutes")
+    async with in_transaction() as conn:
+        await item.save(using_db=conn)
+        await activity.record(
+            "course.item_changed",
+            actor=actor,
+            event_id=item.event_id,  # type: ignore[attr-defined]
+            using_db=conn,
+            course_id=course_id,
+            item_id=item.id,
+            hours=str(hours_of(item.hours_tenths)),
+        )
+    return item
+
+
+async def remove_item(course_id: int, item_id: int, *, actor: str) -> None:
+    """Only an item nobody has credit for: the ledger keeps what it points at.
+    Raises ``course_not_found``, ``course_item_not_found``, ``item_has_credits``.
+    """
+    item = await _item_of(course_id, item_id)
+    async with in_transaction() as conn:
+        if await CreditEntry.filter(item_id=item.id).using_db(conn).exists():
+            raise ItemHasCredits(code=item.code)
+        await item.delete(using_db=conn)
+        await activity.record(
+            "course.item_removed",
+            actor=actor,
+            event_id=item.event_id,  # type: ignore[attr-defined]
+            using_db=conn,
+            course_id=course_id,
+            item_id=item_id,
+            code=item.code,
+        )
 
 
 async def get_course(course_id: int) -> Course:
@@ -481,6 +557,7 @@ __all__: list[str] = [
     "AttendanceSheet",
     "CourseInput",
     "ItemInput",
+    "ItemPatch",
     "SheetCell",
     "SheetRow",
     "add_item",
@@ -498,6 +575,8 @@ __all__: list[str] = [
     "items_of",
     "list_courses",
     "pass_admits",
+    "remove_item",
+    "update_item",
     "session_passes",
     "sessions_of_course_events",
     "training_context",
