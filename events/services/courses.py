@@ -79,11 +79,18 @@ class ItemInput(BaseModel):
                 raise ValueError("a module is online: it takes no event_id")
             if not self.code or not self.title:
                 raise ValueError("a module needs a code and a title")
-            if self.requires_checkout or self.min_stay_minutes:
-                raise ValueError("check-out and minimum stay apply to sessions only")
-        if self.min_stay_minutes and not self.requires_checkout:
-            raise ValueError("a minimum stay needs requires_checkout (the stay is measured at check-out)")
+        if problem := attendance_rule_problem(self.kind, self.requires_checkout, self.min_stay_minutes):
+            raise ValueError(problem[0])
         return self
+
+
+def attendance_rule_problem(kind: ItemKind, requires_checkout: bool, min_stay: int | None) -> tuple[str, str] | None:
+    """What is wrong with an item's check-out settings, as (message, field); None when they fit."""
+    if kind == ItemKind.MODULE and (requires_checkout or min_stay):
+        return N_("Check-out and a minimum stay apply to sessions only."), "requires_checkout"
+    if min_stay and not requires_checkout:
+        return N_("A minimum stay needs check-out (the stay is measured then)."), "min_stay_minutes"
+    return None
 
 
 class CourseInput(BaseModel):
@@ -243,10 +250,8 @@ async def update_item(course_id: int, item_id: int, patch: ItemPatch, *, actor: 
         item.hours_tenths = tenths_of(values.pop("hours"))
     for name, value in values.items():
         setattr(item, name, value)
-    if item.kind == ItemKind.MODULE and (item.requires_checkout or item.min_stay_minutes):
-        raise InvalidInput(N_("Check-out and a minimum stay apply to sessions only."), field="requires_checkout")
-    if item.min_stay_minutes and not item.requires_checkout:
-        raise InvalidInput(N_("A minimum stay needs check-out (the stay is measured then)."), field="min_stay_minutes")
+    if problem := attendance_rule_problem(ItemKind(item.kind), item.requires_checkout, item.min_stay_minutes):
+        raise InvalidInput(problem[0], field=problem[1])
     async with in_transaction() as conn:
         await item.save(using_db=conn)
         await activity.record(

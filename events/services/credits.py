@@ -141,7 +141,7 @@ async def _append(
     return Written(entry, True, certified)
 
 
-def _session_key(item_id: int, broker_id: int) -> str:
+def _item_key(item_id: int, broker_id: int) -> str:
     return f"item:{item_id}:broker:{broker_id}"
 
 
@@ -189,7 +189,7 @@ async def credit_attendance(
             return None
     broker = await ensure_broker(conn, person_id, actor=actor)
     broker = await lock_broker(conn, broker.id)
-    key = _session_key(item.id, broker.id)
+    key = _item_key(item.id, broker.id)
     if await CreditEntry.filter(dedup_key=key).using_db(conn).exists():
         return None
     return await _append(
@@ -253,7 +253,7 @@ async def complete_module(
         )
         if enrollment is None:
             raise NotEnrolled()
-        key = _session_key(item.id, broker_id)
+        key = _item_key(item.id, broker_id)
         if await CreditEntry.filter(dedup_key=key).using_db(conn).exists():
             raise AlreadyCredited(item=item.title)
         return await _append(
