@@ -388,6 +388,21 @@ def run_json_subprocess(
     return json.loads(result_path.read_text())
 
 
+def run_worker(
+    module: str, backend: str, database_url: str | None, data_dir: str, extra: Sequence[str], *, timeout_s: float
+) -> dict[str, Any]:
+    """Run a benchmark's ``--worker`` part for one backend (its own process, its own data dir) and
+    return the JSON it wrote.
+    """
+    result_file = Path(data_dir) / "result.json"
+    args = [
+        *("-m", module, "--worker", backend, "--data-dir", data_dir),
+        *("--database-url", database_url or "", "--result-file", str(result_file)),
+        *extra,
+    ]
+    return dict(run_json_subprocess(args, result_path=result_file, timeout_s=timeout_s))
+
+
 # --- Output ----------------------------------------------------------------------------------
 
 

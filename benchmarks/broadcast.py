@@ -51,7 +51,7 @@ from benchmarks._common import (
     cpu_seconds,
     render_table,
     run_async,
-    run_json_subprocess,
+    run_worker,
     subprocess_env,
     throwaway_postgres_database,
 )
@@ -331,25 +331,14 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
         started = time.perf_counter()
         schema = build_schema(load_settings(database_url=database_url, data_dir=tmp))
         print(f"  {backend}: schema by {schema} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-        result_file = Path(tmp) / "result.json"
         worker_args = [
-            "-m",
-            "benchmarks.broadcast",
-            "--worker",
-            backend,
-            "--data-dir",
-            tmp,
-            "--database-url",
-            database_url or "",
-            "--result-file",
-            str(result_file),
             "--recipients",
             str(args.recipients),
             "--rate",
             str(args.rate),
         ]
         budget = args.recipients / args.rate * 1.5 + 600
-        run = dict(run_json_subprocess(worker_args, result_path=result_file, timeout_s=budget))
+        run = run_worker("benchmarks.broadcast", backend, database_url, tmp, worker_args, timeout_s=budget)
         run["schema"] = schema
         return run
 

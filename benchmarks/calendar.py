@@ -85,8 +85,8 @@ from benchmarks._common import (
     percentile,
     render_table,
     run_async,
-    run_json_subprocess,
     run_load,
+    run_worker,
     targets_table,
     throwaway_postgres_database,
     uvicorn_server,
@@ -759,18 +759,7 @@ def worker(args: argparse.Namespace) -> None:
 
 def run_backend(backend: str, database_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"wuchuang-bench-calendar-{backend}-") as tmp:
-        result_file = Path(tmp) / "result.json"
         worker_args = [
-            "-m",
-            "benchmarks.calendar",
-            "--worker",
-            backend,
-            "--data-dir",
-            tmp,
-            "--database-url",
-            database_url or "",
-            "--result-file",
-            str(result_file),
             "--sizes",
             args.sizes,
             "--levels",
@@ -793,7 +782,7 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
         levels = len(args.levels.split(","))
         # Every timed piece is bounded by --run-timeout; building the in-process figures by far less.
         budget = (4 * levels + args.cold_rounds + args.burst_rounds * levels + 1) * args.run_timeout + 600
-        return dict(run_json_subprocess(worker_args, result_path=result_file, timeout_s=budget))
+        return run_worker("benchmarks.calendar", backend, database_url, tmp, worker_args, timeout_s=budget)
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -76,8 +76,8 @@ from benchmarks._common import (
     processes_cpu_seconds,
     render_table,
     run_async,
-    run_json_subprocess,
     run_load,
+    run_worker,
     targets_table,
     throwaway_postgres_database,
     uvicorn_server,
@@ -601,18 +601,7 @@ def run_backend(
     extra_at: int,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"wuchuang-bench-checkin-{backend}-") as tmp:
-        result_file = Path(tmp) / "result.json"
         worker_args = [
-            "-m",
-            "benchmarks.checkin",
-            "--worker",
-            backend,
-            "--data-dir",
-            tmp,
-            "--database-url",
-            database_url or "",
-            "--result-file",
-            str(result_file),
             "--levels",
             ",".join(map(str, levels)),
             "--requests",
@@ -629,7 +618,7 @@ def run_backend(
         runs = len(levels) + len(extras)
         # Each level: its registrations (set-up), then its scans; both bounded by the level timeout.
         budget = (2 * runs + 1) * args.level_timeout + 180
-        return dict(run_json_subprocess(worker_args, result_path=result_file, timeout_s=budget))
+        return run_worker("benchmarks.checkin", backend, database_url, tmp, worker_args, timeout_s=budget)
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -51,8 +51,8 @@ from benchmarks._common import (
     machine_cpu_jiffies,
     render_table,
     run_async,
-    run_json_subprocess,
     run_load,
+    run_worker,
     targets_table,
     throwaway_postgres_database,
     uvicorn_server,
@@ -319,18 +319,7 @@ def run_backend(
     backend: str, database_url: str | None, args: argparse.Namespace, levels: Sequence[int], requests: int
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"wuchuang-bench-{backend}-") as tmp:
-        result_file = Path(tmp) / "result.json"
         worker_args = [
-            "-m",
-            "benchmarks.registration",
-            "--worker",
-            backend,
-            "--data-dir",
-            tmp,
-            "--database-url",
-            database_url or "",
-            "--result-file",
-            str(result_file),
             "--levels",
             ",".join(map(str, levels)),
             "--requests",
@@ -342,7 +331,7 @@ def run_backend(
             *(["--shared-pool"] if args.shared_pool else []),
         ]
         budget = (len(levels) * len(args.modes) + 2) * args.level_timeout + 180
-        return dict(run_json_subprocess(worker_args, result_path=result_file, timeout_s=budget))
+        return run_worker("benchmarks.registration", backend, database_url, tmp, worker_args, timeout_s=budget)
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -67,7 +67,7 @@ from benchmarks._common import (
     percentile,
     render_table,
     run_async,
-    run_json_subprocess,
+    run_worker,
     targets_table,
     throwaway_postgres_database,
     uvicorn_server,
@@ -740,18 +740,7 @@ def worker(args: argparse.Namespace) -> None:
 
 def run_backend(backend: str, database_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"wuchuang-bench-training-{backend}-") as tmp:
-        result_file = Path(tmp) / "result.json"
         worker_args = [
-            "-m",
-            "benchmarks.training",
-            "--worker",
-            backend,
-            "--data-dir",
-            tmp,
-            "--database-url",
-            database_url or "",
-            "--result-file",
-            str(result_file),
             "--brokers",
             str(args.brokers),
             "--entries",
@@ -771,7 +760,7 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
             *(["--profile"] if args.profile else []),
             *(["--no-http"] if args.no_http else []),
         ]
-        return dict(run_json_subprocess(worker_args, result_path=result_file, timeout_s=args.timeout))
+        return run_worker("benchmarks.training", backend, database_url, tmp, worker_args, timeout_s=args.timeout)
 
 
 def report(results: dict[str, dict[str, Any]]) -> str:
