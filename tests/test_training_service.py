@@ -213,7 +213,7 @@ async def test_module_completion_is_idempotent_by_external_id(db, frozen_clock, 
     assert [line.hours_tenths for line in await ledger(broker.id)] == [40]
 
 
-@pytest.mark.parametrize("hours", ["0", "-1", "1.25", "201", "abc", "NaN", "Infinity"])
+@pytest.mark.parametrize("hours", ["0", "-1", "1.25", "201", "abc", "NaN", "Infinity", "1e400", "-1e400", "1e-400"])
 async def test_grant_refuses_bad_hours(db, frozen_clock, rules, hours):
     broker = await make_broker()
     with pytest.raises(InvalidInput) as caught:

@@ -63,6 +63,9 @@ def tenths_of(hours: Any, *, field: str = "hours", allow_negative: bool = False)
         raise InvalidInput(N_("Hours must be a number."), field=field) from None
     if not value.is_finite():
         raise InvalidInput(N_("Hours must be a number."), field=field)
+    # Before quantizing: a huge number (1e400) cannot be quantized at all.
+    if abs(value) > MAX_HOURS:
+        raise InvalidInput(N_("At most %(max)s hours in one entry."), field=field, max=str(MAX_HOURS))
     if value != value.quantize(Decimal("0.1")):
         raise InvalidInput(N_("Hours are counted in tenths at most (e.g. 1.5)."), field=field)
     if value == 0 or (value < 0 and not allow_negative):
