@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -77,8 +78,30 @@ async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> As
         await _empty_tables(settings)
         yield settings
     finally:
-        clock.set_clock(None)
         await close_db()
+
+
+# Every test reads "now" from a clock that starts at a fixed instant and ticks with real time, so the
+# suite behaves the same at 23:30 in Wuhan, on a Sunday or on 29 February. WUCHUANG_TEST_CLOCK (ISO
+# 8601 with offset) moves the start, to run the suite as if at another moment.
+DEFAULT_TEST_CLOCK = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Wuhan
+
+
+def suite_clock_start() -> datetime:
+    raw = os.environ.get("WUCHUANG_TEST_CLOCK")
+    return datetime.fromisoformat(raw).astimezone(UTC) if raw else DEFAULT_TEST_CLOCK
+
+
+def ticking_clock(start: datetime):  # noqa: ANN201
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+@pytest.fixture(autouse=True)
+def controlled_clock() -> Iterator[None]:
+    clock.set_clock(ticking_clock(suite_clock_start()))
+    yield
+    clock.set_clock(None)
 
 
 class FrozenClock:

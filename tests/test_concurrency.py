@@ -6,16 +6,19 @@ import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from tortoise import connections
 
+from events import clock
 from events.db import close_db, init_db
 from events.errors import DomainError
 from events.models import Event, Registration, RegistrationStatus
 from events.services import registration as reg
 from events.settings import load_settings
+from tests.conftest import ticking_clock
 from tests.factories import make_event
 
 CAPACITY = 100
@@ -104,7 +107,9 @@ async def test_control_postgres_without_row_lock_overbooks(db, monkeypatch):
     assert confirmed > CAPACITY
 
 
-def _process_worker(database_url: str, data_dir: str, event_id: int, start: int, count: int) -> int:
+def _process_worker(database_url: str, data_dir: str, event_id: int, start: int, count: int, now: datetime) -> int:
+    clock.set_clock(ticking_clock(now))  # the parent's controlled time, not this process's wall clock
+
     async def run() -> int:
         await init_db(load_settings(database_url=database_url, data_dir=data_dir))
         try:
@@ -123,7 +128,10 @@ async def test_several_processes_on_one_database_do_not_overbook(db, tmp_path: P
     context = multiprocessing.get_context("spawn")
     loop = asyncio.get_running_loop()
     with context.Pool(3) as pool:
-        pending = [pool.apply_async(_process_worker, (url, str(tmp_path), event.id, i * 100, 100)) for i in range(3)]
+        pending = [
+            pool.apply_async(_process_worker, (url, str(tmp_path), event.id, i * 100, 100, clock.now()))
+            for i in range(3)
+        ]
         errors = await loop.run_in_executor(None, lambda: [p.get(timeout=120) for p in pending])
     assert errors == [0, 0, 0]
     assert await _counts(event.id) == (100, 200)

@@ -41,6 +41,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the /scan page in headless Chromium (slow)")
 
 
+@pytest.fixture(autouse=True)
+def controlled_clock() -> None:
+    """The wall clock here, not the suite's pinned one: the server under test is another process and
+    reads the wall clock, so what the test seeds must be dated by the same clock."""
+    from events import clock
+
+    clock.set_clock(None)
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
