@@ -53,7 +53,8 @@ class PersonRole(Model):
 
     class Meta:
         table = "person_role"
-        unique_together = (("person_id", "role"),)
+        # One grant of a role per organization: door staff may work for several organizations.
+        unique_together = (("person_id", "role", "organization_id"),)
 
 
 class TelegramUpdate(Model):

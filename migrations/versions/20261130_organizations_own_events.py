@@ -60,11 +60,23 @@ def upgrade() -> None:
     ).scalar_subquery()
     op.execute(sa.table('event', sa.column('organization_id')).update().values(organization_id=default_id))
     op.execute(sa.table('broker', sa.column('owner_organization_id')).update().values(owner_organization_id=default_id))
+    op.execute(sa.table('person_role', sa.column('organization_id')).update().values(organization_id=default_id))
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.alter_column('organization_id', existing_type=sa.Integer(), nullable=False)
+    # One grant of a role per organization: door staff may work for several organizations.
+    with op.batch_alter_table('person_role', schema=None) as batch_op:
+        batch_op.drop_constraint('uid_person_role_person__fa6b33', type_='unique')
+        batch_op.create_unique_constraint('uid_person_role_person__31e4e7', ['person_id', 'role', 'organization_id'])
 
 
 def downgrade() -> None:
+    # Back to one grant of a role per person: the oldest grant of each role stays.
+    person_role = sa.table('person_role', sa.column('id'), sa.column('person_id'), sa.column('role'))
+    keep = sa.select(sa.func.min(person_role.c.id)).group_by(person_role.c.person_id, person_role.c.role)
+    op.execute(person_role.delete().where(person_role.c.id.not_in(keep)))
+    with op.batch_alter_table('person_role', schema=None) as batch_op:
+        batch_op.drop_constraint('uid_person_role_person__31e4e7', type_='unique')
+        batch_op.create_unique_constraint('uid_person_role_person__fa6b33', ['person_id', 'role'])
     for table, column, name in reversed(OWNERS):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(name, type_='foreignkey')
