@@ -20,6 +20,7 @@ from api.routers import (
     meta,
     notifications,
     registrations,
+    roles,
     tickets,
     tokens,
     webapp,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)
+    app.include_router(roles.router)
     app.include_router(tickets.router)
     app.include_router(checkins.router)
     app.include_router(pages.router)

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from events.errors import Unauthorized
 from events.models import ApiToken, Role
-from events.services import tokens
+from events.services import organizations, tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,10 @@ class Caller:
     token: ApiToken | None
     # The raw bearer text when it is not an API token (e.g. a registration's access secret).
     other_secret: str | None = None
+    # Whose objects the token reaches (admins: everyone's); nobody's without a token.
+    scope: organizations.Scope | None = None
+    # The organization that owns what the caller creates (the token's, else the default one).
+    acts_for: int | None = None
 
     @property
     def actor(self) -> str:
@@ -31,6 +35,12 @@ class Caller:
         except Exception:
             return False
         return True
+
+    @property
+    def reach(self) -> organizations.Scope:
+        """The scope of a guarded route's caller (one that holds a token)."""
+        assert self.scope is not None, "a route using the caller's scope must require a token"
+        return self.scope
 
 
 def _bearer(request: Request) -> str | None:
@@ -53,7 +63,9 @@ async def current_caller(request: Request, _: HTTPAuthorizationCredentials | Non
     if text is None:
         return Caller(token=None)
     if text.startswith("wch_"):
-        return Caller(token=await tokens.authenticate(text))
+        token = await tokens.authenticate(text)
+        acts_for = token.organization_id or await organizations.default_organization_id()  # type: ignore[attr-defined]
+        return Caller(token=token, scope=await tokens.scope_of(token), acts_for=acts_for)
     return Caller(token=None, other_secret=text)
 
 

@@ -45,6 +45,8 @@ class Presenter:
             "district": event.district,
             "district_name": district.name if district else None,
             "host": event.host,
+            # The organization that owns the event (its organizers manage it).
+            "organization_id": event.organization_id,  # type: ignore[attr-defined]
             "description": event.description,
             "questions": event.questions,
             "reminder_minutes": event.reminder_minutes,

@@ -201,3 +201,23 @@ class AlreadyCredited(Conflict):
 class ItemHasCredits(Conflict):
     code = "item_has_credits"
     message = N_("Brokers already have credit for %(code)s: it cannot be removed (change it instead).")
+
+
+class OrganizationNotFound(NotFound):
+    code = "organization_not_found"
+    message = N_("No such organization.")
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+    message = N_("No such person.")
+
+
+class RoleNotHeld(NotFound):
+    code = "role_not_held"
+    message = N_("The person does not hold this role.")
+
+
+class RoleNotGrantable(Forbidden):
+    code = "role_not_grantable"
+    message = N_("You may grant only checker roles, and only for your own organization's events.")

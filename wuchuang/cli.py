@@ -103,16 +103,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from events.errors import DomainError
+    from events.services.organizations import resolve_organization
     from events.services.tokens import create_token
 
     settings = _settings()
     _migrate(settings)
+
+    async def create() -> object:
+        organization_id = None
+        if args.org is not None:
+            organization_id = (await resolve_organization(args.org, create=True)).id
+        return await create_token(role=args.role, name=args.name, event_ids=args.event, organization_id=organization_id)
+
     try:
-        issued = _with_db(settings, lambda: create_token(role=args.role, name=args.name, event_ids=args.event))
+        issued = _with_db(settings, create)
     except DomainError as exc:
         print(f"wuchuang: {exc}", file=sys.stderr)
         return 2
-    print(issued.plaintext)
+    print(issued.plaintext)  # type: ignore[attr-defined]
     return 0
 
 
@@ -123,7 +131,8 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     _migrate(settings)
     for token in _with_db(settings, list_tokens):
         state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-        print(f"{token.id}\t{token.role}\t{token.name}\t{state}")
+        organization = token.organization.name if token.organization else "-"
+        print(f"{token.id}\t{token.role}\t{token.name}\t{state}\t{organization}")
     return 0
 
 
@@ -137,6 +146,83 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         return 1
     print(f"token {args.id} revoked")
     return 0
+
+
+def _person_ref(args: argparse.Namespace) -> object:
+    from events.services.staff import PersonRef
+
+    return PersonRef(person_id=args.person_id, telegram_id=args.telegram_id, phone=args.phone)
+
+
+def cmd_role_grant(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services import staff
+    from events.services.organizations import resolve_organization
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def grant() -> str:
+        person = await staff.find_person(_person_ref(args))  # type: ignore[arg-type]
+        organization_id = None
+        if args.org is not None:
+            organization_id = (await resolve_organization(args.org, create=True)).id
+        held = await staff.grant_role(
+            person, role=args.role, event_ids=args.event, actor="cli", organization_id=organization_id
+        )
+        events = ",".join(map(str, held.event_ids)) if held.event_ids else "all events"
+        return f"{person.name} (person {person.id}) is now {held.role} of organization {held.organization_id}, {events}"  # type: ignore[attr-defined]
+
+    try:
+        print(_with_db(settings, grant))
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_role_revoke(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services import staff
+    from events.services.organizations import resolve_organization
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def revoke() -> int:
+        person = await staff.find_person(_person_ref(args))  # type: ignore[arg-type]
+        organization_id = None
+        if args.org is not None:
+            organization_id = (await resolve_organization(args.org)).id
+        return await staff.revoke_role(person, role=args.role, actor="cli", organization_id=organization_id)
+
+    try:
+        revoked = _with_db(settings, revoke)
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.role} role revoked ({revoked} grant{'s' if revoked != 1 else ''})")
+    return 0
+
+
+def cmd_role_list(args: argparse.Namespace) -> int:
+    from events.services import staff
+
+    settings = _settings()
+    _migrate(settings)
+    for held in _with_db(settings, staff.list_roles):
+        events = ",".join(map(str, held.event_ids)) if held.event_ids else "all events"
+        organization = held.organization.name if held.organization else "-"
+        telegram = held.person.telegram_id or "-"
+        print(f"{held.person.id}\t{held.person.name}\t{telegram}\t{held.role}\t{organization}\t{events}")
+    return 0
+
+
+def _add_person_args(parser: argparse.ArgumentParser) -> None:
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--telegram-id", type=int, metavar="N", help="the person's Telegram user id")
+    who.add_argument("--phone", help="the person's phone number")
+    who.add_argument("--person-id", type=int, metavar="ID", help="the person's id")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,12 +267,46 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="limit a checker token to this event (repeatable); default: every event",
     )
+    create.add_argument(
+        "--org",
+        metavar="ORG",
+        help="the organization the token acts for: its id, or its name (made if new); an organizer or checker "
+        "reads and changes only that organization's events, courses, broadcasts, registrations and exports; "
+        "default: the default organization (an admin token without --org acts for every organization)",
+    )
     create.set_defaults(func=cmd_token_create)
-    listing = token_sub.add_parser("list", help="list tokens (id, role, name, state); never their text")
+    listing = token_sub.add_parser("list", help="list tokens (id, role, name, state, organization); never their text")
     listing.set_defaults(func=cmd_token_list)
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=cmd_token_revoke)
+
+    role = sub.add_parser(
+        "role",
+        help="manage people's roles in the bot (door staff who /scan, organizers who /broadcast)",
+        description="A person (someone who has started the bot) acts in the bot for one organization: "
+        "a checker scans its events (or only --event ones) with /scan, an organizer also sends /broadcast.",
+    )
+    role_sub = role.add_subparsers(dest="role_command", required=True, metavar="ACTION")
+    grant = role_sub.add_parser("grant", help="give a person a role (replacing the same role for that organization)")
+    _add_person_args(grant)
+    grant.add_argument("--role", required=True, choices=["admin", "organizer", "checker"])
+    grant.add_argument(
+        "--event",
+        type=int,
+        action="append",
+        metavar="ID",
+        help="limit a checker to this event (repeatable; the role then acts for the events' organization)",
+    )
+    grant.add_argument("--org", metavar="ORG", help="organization id or name (made if new); default: the default one")
+    grant.set_defaults(func=cmd_role_grant)
+    take = role_sub.add_parser("revoke", help="take a role away (for --org only, or for every organization)")
+    _add_person_args(take)
+    take.add_argument("--role", required=True, choices=["admin", "organizer", "checker"])
+    take.add_argument("--org", metavar="ORG", help="organization id or name; default: every organization")
+    take.set_defaults(func=cmd_role_revoke)
+    roles = role_sub.add_parser("list", help="list roles (person id, name, Telegram id, role, organization, events)")
+    roles.set_defaults(func=cmd_role_list)
     return parser
 
 

@@ -24,7 +24,7 @@ from events import clock
 from events.errors import N_, InvalidInput
 from events.i18n import Locale, gettext
 from events.models import BrokerLevel, Role
-from events.services import brokers, certification, credits, transcripts
+from events.services import brokers, certification, credits, ownership, transcripts
 
 router = APIRouter(prefix="/api/v1/brokers", tags=["brokers"])
 pages = APIRouter(include_in_schema=False)
@@ -39,7 +39,7 @@ MAX_LIMIT = 500
 async def create_broker(
     data: brokers.BrokerInput, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> JSONResponse:
-    broker = await brokers.create_broker(data, actor=caller.actor)
+    broker = await brokers.create_broker(data, actor=caller.actor, organization_id=caller.acts_for)
     return JSONResponse(
         training.broker_body(show, broker, await certification.assess_broker(broker.id)),
         status_code=201,
@@ -104,7 +104,7 @@ def _export_rows(page: transcripts.BrokerPage, locale: Locale | None, year: int 
 @router.get("", response_model=None)
 async def list_brokers(
     request: Request,
-    _: Caller = Depends(require_organizer),
+    caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
     district: Annotated[str | None, Query(max_length=32)] = None,
     level: BrokerLevel | None = None,
@@ -134,7 +134,7 @@ async def list_brokers(
         limit=None if whole else limit,
         offset=offset,
     )
-    page = await transcripts.list_brokers(query, tz=show.tz)
+    page = await transcripts.list_brokers(query, tz=show.tz, scope=caller.reach)
     if format == "json":
         end = offset + len(page.rows)
         return {
@@ -165,9 +165,9 @@ async def list_brokers(
 
 @router.get("/{broker_id}")
 async def get_broker(
-    broker_id: Id, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+    broker_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
-    broker = await brokers.get_broker(broker_id)
+    broker = await ownership.owned_broker(broker_id, caller.reach)
     return training.broker_body(show, broker, await certification.assess_broker(broker.id))
 
 
@@ -178,6 +178,7 @@ async def update_broker(
     caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
+    await ownership.owned_broker(broker_id, caller.reach)
     await brokers.update_broker(broker_id, patch, actor=caller.actor)
     broker = await brokers.get_broker(broker_id)
     return training.broker_body(show, broker, await certification.assess_broker(broker.id))
@@ -187,12 +188,13 @@ async def update_broker(
 async def get_transcript(
     broker_id: Id,
     request: Request,
-    _: Caller = Depends(require_organizer),
+    caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
     lang: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse | dict[str, Any]:
     """The broker's whole record; ``format=html`` is the printable page (with who entered each line)."""
+    await ownership.owned_broker(broker_id, caller.reach)
     record = await transcripts.transcript(broker_id, tz=show.tz)
     if format == "html":
         return training.transcript_page(request, show, record, training.page_locale(request, lang), internal=True)
@@ -209,9 +211,10 @@ class TranscriptLinkBody(BaseModel):
 async def transcript_link(
     broker_id: Id,
     body: Annotated[TranscriptLinkBody | None, Body()] = None,
-    _: Caller = Depends(require_organizer),
+    caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
+    await ownership.owned_broker(broker_id, caller.reach)
     """The broker's printable-transcript address; ``rotate`` replaces it (the old address stops working)."""
     if body is not None and body.rotate:
         broker = await brokers.rotate_transcript_token(broker_id)

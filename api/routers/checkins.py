@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -13,8 +12,8 @@ from api.deps import Id, locale, presenter, signer
 from api.schemas import Presenter
 from events import clock
 from events.i18n import Locale, gettext
-from events.models import Direction, Event, EventStatus, Role
-from events.services import catalog, checkin, tokens
+from events.models import Direction, Event, Role
+from events.services import catalog, checkin, ownership, staff, tokens
 from events.services.tickets import TicketSigner
 
 router = APIRouter(prefix="/api/v1", tags=["check-in"])
@@ -60,8 +59,9 @@ def checkin_answer(outcome: checkin.Outcome, show: Presenter, lang: Locale) -> d
 
 async def _event_in_scope(event_id: int, caller: Caller) -> Event:
     assert caller.token is not None
+    event = await ownership.owned_event(event_id, caller.reach)
     tokens.require_event_scope(caller.token, event_id)
-    return await catalog.get_event(event_id, include_unpublished=True)
+    return event
 
 
 @router.post("/checkins")
@@ -152,8 +152,5 @@ async def scannable_events(
 ) -> dict[str, Any]:
     """Events this token may scan whose door is open now or within the next two weeks."""
     assert caller.token is not None
-    now = clock.now()
-    candidates = await Event.filter(
-        status=EventStatus.PUBLISHED, ends_at__gt=now - timedelta(hours=12), starts_at__lt=now + timedelta(days=14)
-    ).order_by("starts_at")
-    return {"items": [show.event(e) for e in candidates if tokens.may_act_on_event(caller.token, e.id)]}
+    found = await staff.scannable_events(caller.reach, event_ids=caller.token.event_ids)
+    return {"items": [show.event(e) for e in found]}

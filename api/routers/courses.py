@@ -19,7 +19,7 @@ from api.schemas import CancelBody, Presenter
 from events.errors import N_
 from events.i18n import Locale, gettext
 from events.models import CourseItem, ItemKind, Role
-from events.services import courses, credits
+from events.services import courses, credits, organizations, ownership
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
 
@@ -36,7 +36,7 @@ async def create_course(
     data: courses.CourseInput, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> JSONResponse:
     """A course and its enrollment event (an existing ``event_id`` of kind training, or a new ``event``)."""
-    course = await courses.create_course(data, actor=caller.actor)
+    course = await courses.create_course(data, actor=caller.actor, organization_id=caller.acts_for, scope=caller.reach)
     return JSONResponse(
         await _course_body(show, course.id), status_code=201, headers={"Location": f"/api/v1/courses/{course.id}"}
     )
@@ -47,7 +47,9 @@ async def list_courses(
     caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     """Published courses (organizers also see drafts)."""
-    found = await courses.list_courses(include_unpublished=caller.has(Role.ORGANIZER))
+    found = await courses.list_courses(
+        include_unpublished=caller.has(Role.ORGANIZER), scope=caller.scope or organizations.EVERYTHING
+    )
     items = await courses.items_by_course([c.id for c in found])
     return {"items": [training.course_body(show, course, items[course.id]) for course in found]}
 
@@ -56,7 +58,9 @@ async def list_courses(
 async def get_course(
     course_id: Id, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
-    course = await courses.get_visible_course(course_id, include_unpublished=caller.has(Role.ORGANIZER))
+    course = await courses.get_visible_course(
+        course_id, include_unpublished=caller.has(Role.ORGANIZER), scope=caller.scope or organizations.EVERYTHING
+    )
     return training.course_body(show, course, await courses.items_of(course.id))
 
 
@@ -68,7 +72,8 @@ async def add_item(
     show: Presenter = Depends(presenter),
 ) -> JSONResponse:
     """A session (an existing training event) or an online module, and the hours it is worth."""
-    item = await courses.add_item(course_id, data, actor=caller.actor)
+    await ownership.owned_course(course_id, caller.reach)
+    item = await courses.add_item(course_id, data, actor=caller.actor, scope=caller.reach)
     await item.fetch_related("event")
     return JSONResponse(training.item_body(show, item), status_code=201)
 
@@ -82,6 +87,7 @@ async def update_item(
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     """New hours count for credit written from now on; lines already written keep theirs."""
+    await ownership.owned_course(course_id, caller.reach)
     item = await courses.update_item(course_id, item_id, patch, actor=caller.actor)
     return training.item_body(show, item)
 
@@ -89,6 +95,7 @@ async def update_item(
 @router.delete("/{course_id}/items/{item_id}", status_code=204)
 async def remove_item(course_id: Id, item_id: Id, caller: Caller = Depends(require_organizer)) -> Response:
     """Only an item nobody has credit for (409 ``item_has_credits`` otherwise)."""
+    await ownership.owned_course(course_id, caller.reach)
     await courses.remove_item(course_id, item_id, actor=caller.actor)
     return Response(status_code=204)
 
@@ -121,6 +128,8 @@ async def enroll(
     show: Presenter = Depends(presenter),
 ) -> JSONResponse:
     """Enrolling is registering for the course's event: confirmed, waitlisted or pending by its rules."""
+    await ownership.owned_course(course_id, caller.reach)
+    await ownership.owned_broker(body.broker_id, caller.reach)
     result = await courses.enroll(course_id, body.broker_id, actor=caller.actor)
     return JSONResponse(
         _enrollment(show, course_id, body.broker_id, result.registration, result.waitlist_position), status_code=201
@@ -136,6 +145,7 @@ async def withdraw(
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     """The seat goes to the waitlist's head; credit already earned stays on the ledger."""
+    await ownership.owned_course(course_id, caller.reach)
     registration = await courses.withdraw(course_id, broker_id, actor=caller.actor, reason=body.reason if body else "")
     return _enrollment(show, course_id, broker_id, registration, None)
 
@@ -158,6 +168,7 @@ async def complete_module(
     show: Presenter = Depends(presenter),
 ) -> JSONResponse:
     """201 with the new ledger line; 200 with the same line when this external id was reported before."""
+    await ownership.owned_course(course_id, caller.reach)
     result = await credits.complete_module(
         course_id,
         code,
@@ -226,12 +237,13 @@ def _sheet_rows(sheet: courses.AttendanceSheet, locale: Locale | None) -> list[l
 async def attendance(
     course_id: Id,
     request: Request,
-    _: Caller = Depends(require_organizer),
+    caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
     lang: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response | dict[str, Any]:
     """Everyone enrolled (waitlisted and withdrawn too) against every session and module."""
+    await ownership.owned_course(course_id, caller.reach)
     sheet = await courses.attendance_sheet(course_id)
     code = sheet.course.code
     if format == "csv":

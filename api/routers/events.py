@@ -15,7 +15,7 @@ from api.schemas import CancelBody, Presenter
 from events.districts import is_known
 from events.errors import N_, BotNotConfigured, InvalidInput
 from events.models import EventKind, EventStatus, Role
-from events.services import catalog, posters
+from events.services import catalog, organizations, ownership, posters
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -51,6 +51,7 @@ async def list_events(
             cursor=cursor,
         ),
         include_unpublished=caller.has(Role.ORGANIZER),
+        scope=caller.scope or organizations.EVERYTHING,
     )
     return {"items": [show.event(e) for e in page.items], "next_cursor": page.next_cursor}
 
@@ -59,7 +60,7 @@ async def list_events(
 async def create_event(
     data: catalog.EventInput, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> JSONResponse:
-    event = await catalog.create_event(data, actor=caller.actor)
+    event = await catalog.create_event(data, actor=caller.actor, organization_id=caller.acts_for)
     return JSONResponse(show.event(event), status_code=201, headers={"Location": f"/api/v1/events/{event.id}"})
 
 
@@ -67,7 +68,9 @@ async def create_event(
 async def get_event(
     event_id: Id, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
-    event = await catalog.get_event(event_id, include_unpublished=caller.has(Role.ORGANIZER))
+    event = await catalog.get_event(
+        event_id, include_unpublished=caller.has(Role.ORGANIZER), scope=caller.scope or organizations.EVERYTHING
+    )
     return show.event(event)
 
 
@@ -78,6 +81,7 @@ async def update_event(
     caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
+    await ownership.owned_event(event_id, caller.reach)
     return show.event(await catalog.update_event(event_id, patch, actor=caller.actor))
 
 
@@ -85,6 +89,7 @@ async def update_event(
 async def publish_event(
     event_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
+    await ownership.owned_event(event_id, caller.reach)
     return show.event(await catalog.publish_event(event_id, actor=caller.actor))
 
 
@@ -96,6 +101,7 @@ async def cancel_event(
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
     reason = body.reason if body else ""
+    await ownership.owned_event(event_id, caller.reach)
     return show.event(await catalog.cancel_event(event_id, actor=caller.actor, reason=reason))
 
 
@@ -108,10 +114,10 @@ def _bot_username(request: Request) -> str:
 
 @router.get("/{event_id}/invite")
 async def invite(
-    event_id: Id, request: Request, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+    event_id: Id, request: Request, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     """The bot's deep link that opens this event's registration, and a printable poster with its QR."""
-    event = await catalog.get_event(event_id, include_unpublished=True)
+    event = await ownership.owned_event(event_id, caller.reach)
     username = _bot_username(request)
     return {
         "deep_link": posters.deep_link(username, event),
@@ -122,9 +128,9 @@ async def invite(
 
 @router.get("/{event_id}/invite.png", response_class=Response)
 async def invite_poster(
-    event_id: Id, request: Request, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+    event_id: Id, request: Request, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> Response:
-    event = await catalog.get_event(event_id, include_unpublished=True)
+    event = await ownership.owned_event(event_id, caller.reach)
     link = posters.deep_link(_bot_username(request), event)
     png = await asyncio.to_thread(posters.poster_png, event, link, timezone=str(show.tz))
     return Response(

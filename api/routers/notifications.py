@@ -13,9 +13,9 @@ from api.auth import Caller, require_organizer
 from api.deps import Id, presenter
 from api.schemas import Presenter
 from events import clock
-from events.errors import InvalidTransition, NotFound
+from events.errors import InvalidTransition
 from events.models import Category, OutboxMessage, OutboxStatus
-from events.services import broadcasts
+from events.services import broadcasts, ownership
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -44,7 +44,7 @@ def _row(row: OutboxMessage, show: Presenter) -> dict[str, Any]:
 
 @router.get("/notifications")
 async def list_notifications(
-    _: Caller = Depends(require_organizer),
+    caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
     event_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     person_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
@@ -54,7 +54,7 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    qs = OutboxMessage.all()
+    qs = OutboxMessage.filter(ownership.message_filter(caller.reach))
     for field, value in (
         ("event_id", event_id),
         ("person_id", person_id),
@@ -75,10 +75,12 @@ async def list_notifications(
 
 @router.get("/notifications/stats")
 async def notification_stats(
-    _: Caller = Depends(require_organizer),
+    caller: Caller = Depends(require_organizer),
     event_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> dict[str, Any]:
-    qs = OutboxMessage.all() if event_id is None else OutboxMessage.filter(event_id=event_id)
+    qs = OutboxMessage.filter(ownership.message_filter(caller.reach))
+    if event_id is not None:
+        qs = qs.filter(event_id=event_id)
     grouped = await qs.annotate(n=Count("id")).group_by("status").values("status", "n")
     counts = {str(s): 0 for s in OutboxStatus} | {str(g["status"]): g["n"] for g in grouped}
     return {"by_status": counts, "total": sum(counts.values())}
@@ -86,12 +88,10 @@ async def notification_stats(
 
 @router.post("/notifications/{message_id}/retry")
 async def retry_notification(
-    message_id: Id, _: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
+    message_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
     """Send a failed message again (attempts start over)."""
-    row = await OutboxMessage.get_or_none(id=message_id)
-    if row is None:
-        raise NotFound()
+    row = await ownership.owned_message(message_id, caller.reach)
     if row.status != OutboxStatus.FAILED:
         raise InvalidTransition(status=str(row.status))
     updated = await OutboxMessage.filter(id=row.id, status=OutboxStatus.FAILED).update(
@@ -107,6 +107,7 @@ async def create_broadcast(
     event_id: Id, body: BroadcastBody, caller: Caller = Depends(require_organizer)
 ) -> JSONResponse:
     """Announce to everyone registered for the event (confirmed, waitlisted, pending) through the bot."""
+    await ownership.owned_event(event_id, caller.reach)
     broadcast = await broadcasts.create_broadcast(event_id, body.text, actor=caller.actor)
     return JSONResponse({"id": broadcast.id, "event_id": event_id, "text": broadcast.text}, status_code=201)
 
@@ -114,5 +115,6 @@ async def create_broadcast(
 @router.post("/broadcasts/{broadcast_id}/cancel")
 async def cancel_broadcast(broadcast_id: Id, caller: Caller = Depends(require_organizer)) -> dict[str, Any]:
     """Stop the part of an announcement that has not gone out yet."""
+    await ownership.owned_broadcast(broadcast_id, caller.reach)
     stopped = await broadcasts.cancel_broadcast(broadcast_id, actor=caller.actor)
     return {"id": broadcast_id, "stopped": stopped}

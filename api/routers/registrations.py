@@ -19,7 +19,7 @@ from api.schemas import CancelBody, DecisionBody, Presenter
 from api.telegram_auth import verify_init_data
 from events.errors import Forbidden, RegistrationNotFound, TelegramIdNotAllowed, Unauthorized
 from events.models import Registration, RegistrationStatus, Role
-from events.services import catalog
+from events.services import ownership
 from events.services import registration as registrations
 from events.settings import Settings
 
@@ -58,7 +58,7 @@ async def owned_registration(registration_id: Id, caller: Caller) -> Registratio
     if caller.token is None and caller.other_secret is None:
         raise Unauthorized()
     if caller.has(Role.ORGANIZER):
-        return await registrations.get_registration(registration_id)
+        return await ownership.owned_registration(registration_id, caller.reach)
     if caller.other_secret is not None:
         found = await registrations.find_by_secret(caller.other_secret)
         if found is not None and found.id == registration_id:
@@ -95,6 +95,7 @@ async def cancel_registration(
 async def approve_registration(
     registration_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> dict[str, Any]:
+    await ownership.owned_registration(registration_id, caller.reach)
     result = await registrations.approve_registration(registration_id, actor=caller.actor)
     return show.registration(result.registration, waitlist_position=result.waitlist_position)
 
@@ -106,6 +107,7 @@ async def reject_registration(
     caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),
 ) -> dict[str, Any]:
+    await ownership.owned_registration(registration_id, caller.reach)
     registration = await registrations.reject_registration(
         registration_id, actor=caller.actor, reason=body.reason if body else ""
     )
@@ -136,7 +138,7 @@ async def list_event_registrations(
     status: RegistrationStatus | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response | dict[str, Any]:
-    event = await catalog.get_event(event_id, include_unpublished=True)
+    event = await ownership.owned_event(event_id, caller.reach)
     rows = await registrations.list_registrations(event.id, status=status)
     positions = await registrations.waitlist_positions(event.id)
     if format == "json":

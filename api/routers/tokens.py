@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -13,7 +13,7 @@ from api.deps import Id, presenter
 from api.schemas import Presenter
 from events.errors import NotFound
 from events.models import ApiToken, Role
-from events.services import tokens
+from events.services import organizations, tokens
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 require_admin = require(Role.ADMIN)
@@ -24,6 +24,8 @@ class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     # Limit a checker token to these events (door staff of one session); omit for all events.
     event_ids: list[int] | None = Field(default=None, max_length=1000)
+    # The organization the token acts for: its id, or its name (made if new); omit for the default one.
+    organization: Annotated[int, Field(ge=1, le=2_147_483_647)] | Annotated[str, Field(max_length=200)] | None = None
 
 
 def _public(token: ApiToken, show: Presenter) -> dict[str, Any]:
@@ -31,6 +33,8 @@ def _public(token: ApiToken, show: Presenter) -> dict[str, Any]:
         "id": token.id,
         "name": token.name,
         "role": str(token.role),
+        "organization_id": token.organization_id,  # type: ignore[attr-defined]
+        "event_ids": token.event_ids,
         "created_at": show.time(token.created_at),
         "last_used_at": show.time(token.last_used_at),
         "revoked_at": show.time(token.revoked_at),
@@ -41,7 +45,12 @@ def _public(token: ApiToken, show: Presenter) -> dict[str, Any]:
 async def create_token(
     body: TokenCreate, _: Caller = Depends(require_admin), show: Presenter = Depends(presenter)
 ) -> JSONResponse:
-    issued = await tokens.create_token(role=body.role, name=body.name, event_ids=body.event_ids)
+    organization_id = None
+    if body.organization is not None:
+        organization_id = (await organizations.resolve_organization(body.organization, create=True)).id
+    issued = await tokens.create_token(
+        role=body.role, name=body.name, event_ids=body.event_ids, organization_id=organization_id
+    )
     return JSONResponse(_public(issued.token, show) | {"token": issued.plaintext}, status_code=201)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html import escape
 
 from aiogram import F, Router
@@ -14,9 +13,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import AbortFlow, BroadcastEvent, BroadcastSend
 from bot.i18n import Translate
-from events import clock
 from events.errors import N_
-from events.models import ACTIVE_STATUSES, Event, EventStatus, Person, Registration
+from events.models import ACTIVE_STATUSES, Person, Registration
 from events.services import broadcasts, staff
 
 router = Router(name="organizer")
@@ -33,11 +31,7 @@ async def broadcast_command(message: Message, person: Person, t: Translate, stat
         await message.answer(t(N_("Announcements are for organizers.")))
         return
     await state.clear()
-    upcoming = (
-        await Event.filter(status=EventStatus.PUBLISHED, ends_at__gt=clock.now() - timedelta(hours=6))
-        .order_by("starts_at")
-        .limit(20)
-    )
+    upcoming = await staff.broadcastable_events(person)
     if not upcoming:
         await message.answer(t(N_("No upcoming events.")))
         return
@@ -53,7 +47,7 @@ async def choose_event(
     query: CallbackQuery, callback_data: BroadcastEvent, person: Person, t: Translate, state: FSMContext
 ) -> None:
     await query.answer()
-    if not isinstance(query.message, Message) or not await staff.is_organizer(person):
+    if not isinstance(query.message, Message) or not await staff.may_broadcast(person, callback_data.event_id):
         return
     await state.set_state(BroadcastFlow.text)
     await state.set_data({"event_id": callback_data.event_id})
@@ -85,7 +79,9 @@ async def send(
     data = await state.get_data()
     await state.clear()
     await query.answer()
-    if not isinstance(query.message, Message) or not await staff.is_organizer(person) or "text" not in data:
+    if "text" not in data or data.get("event_id") != callback_data.event_id:
+        return
+    if not isinstance(query.message, Message) or not await staff.may_broadcast(person, callback_data.event_id):
         return
     await broadcasts.create_broadcast(callback_data.event_id, data["text"], actor=f"telegram:{person.telegram_id}")
     await query.message.answer(t(N_("Queued. It goes out at the allowed pace; quiet hours are respected.")))

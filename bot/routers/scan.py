@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from html import escape
 
 import zxingcpp
@@ -16,9 +15,8 @@ from PIL import Image, UnidentifiedImageError
 
 from bot.callbacks import ScanEvent
 from bot.i18n import Translate
-from events import clock
 from events.errors import N_
-from events.models import Event, EventStatus, Person
+from events.models import Person
 from events.services import checkin, staff
 from events.services.tickets import TicketSigner
 from events.settings import Settings
@@ -33,11 +31,7 @@ async def scan_command(message: Message, person: Person, t: Translate) -> None:
     if not await staff.is_door_staff(person):
         await message.answer(t(N_("Scanning is for door staff. Ask the organizer to add you.")))
         return
-    now = clock.now()
-    candidates = await Event.filter(
-        status=EventStatus.PUBLISHED, ends_at__gt=now - timedelta(hours=12), starts_at__lt=now + timedelta(days=14)
-    ).order_by("starts_at")
-    allowed = [e for e in candidates if await staff.may_check_in(person, e.id)]
+    allowed = await staff.scannable_events_of(person)
     if not allowed:
         await message.answer(t(N_("None of your events has its door open soon.")))
         return

@@ -4,6 +4,7 @@ from events.models.access import ApiToken, IdempotencyRecord, Role
 from events.models.activity import Activity
 from events.models.catalog import Event, EventKind, EventStatus
 from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direction
+from events.models.organizations import Organization, OrganizationKind
 from events.models.outbox import Broadcast, Category, Cursor, OutboxMessage, OutboxStatus
 from events.models.people import Person, PersonRole, TelegramUpdate
 from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
@@ -38,6 +39,8 @@ __all__ = [
     "Category",
     "Cursor",
     "OutboxMessage",
+    "Organization",
+    "OrganizationKind",
     "OutboxStatus",
     "Attendance",
     "CheckinResult",
@@ -56,6 +59,7 @@ __all__ = [
 ]
 
 MODEL_MODULES = [
+    "events.models.organizations",
     "events.models.people",
     "events.models.catalog",
     "events.models.registration",

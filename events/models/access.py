@@ -25,6 +25,10 @@ class ApiToken(Model):
     revoked_at = fields.DatetimeField(null=True)
     # Checkers may be limited to some events; null means every event.
     event_ids = fields.JSONField(null=True)
+    # The organization the token acts for; null means the default organization (admins see everything).
+    organization = fields.ForeignKeyField(
+        "models.Organization", related_name="tokens", null=True, on_delete=fields.RESTRICT
+    )
 
     class Meta:
         table = "api_token"

@@ -61,6 +61,8 @@ class Event(Model):
     sequence = fields.IntField(default=0)
     published_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # The owner: its organizers read and change the event, its courses, broadcasts and registrations.
+    organization = fields.ForeignKeyField("models.Organization", related_name="events", on_delete=fields.RESTRICT)
     created_by = fields.CharField(max_length=100, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -44,12 +44,17 @@ class PersonRole(Model):
     role = fields.CharField(max_length=16)
     # For checkers: the events they may scan; null means every event.
     event_ids = fields.JSONField(null=True)
+    # The organization the person acts for in this role (null: the default organization).
+    organization = fields.ForeignKeyField(
+        "models.Organization", related_name="person_roles", null=True, on_delete=fields.RESTRICT
+    )
     granted_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "person_role"
-        unique_together = (("person_id", "role"),)
+        # One grant of a role per organization: door staff may work for several organizations.
+        unique_together = (("person_id", "role", "organization_id"),)
 
 
 class TelegramUpdate(Model):

@@ -38,6 +38,11 @@ class Broker(Model):
     specialties = fields.JSONField(default=list)
     # The secret in the address of the broker's printable transcript (sent to them by the bot).
     transcript_token = fields.CharField(max_length=64, unique=True)
+    # The organization that entered the broker (by hand or by their first enrollment in its course);
+    # ``organization`` above is where the broker works, a free text.
+    owner_organization = fields.ForeignKeyField(
+        "models.Organization", related_name="brokers", null=True, on_delete=fields.RESTRICT
+    )
     created_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -13,7 +13,7 @@ from events.db import dialect_of
 from events.districts import is_known
 from events.errors import N_, AlreadyBroker, BrokerNotFound, InvalidInput
 from events.models import Broker, Course, Person
-from events.services import activity
+from events.services import activity, organizations
 from events.services.people import find_or_create_person, normalize_email, normalize_phone
 
 Specialty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
@@ -70,9 +70,13 @@ def new_transcript_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-async def create_broker(data: BrokerInput, *, actor: str) -> Broker:
-    """Raises ``already_broker``, ``invalid_input`` (unknown district or person)."""
+async def create_broker(data: BrokerInput, *, actor: str, organization_id: int | None = None) -> Broker:
+    """A broker entered by ``organization_id`` (None: the default organization).
+    Raises ``already_broker``, ``invalid_input`` (unknown district or person).
+    """
     district = _district(data.district)
+    if organization_id is None:
+        organization_id = await organizations.default_organization_id()
     async with in_transaction() as conn:
         if data.person_id is not None:
             person = await Person.get_or_none(id=data.person_id).using_db(conn)
@@ -97,6 +101,7 @@ async def create_broker(data: BrokerInput, *, actor: str) -> Broker:
             district=district,
             specialties=_specialties(data.specialties),
             transcript_token=new_transcript_token(),
+            owner_organization_id=organization_id,
             created_by=actor[:100],
             using_db=conn,
         )
@@ -104,12 +109,18 @@ async def create_broker(data: BrokerInput, *, actor: str) -> Broker:
     return await get_broker(broker.id)
 
 
-async def ensure_broker(conn: BaseDBAsyncClient, person_id: int, *, actor: str) -> Broker:
-    """The person's broker profile, made on the spot for someone who enrolls in a course."""
+async def ensure_broker(
+    conn: BaseDBAsyncClient, person_id: int, *, actor: str, organization_id: int | None = None
+) -> Broker:
+    """The person's broker profile, made on the spot for someone who enrolls in (or attends) a course;
+    a new profile belongs to ``organization_id``, the course's organization.
+    """
     broker = await Broker.get_or_none(person_id=person_id).using_db(conn)
     if broker is not None:
         return broker
     person = await Person.get(id=person_id).using_db(conn)
+    if organization_id is None:
+        organization_id = await organizations.default_organization_id()
     # ON CONFLICT DO NOTHING: a concurrent enrollment of the same person may have made it a moment ago.
     await Broker.bulk_create(
         [
@@ -117,6 +128,7 @@ async def ensure_broker(conn: BaseDBAsyncClient, person_id: int, *, actor: str) 
                 person_id=person_id,
                 organization=person.organization,
                 transcript_token=new_transcript_token(),
+                owner_organization_id=organization_id,
                 created_by=actor[:100],
             )
         ],
@@ -130,8 +142,9 @@ async def ensure_broker(conn: BaseDBAsyncClient, person_id: int, *, actor: str) 
 
 async def on_registered(conn: BaseDBAsyncClient, *, event_id: int, person_id: int, actor: str) -> None:
     """Registering for a course's event is enrolling: the person becomes a broker if not one yet."""
-    if await Course.filter(event_id=event_id).using_db(conn).exists():
-        await ensure_broker(conn, person_id, actor=actor)
+    course = await Course.get_or_none(event_id=event_id).select_related("event").using_db(conn)
+    if course is not None:
+        await ensure_broker(conn, person_id, actor=actor, organization_id=course.event.organization_id)  # type: ignore[attr-defined]
 
 
 async def get_broker(broker_id: int) -> Broker:

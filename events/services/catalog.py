@@ -17,7 +17,7 @@ from events import clock
 from events.districts import is_known as is_known_district
 from events.errors import N_, CapacityBelowTaken, EventNotFound, InvalidInput, InvalidTransition
 from events.models import Event, EventKind, EventStatus
-from events.services import activity
+from events.services import activity, organizations
 from events.services.locking import lock_event
 from events.services.waitlist import fill_free_seats
 
@@ -169,20 +169,34 @@ def effective_status(event: Event, now: datetime | None = None) -> EventStatus:
     return EventStatus(event.status)
 
 
-async def create_event(data: EventInput, *, actor: str) -> Event:
-    """Create a draft event. Raises ``invalid_input`` for inconsistent times."""
+async def create_event(data: EventInput, *, actor: str, organization_id: int | None = None) -> Event:
+    """Create a draft event owned by ``organization_id`` (None: the default organization).
+    Raises ``invalid_input`` for inconsistent times.
+    """
     values = data.model_dump()
     _check_times(values)
+    if organization_id is None:
+        organization_id = await organizations.default_organization_id()
     async with in_transaction() as conn:
-        event = await Event.create(**values, public_id=new_public_id(), created_by=actor, using_db=conn)
+        event = await Event.create(
+            **values, public_id=new_public_id(), created_by=actor, organization_id=organization_id, using_db=conn
+        )
         await activity.record("event.created", actor=actor, event_id=event.id, using_db=conn)
     return event
 
 
-async def get_event(event_id: int, *, include_unpublished: bool = False) -> Event:
-    """Raises ``event_not_found``, also for a draft the caller may not see."""
+async def get_event(
+    event_id: int, *, include_unpublished: bool = False, scope: organizations.Scope = organizations.EVERYTHING
+) -> Event:
+    """Raises ``event_not_found``, also for a draft the caller may not see: drafts are seen with
+    ``include_unpublished`` within ``scope`` only; published events by everyone.
+    """
     event = await Event.get_or_none(id=event_id)
-    if event is None or (not include_unpublished and event.status == EventStatus.DRAFT):
+    if event is None:
+        raise EventNotFound()
+    if event.status == EventStatus.DRAFT and not (
+        include_unpublished and scope.covers(event.organization_id)  # type: ignore[attr-defined]
+    ):
         raise EventNotFound()
     return event
 
@@ -298,16 +312,22 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput(N_("The cursor is not valid."), field="cursor") from exc
 
 
-async def list_events(query: EventQuery, *, include_unpublished: bool = False) -> EventPage:
-    """Events in start order, filtered, one keyset page at a time. The public sees published ones.
+async def list_events(
+    query: EventQuery, *, include_unpublished: bool = False, scope: organizations.Scope = organizations.EVERYTHING
+) -> EventPage:
+    """Events in start order, filtered, one keyset page at a time. The public sees published ones;
+    ``include_unpublished`` adds the drafts and cancelled events within ``scope``.
 
     ``starts_from`` keeps events still running at that time (they end after it); ``starts_to``
     keeps events starting before it. Raises ``invalid_input`` for a bad cursor.
     """
     now = clock.now()
     qs = Event.all()
+    public = Q(status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED])
     if not include_unpublished:
-        qs = qs.filter(status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED])
+        qs = qs.filter(public)
+    elif not scope.everything:
+        qs = qs.filter(public | Q(organization_id=scope.organization_id))
     if query.status is not None:
         if query.status == EventStatus.FINISHED:
             qs = qs.filter(Q(status=EventStatus.FINISHED) | Q(status=EventStatus.PUBLISHED, ends_at__lte=now))

@@ -50,6 +50,7 @@ from events.models import (
 from events.services import activity, catalog, registration
 from events.services.brokers import get_broker
 from events.services.credits import tenths_of
+from events.services.organizations import EVERYTHING, Scope
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
 ItemCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -123,15 +124,20 @@ class CourseInput(BaseModel):
         return self
 
 
-async def create_course(data: CourseInput, *, actor: str) -> Course:
-    """Raises ``course_code_taken``, ``event_not_found``, ``session_in_other_course``, ``invalid_input``."""
+async def create_course(
+    data: CourseInput, *, actor: str, organization_id: int | None = None, scope: Scope = EVERYTHING
+) -> Course:
+    """A course of ``organization_id`` (None: the default organization); an existing ``event_id`` must be
+    within ``scope`` and the course then belongs to that event's organization.
+    Raises ``course_code_taken``, ``event_not_found``, ``session_in_other_course``, ``invalid_input``.
+    """
     if await Course.exists(code=data.code):
         raise CourseCodeTaken(code=data.code)
     if data.event is not None:
-        event = await catalog.create_event(data.event, actor=actor)
+        event = await catalog.create_event(data.event, actor=actor, organization_id=organization_id)
     else:
         assert data.event_id is not None
-        event = await _training_event(data.event_id, field_name="event_id")
+        event = await _training_event(data.event_id, field_name="event_id", scope=scope)
         if await Course.exists(event_id=event.id) or await CourseItem.exists(event_id=event.id):
             raise SessionInOtherCourse(course=event.title)
     try:
@@ -149,31 +155,36 @@ async def create_course(data: CourseInput, *, actor: str) -> Course:
     except IntegrityError:
         raise CourseCodeTaken(code=data.code) from None
     for position, item in enumerate(data.items):
-        await add_item(course.id, item, actor=actor, position=position)
+        await add_item(course.id, item, actor=actor, position=position, scope=scope)
     return course
 
 
-async def _training_event(event_id: int, *, field_name: str) -> Event:
+async def _training_event(event_id: int, *, field_name: str, scope: Scope = EVERYTHING) -> Event:
     event = await Event.get_or_none(id=event_id)
-    if event is None:
+    if event is None or not scope.covers(event.organization_id):  # type: ignore[attr-defined]
         raise EventNotFound()
     if event.kind != EventKind.TRAINING:
         raise InvalidInput(N_("Only an event of kind training can belong to a course."), field=field_name)
     return event
 
 
-async def add_item(course_id: int, data: ItemInput, *, actor: str, position: int | None = None) -> CourseItem:
-    """Raises ``course_not_found``, ``event_not_found``, ``session_in_other_course``, ``item_code_taken``,
-    ``invalid_input`` (hours, a non-training event, the course's own event).
+async def add_item(
+    course_id: int, data: ItemInput, *, actor: str, position: int | None = None, scope: Scope = EVERYTHING
+) -> CourseItem:
+    """A session's event must be within ``scope`` and of the course's organization.
+    Raises ``course_not_found``, ``event_not_found``, ``session_in_other_course``, ``item_code_taken``,
+    ``invalid_input`` (hours, a non-training event, the course's own event, another organization's event).
     """
     course = await get_course(course_id)
     tenths = tenths_of(data.hours)
     code, title = data.code, data.title
     if data.kind == ItemKind.SESSION:
         assert data.event_id is not None
-        event = await _training_event(data.event_id, field_name="event_id")
+        event = await _training_event(data.event_id, field_name="event_id", scope=scope)
         if event.id == course.event_id:  # type: ignore[attr-defined]
             raise InvalidInput(N_("A course's own event cannot be one of its sessions."), field="event_id")
+        if event.organization_id != course.event.organization_id:  # type: ignore[attr-defined]
+            raise InvalidInput(N_("A course's sessions are events of its own organization."), field="event_id")
         owner = await CourseItem.get_or_none(event_id=event.id).select_related("course")
         if owner is not None or await Course.exists(event_id=event.id):
             raise SessionInOtherCourse(course=owner.course.code if owner else event.title)
@@ -308,22 +319,24 @@ async def items_by_course(course_ids: list[int]) -> dict[int, list[CourseItem]]:
     return found
 
 
-async def get_visible_course(course_id: int, *, include_unpublished: bool = False) -> Course:
-    """One course as ``list_courses`` would show it: a draft only to those who see unpublished ones.
-    Raises ``course_not_found``.
+async def get_visible_course(course_id: int, *, include_unpublished: bool = False, scope: Scope = EVERYTHING) -> Course:
+    """One course as ``list_courses`` would show it: a draft only to those who see unpublished ones
+    within ``scope``. Raises ``course_not_found``.
     """
     course = await get_course(course_id)
-    if not include_unpublished and course.event.status == EventStatus.DRAFT:
+    if course.event.status == EventStatus.DRAFT and not _sees_drafts(course, include_unpublished, scope):
         raise CourseNotFound()
     return course
 
 
-async def list_courses(*, include_unpublished: bool = False) -> list[Course]:
+def _sees_drafts(course: Course, include_unpublished: bool, scope: Scope) -> bool:
+    return include_unpublished and scope.covers(course.event.organization_id)  # type: ignore[attr-defined]
+
+
+async def list_courses(*, include_unpublished: bool = False, scope: Scope = EVERYTHING) -> list[Course]:
+    """Published courses, and drafts of ``scope`` with ``include_unpublished``."""
     qs = Course.all().select_related("event").order_by("event__starts_at", "id")
-    courses = await qs
-    if include_unpublished:
-        return courses
-    return [c for c in courses if c.event.status != "draft"]
+    return [c for c in await qs if c.event.status != "draft" or _sees_drafts(c, include_unpublished, scope)]
 
 
 async def course_of_event(event_id: int) -> Course | None:

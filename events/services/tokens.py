@@ -10,6 +10,7 @@ from datetime import timedelta
 from events import clock
 from events.errors import N_, EventOutOfScope, Forbidden, InvalidInput, Unauthorized
 from events.models import ApiToken, Role
+from events.services import organizations
 
 # Roles that may do what a lesser one may. Checkers and judges hold only their own powers.
 _IMPLIES: dict[Role, frozenset[Role]] = {
@@ -32,9 +33,12 @@ def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-async def create_token(*, role: Role | str, name: str, event_ids: list[int] | None = None) -> IssuedToken:
+async def create_token(
+    *, role: Role | str, name: str, event_ids: list[int] | None = None, organization_id: int | None = None
+) -> IssuedToken:
     """Make a token; its text is returned here and never again. ``event_ids`` limits a checker to
-    those events. Raises ``invalid_input``.
+    those events; ``organization_id`` is the organization it acts for (None: the default one; an admin
+    token without one acts for every organization). Raises ``invalid_input``, ``organization_not_found``.
     """
     try:
         role = Role(role)
@@ -49,8 +53,14 @@ async def create_token(*, role: Role | str, name: str, event_ids: list[int] | No
         if not event_ids or any(not isinstance(i, int) or i < 1 for i in event_ids):
             raise InvalidInput(N_("List one or more event ids."), field="event_ids")
         event_ids = sorted(set(event_ids))
+    if organization_id is not None:
+        await organizations.get_organization(organization_id)
+    elif role != Role.ADMIN:
+        organization_id = await organizations.default_organization_id()
     plaintext = f"wch_{secrets.token_urlsafe(32)}"
-    token = await ApiToken.create(name=name, role=role, token_hash=_hash(plaintext), event_ids=event_ids)
+    token = await ApiToken.create(
+        name=name, role=role, token_hash=_hash(plaintext), event_ids=event_ids, organization_id=organization_id
+    )
     return IssuedToken(token=token, plaintext=plaintext)
 
 
@@ -73,6 +83,14 @@ def require_role(token: ApiToken, *roles: Role) -> None:
         raise Forbidden()
 
 
+async def scope_of(token: ApiToken) -> organizations.Scope:
+    """What the token may see: admins everything, everyone else their organization's objects."""
+    if token.role == Role.ADMIN:
+        return organizations.EVERYTHING
+    organization_id = token.organization_id  # type: ignore[attr-defined]
+    return organizations.Scope(organization_id or await organizations.default_organization_id())
+
+
 def may_act_on_event(token: ApiToken, event_id: int) -> bool:
     return token.event_ids is None or event_id in token.event_ids
 
@@ -88,4 +106,4 @@ async def revoke_token(token_id: int) -> bool:
 
 
 async def list_tokens() -> list[ApiToken]:
-    return await ApiToken.all().order_by("id")
+    return await ApiToken.all().select_related("organization").order_by("id")

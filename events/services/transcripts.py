@@ -26,7 +26,7 @@ from events.models import (
     RegistrationStatus,
     hours_of,
 )
-from events.services import certification, credits
+from events.services import certification, credits, organizations, ownership
 from events.services.brokers import get_broker
 
 
@@ -130,7 +130,9 @@ class BrokerPage:
 STATUSES = ("certified", "expired", "in_training")
 
 
-async def list_brokers(query: BrokerQuery, *, tz: zoneinfo.ZoneInfo) -> BrokerPage:
+async def list_brokers(
+    query: BrokerQuery, *, tz: zoneinfo.ZoneInfo, scope: organizations.Scope = organizations.EVERYTHING
+) -> BrokerPage:
     """Brokers with their hours and standing, filtered and sorted (``-hours``: the leaderboard).
     Raises ``invalid_input`` for an unknown sort or status.
 
@@ -141,7 +143,7 @@ async def list_brokers(query: BrokerQuery, *, tz: zoneinfo.ZoneInfo) -> BrokerPa
         raise InvalidInput(N_("Unknown sort %(sort)s."), field="sort", sort=query.sort[:30])
     if query.status is not None and query.status not in STATUSES:
         raise InvalidInput(N_("Unknown status %(status)s."), field="status", status=query.status[:30])
-    qs = Broker.all()
+    qs = Broker.filter(ownership.broker_filter(scope))
     if query.district:
         qs = qs.filter(district=query.district)
     if query.course_id is not None:
