@@ -99,7 +99,8 @@ async def test_deep_link_to_registration_with_ticket_in_chinese(world):
     assert "按钮" in texts(refused)
     await tg.user_contact(ALICE, "+86 138 0000 1234")
     confirm = await tg.wait_for_message(ALICE, count=2)
-    assert "李明" in texts(confirm) and "华中科技大学" in texts(confirm) and "13800001234" in texts(confirm)
+    assert "李明" in texts(confirm) and "华中科技大学" in texts(confirm) and "138 0000 1234" in texts(confirm)
+    assert (await Person.get(telegram_id=ALICE)).phone == "+8613800001234"  # stored in E.164
     ticket = await press(tg, ALICE, "确认")
     photo = ticket[-1]
     assert photo["photo"] and "门票" in photo["caption"] and "地图" in photo["caption"]

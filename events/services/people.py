@@ -50,9 +50,17 @@ def normalize_phone(raw: str | None) -> str | None:
 
 
 def normalize_telegram_phone(raw: str) -> str | None:
-    """A number from Telegram's contact button: always international, with or without its "+"."""
+    """A number from Telegram's contact button. Telegram sends it internationally, with or without
+    its "+" ("8613800000000", "+8613800000000"); a number that is no valid international one is read
+    as a mainland number as typed ("13800000000"). Raises ``invalid_input``.
+    """
     text = raw.strip()
-    return normalize_phone(text if text.startswith("+") else "+" + text)
+    if text and not text.startswith("+"):
+        try:
+            return normalize_phone("+" + text)
+        except InvalidInput:
+            pass
+    return normalize_phone(text)
 
 
 def display_phone(stored: str | None) -> str | None:
