@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from events.districts import BY_CODE
 from events.models import Event, Registration
 from events.services.catalog import effective_status
+from events.services.people import display_phone
 from events.services.tickets import TicketSigner, ticket_code
 from events.settings import Settings
 
@@ -92,6 +93,7 @@ class Presenter:
                 "name": registration.name,
                 "organization": registration.organization,
                 "phone": registration.phone,
+                "phone_display": display_phone(registration.phone),
                 "email": registration.email,
                 "telegram_id": registration.telegram_id,
                 "answers": registration.answers,

@@ -24,6 +24,7 @@ from events.services.catalog import effective_status
 from events.services.certification import Assessment, Progress
 from events.services.courses import course_hours
 from events.services.credits import Written
+from events.services.people import display_phone
 from events.services.transcripts import BrokerRow, Transcript
 
 LEVEL_NAMES: dict[str, str] = {
@@ -95,6 +96,7 @@ def broker_body(show: Presenter, broker: Broker, standing: Assessment) -> dict[s
         "person_id": person.id,
         "name": person.name,
         "phone": person.phone,
+        "phone_display": display_phone(person.phone),
         "email": person.email,
         "telegram_id": person.telegram_id,
         "organization": broker.organization,

@@ -45,6 +45,11 @@ class NotFound(DomainError):
     message = N_("Not found.")
 
 
+class LinkCodeInvalid(NotFound):
+    code = "link_code_invalid"
+    message = N_("This link is unknown, already used or expired.")
+
+
 class EventNotFound(NotFound):
     code = "event_not_found"
     message = N_("No such event.")
@@ -80,6 +85,11 @@ class EventOutOfScope(Forbidden):
 class Conflict(DomainError):
     code = "conflict"
     kind = "conflict"
+
+
+class AlreadyLinked(Conflict):
+    code = "already_linked"
+    message = N_("This registration is already linked to a Telegram account.")
 
 
 class BotNotConfigured(Conflict):

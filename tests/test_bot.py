@@ -99,7 +99,8 @@ async def test_deep_link_to_registration_with_ticket_in_chinese(world):
     assert "按钮" in texts(refused)
     await tg.user_contact(ALICE, "+86 138 0000 1234")
     confirm = await tg.wait_for_message(ALICE, count=2)
-    assert "李明" in texts(confirm) and "华中科技大学" in texts(confirm) and "13800001234" in texts(confirm)
+    assert "李明" in texts(confirm) and "华中科技大学" in texts(confirm) and "138 0000 1234" in texts(confirm)
+    assert (await Person.get(telegram_id=ALICE)).phone == "+8613800001234"  # stored in E.164
     ticket = await press(tg, ALICE, "确认")
     photo = ticket[-1]
     assert photo["photo"] and "门票" in photo["caption"] and "地图" in photo["caption"]
@@ -480,3 +481,26 @@ async def test_waitlist_approval_and_browsing_in_english(world):
     await press(tg, BOB, "By kind")
     competitions = await press(tg, BOB, "Competition")
     assert "Hero Cup final" in texts(competitions) and "Hydrogen" not in texts(competitions)
+
+
+async def test_a_web_registration_joins_the_chat_that_opens_its_telegram_link(world, client):
+    tg = world.tg
+    event = await make_event(title="武创荟·网上报名专场")
+    client._transport.app.state.bot_username = "wuchuang_test_bot"
+    created = (
+        await client.post(f"/api/v1/events/{event.id}/registrations", json={"name": "李明", "phone": "13800002222"})
+    ).json()
+    payload = created["telegram_link"].split("start=")[1]
+    assert payload.startswith("link_")
+    linked = await say(tg, ALICE, f"/start {payload}", count=2)
+    assert "网上报名专场" in texts(linked) and "/my" in texts(linked)
+    assert linked[-1]["photo"]  # a confirmed registration's ticket comes along
+    person = await Person.get(telegram_id=ALICE)
+    registration = await Registration.get(id=created["id"])
+    assert registration.person_id == person.id and registration.telegram_id == ALICE
+    mine = await say(tg, ALICE, "/my")
+    assert "网上报名专场" in texts(mine)
+    # The code is used up: the same link in another chat attaches nothing.
+    again = await say(tg, BOB, f"/start {payload}", lang="en")
+    assert "unknown, already used or expired" in texts(again)
+    assert (await Registration.get(id=created["id"])).person_id == person.id

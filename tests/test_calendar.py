@@ -7,7 +7,7 @@ from datetime import timedelta
 import vobject
 from icalendar import Calendar
 
-from events.models import Event, Registration
+from events.models import Event, Person, Registration
 from tests.factories import bearer, make_event, make_registration, make_token
 
 
@@ -107,17 +107,18 @@ async def test_series_district_and_event_feeds(client, frozen_clock):
 
 
 async def test_personal_feed_rotate_and_alarm(client, frozen_clock):
+    from events.services import calendar as calendar_service
+
     confirmed_event = await make_event(capacity=1, title="确认的活动")
     full = await make_event(capacity=1, title="候补的活动")
-    mine = await make_registration(confirmed_event, phone="13900001111", name="周敏")
+    mine = await make_registration(confirmed_event, telegram_id=4242, name="周敏")
     await make_registration(full, n=900)
-    waiting = await make_registration(full, phone="13900001111", name="周敏")
+    waiting = await make_registration(full, telegram_id=4242, name="周敏")
     assert waiting.registration.status == "waitlisted"
     assert waiting.registration.person_id == mine.registration.person_id
-    owner = bearer(mine.access_secret)
-    links = (await client.get(f"/api/v1/registrations/{mine.registration.id}/calendar", headers=owner)).json()
-    assert links["webcal_url"].startswith("webcal://") and links["url"].endswith(".ics")
-    path = links["url"].split("8000", 1)[1]
+    # The person's own feed (the bot's /my gives its link) holds both registrations.
+    token = await calendar_service.calendar_token(mine.registration.person_id)
+    path = f"/calendar/me/{token}.ics"
     feed = await client.get(path)
     assert feed.headers["cache-control"].startswith("private")
     cal, other = parse(feed.content)
@@ -127,11 +128,37 @@ async def test_personal_feed_rotate_and_alarm(client, frozen_clock):
     (alarm,) = by_title["确认的活动"].walk("VALARM")
     assert alarm.decoded("trigger") == timedelta(minutes=-60)
     assert len(other.vevent_list) == 2
+    await calendar_service.set_alarm_minutes(mine.registration.person_id, 1440)
+    cal = parse((await client.get(path)).content)[0]
+    assert cal.walk("VALARM")[0].decoded("trigger") == timedelta(days=-1)
+    rotated = await calendar_service.rotate_calendar_token(mine.registration.person_id)
+    assert (await client.get(path)).status_code == 404
+    assert (await client.get(f"/calendar/me/{rotated}.ics")).status_code == 200
+
+
+async def test_a_registration_token_reaches_its_own_feed_only(client, frozen_clock):
+    confirmed_event = await make_event(capacity=1, title="确认的活动")
+    other_event = await make_event(title="别的活动")
+    mine = await make_registration(confirmed_event, telegram_id=4343, name="周敏")
+    await make_registration(other_event, telegram_id=4343, name="周敏")
+    waiting = await make_registration(confirmed_event, n=901)
+    owner = bearer(mine.access_secret)
+    links = (await client.get(f"/api/v1/registrations/{mine.registration.id}/calendar", headers=owner)).json()
+    assert links["webcal_url"].startswith("webcal://") and links["url"].endswith(".ics")
+    path = links["url"].split("8000", 1)[1]
+    feed = await client.get(path)
+    assert feed.headers["cache-control"].startswith("private")
+    cal = parse(feed.content)[0]
+    # This registration's event and nothing else of the person's.
+    assert [str(e["summary"]) for e in cal.walk("VEVENT")] == ["确认的活动"]
+    assert cal.walk("VALARM")[0].decoded("trigger") == timedelta(minutes=-60)
     await client.put(
         f"/api/v1/registrations/{mine.registration.id}/calendar/alarm", json={"minutes": 1440}, headers=owner
     )
     cal = parse((await client.get(path)).content)[0]
     assert cal.walk("VALARM")[0].decoded("trigger") == timedelta(days=-1)
+    person = await Person.get(id=mine.registration.person_id)
+    assert person.calendar_alarm_minutes == 60 and person.calendar_token is None  # the person's own feed untouched
     bad = await client.put(
         f"/api/v1/registrations/{mine.registration.id}/calendar/alarm", json={"minutes": -5}, headers=owner
     )
@@ -140,12 +167,14 @@ async def test_personal_feed_rotate_and_alarm(client, frozen_clock):
     assert rotated["url"] != links["url"]
     assert (await client.get(path)).status_code == 404
     assert (await client.get(rotated["url"].split("8000", 1)[1])).status_code == 200
-    # Someone else's registration secret cannot read or rotate this person's link.
-    assert (
-        await client.get(
-            f"/api/v1/registrations/{mine.registration.id}/calendar", headers=bearer(waiting.access_secret)
+    # Someone else's registration secret cannot read or rotate this registration's link.
+    for method, suffix in (("GET", "calendar"), ("POST", "calendar/rotate")):
+        response = await client.request(
+            method,
+            f"/api/v1/registrations/{mine.registration.id}/{suffix}",
+            headers=bearer(waiting.access_secret),
         )
-    ).status_code == 404
+        assert response.status_code == 404
     await Registration.filter(id=waiting.registration.id).update(status="cancelled")
 
 

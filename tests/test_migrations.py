@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import re
 import secrets
@@ -319,3 +320,83 @@ def test_sqlite_table_rebuild_keeps_autoincrement(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert describe_schema(url)["activity"]["autoincrement"] is True
+
+
+# --- Data migrations ---------------------------------------------------------------------------
+
+PHONES_REVISION = "c11d0000ident"
+
+
+def _insert(connection: Connection, table_name: str, values: dict[str, Any]) -> int:
+    """A row with ``values`` and a placeholder in every other required column (whatever the schema
+    holds at this revision), returning its id."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    moment = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    placeholders: dict[type, Any] = {
+        str: "x",
+        int: 0,
+        bool: False,
+        datetime: moment,
+        date: moment.date(),
+        Decimal: Decimal(0),
+        float: 0.0,
+        dict: {},
+        list: [],
+    }
+    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.server_default is not None or column.primary_key:
+            continue
+        try:
+            kind = column.type.python_type
+        except NotImplementedError:
+            kind = str
+        row[column.name] = placeholders.get(kind, "x")
+    return int(connection.execute(table.insert().values(row)).inserted_primary_key[0])
+
+
+def test_phones_are_renormalised_and_clashes_reported(new_database: NewDatabase, caplog: pytest.LogCaptureFixture):
+    url = new_database()
+    config = alembic_config(url, model_metadata=False)
+    before = ScriptDirectory.from_config(config).get_revision(PHONES_REVISION).down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            event = _insert(connection, "event", {"public_id": "ev1"})
+            other_event = _insert(connection, "event", {"public_id": "ev2"})
+            national = _insert(connection, "person", {"name": "甲", "phone": "13800000000"})
+            typed = _insert(connection, "person", {"name": "乙", "phone": "8613800000000"})
+            broken = _insert(connection, "person", {"name": "丙", "phone": "12345"})
+            abroad = _insert(connection, "person", {"name": "丁", "phone": "+16502530000"})
+
+            def registration(event_id: int, person_id: int, phone: str, status: str) -> int:
+                return _insert(
+                    connection,
+                    "registration",
+                    {"event_id": event_id, "person_id": person_id, "phone": phone, "status": status, "name": "x"},
+                )
+
+            first = registration(event, national, "13800000000", "confirmed")
+            second = registration(event, typed, "8613800000000", "waitlisted")
+            cancelled = registration(event, typed, "0086 138 0000 0000", "cancelled")
+            elsewhere = registration(other_event, national, "13800000000", "confirmed")
+        with caplog.at_level(logging.INFO, logger="wuchuang.migrations.phones"):
+            command.upgrade(config, PHONES_REVISION)
+        with engine.connect() as connection:
+            people = dict(connection.execute(sa.text("SELECT id, phone FROM person")).all())
+            registrations = dict(connection.execute(sa.text("SELECT id, phone FROM registration")).all())
+    finally:
+        engine.dispose()
+    assert people == {national: "+8613800000000", typed: "+8613800000000", broken: "12345", abroad: "+16502530000"}
+    assert set(registrations.values()) == {"+8613800000000"}
+    assert {first, second, cancelled, elsewhere} == set(registrations)
+    clashes = [r.getMessage() for r in caplog.records if "phone clash" in r.getMessage()]
+    assert clashes == [
+        f"phone clash: event {event} has 2 live registrations with +8613800000000 (registrations {first}, {second})"
+    ]
+    assert any("'12345' is not a valid phone number" in r.getMessage() for r in caplog.records)

@@ -273,6 +273,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/api/v1/tickets/{code}.png"): (PUBLIC, fixed(code=lambda w: w.code)),
     ("GET", "/api/v1/tickets/{code}.svg"): (PUBLIC, fixed(code=lambda w: w.code)),
     ("POST", "/api/v1/registrations/{registration_id}/ticket"): (REGISTRANT_OWN, _reg_call()),
+    ("POST", "/api/v1/registrations/{registration_id}/telegram-link"): (REGISTRANT_OWN, _reg_call()),
     ("POST", "/api/v1/checkins"): (DOOR_OWN, body(lambda w: {"code": w.code, "event_id": w.event.id})),
     ("GET", "/api/v1/events/{event_id}/stats"): (DOOR_OWN, fixed(event_id=event_id)),
     ("GET", "/api/v1/events/{event_id}/checkin-list"): (DOOR_OWN, fixed(event_id=event_id)),

@@ -46,6 +46,7 @@ from events.models import (
 )
 from events.services import brokers, checkin, courses, credits
 from events.services.catalog import EventInput, cancel_event, create_event, publish_event
+from events.services.people import normalize_email, normalize_phone
 from events.services.registration import (
     Applicant,
     approve_registration,
@@ -78,15 +79,29 @@ class DemoSummary:
     certifications: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _Person:
     name: str
     phone: str
     organization: str
     email: str | None
+    # The person record, made on first use: the platform never finds a person by phone (that is a
+    # claim), so the demo, which knows who its invented people are, says whose registration it is.
+    person_id: int | None = None
 
     def applicant(self) -> Applicant:
         return Applicant(name=self.name, phone=self.phone, organization=self.organization, email=self.email)
+
+    async def record_id(self) -> int:
+        if self.person_id is None:
+            person = await Person.create(
+                name=self.name,
+                phone=normalize_phone(self.phone),
+                email=normalize_email(self.email),
+                organization=self.organization,
+            )
+            self.person_id = person.id
+        return self.person_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +200,7 @@ async def _telegram_people(now: datetime, *, exclude: set[int]) -> int:
         # The first is a broker already (made by the training programme, which knew only what a broker needs).
         person = await Person.get_or_none(telegram_id=telegram_id)
         if person is None:
-            person = Person(name=name, telegram_id=telegram_id, phone=_telegram_phone(index))
+            person = Person(name=name, telegram_id=telegram_id, phone=normalize_phone(_telegram_phone(index)))
         person.language, person.pref_districts, person.pref_topics = language, districts, topics
         await person.save()
         for event in upcoming[index : index + 2]:
@@ -241,7 +256,14 @@ class _Loader:
         done: list[tuple[int, datetime]] = []
         for person, at in zip(self.rng.sample(self.people, plan.registrations), times, strict=True):
             self.clock.at = at
-            result = await register(event.id, person.applicant(), actor=ACTOR, source="demo", issue_secret=False)
+            result = await register(
+                event.id,
+                person.applicant(),
+                actor=ACTOR,
+                source="demo",
+                issue_secret=False,
+                person_id=await person.record_id(),
+            )
             done.append((result.registration.id, at))
         self.registrations += len(done)
 
@@ -392,8 +414,8 @@ class _Training:
                 specialties=topics,
             )
         )
-        juniors = [first] + [await self._broker(self._broker_input(p)) for p in people[: len(JUNIOR_PROFILES)]]
-        newcomers = [await self._broker(self._broker_input(p)) for p in people[len(JUNIOR_PROFILES) :]]
+        juniors = [first] + [await self._broker(await self._broker_input(p)) for p in people[: len(JUNIOR_PROFILES)]]
+        newcomers = [await self._broker(await self._broker_input(p)) for p in people[len(JUNIOR_PROFILES) :]]
 
         profiles = list(JUNIOR_PROFILES[1:])
         self.rng.shuffle(profiles)
@@ -489,14 +511,12 @@ class _Training:
         closes = sessions[0].starts_at - timedelta(days=1)
         return _CourseRun(course, sessions, [code for code, _, _ in spec.modules], published, closes)
 
-    def _broker_input(self, person: _Person) -> brokers.BrokerInput:
+    async def _broker_input(self, person: _Person) -> brokers.BrokerInput:
         district = self.rng.choice([code for code, share in data.DISTRICT_SHARES.items() for _ in range(share)])
         main = self.rng.choice(data.DISTRICT_FOCUS[district])
         others = [s for s in data.BROKER_SPECIALTIES if s != main]
         return brokers.BrokerInput(
-            name=person.name,
-            phone=person.phone,
-            email=person.email,
+            person_id=await person.record_id(),
             organization=self.rng.choice(data.BROKER_ORGS) if self.rng.random() < 0.65 else person.organization,
             district=district,
             specialties=[main, *self.rng.sample(others, self.rng.choice((0, 1, 1, 2)))],

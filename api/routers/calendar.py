@@ -93,9 +93,11 @@ class AlarmBody(BaseModel):
 async def my_calendar_link(
     registration_id: Id, request: Request, caller: Caller = Depends(current_caller)
 ) -> dict[str, Any]:
-    """The registrant's personal feed (all their registrations), made on first request."""
+    """This registration's own feed, made on first request. It shows this registration only: the
+    token proves the registration, not who its person is (a person's whole feed is in the bot's /my).
+    """
     registration = await owned_registration(registration_id, caller)
-    token = await calendar.calendar_token(registration.person_id)  # type: ignore[attr-defined]
+    token = await calendar.registration_calendar_token(registration.id)
     return feed_links(request.app.state.settings.base_url, f"/calendar/me/{token}.ics")
 
 
@@ -105,7 +107,7 @@ async def rotate_calendar_link(
 ) -> dict[str, Any]:
     """A new personal feed URL; the old one stops working at once."""
     registration = await owned_registration(registration_id, caller)
-    token = await calendar.rotate_calendar_token(registration.person_id)  # type: ignore[attr-defined]
+    token = await calendar.rotate_registration_calendar_token(registration.id)
     return feed_links(request.app.state.settings.base_url, f"/calendar/me/{token}.ics")
 
 
@@ -113,7 +115,7 @@ async def rotate_calendar_link(
 async def set_calendar_alarm(
     registration_id: Id, body: AlarmBody, caller: Caller = Depends(current_caller)
 ) -> dict[str, Any]:
-    """How long before each event the personal feed's reminder fires (0 turns it off)."""
+    """How long before the event this registration's feed reminds (0 turns it off)."""
     registration = await owned_registration(registration_id, caller)
-    await calendar.set_alarm_minutes(registration.person_id, body.minutes)  # type: ignore[attr-defined]
+    await calendar.set_registration_alarm_minutes(registration.id, body.minutes)
     return {"minutes": body.minutes}

@@ -17,10 +17,18 @@ from api.exports import csv_cell
 from api.ratelimit import PublicRateLimit
 from api.schemas import CancelBody, DecisionBody, Presenter
 from api.telegram_auth import verify_init_data
-from events.errors import Forbidden, RegistrationNotFound, TelegramIdNotAllowed, Unauthorized
+from events.errors import (
+    AlreadyLinked,
+    BotNotConfigured,
+    Forbidden,
+    RegistrationNotFound,
+    TelegramIdNotAllowed,
+    Unauthorized,
+)
 from events.models import Registration, RegistrationStatus, Role
 from events.services import ownership
 from events.services import registration as registrations
+from events.services.people import display_phone
 from events.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["registrations"])
@@ -47,10 +55,31 @@ async def register(
         if applicant.telegram_id is not None:
             raise TelegramIdNotAllowed()
         await limiter.check(request, "register")
+    elif applicant.telegram_id is not None and not caller.has(Role.ORGANIZER):
+        # Admins and organizers vouch for the Telegram id they send; a checker or judge does not.
+        raise TelegramIdNotAllowed()
     result = await registrations.register(event_id, applicant, actor=caller.actor, source="api")
-    body = show.registration(result.registration, waitlist_position=result.waitlist_position)
+    registration = result.registration
+    body = show.registration(registration, waitlist_position=result.waitlist_position)
     body["access_token"] = result.access_secret
-    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/registrations/{result.registration.id}"})
+    body["telegram_link"] = await _telegram_link(request, registration) if registration.telegram_id is None else None
+    return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/registrations/{registration.id}"})
+
+
+def _bot_username(request: Request) -> str | None:
+    username = getattr(request.app.state, "bot_username", None) or request.app.state.settings.bot_username
+    return str(username) if username else None
+
+
+async def _telegram_link(request: Request, registration: Registration) -> str | None:
+    """The bot's deep link that attaches this registration to whoever opens it in Telegram (a one-time
+    code, valid for ``LINK_CODE_TTL``); None without a bot.
+    """
+    username = _bot_username(request)
+    if username is None:
+        return None
+    code = await registrations.issue_link_code(registration.id, channel="telegram")
+    return f"https://t.me/{username}?start={registrations.LINK_PREFIX}{code}"
 
 
 async def owned_registration(registration_id: Id, caller: Caller) -> Registration:
@@ -89,6 +118,22 @@ async def cancel_registration(
         reason=body.reason if body else "",
     )
     return show.registration(registration, waitlist_position=None)
+
+
+@router.post("/registrations/{registration_id}/telegram-link")
+async def new_telegram_link(
+    registration_id: Id, request: Request, caller: Caller = Depends(current_caller)
+) -> dict[str, Any]:
+    """A fresh one-time link that attaches this registration to a Telegram account (earlier links stop
+    working). ``409 bot_not_configured`` without a bot; ``409 already_linked`` once it has one.
+    """
+    registration = await owned_registration(registration_id, caller)
+    if registration.telegram_id is not None:
+        raise AlreadyLinked()
+    link = await _telegram_link(request, registration)
+    if link is None:
+        raise BotNotConfigured()
+    return {"telegram_link": link, "expires_in": int(registrations.LINK_CODE_TTL.total_seconds())}
 
 
 @router.post("/registrations/{registration_id}/approve")
@@ -157,7 +202,7 @@ async def list_event_registrations(
                     positions.get(r.id),
                     r.name,
                     r.organization,
-                    r.phone,
+                    display_phone(r.phone),
                     r.email,
                     r.telegram_id,
                     r.source,

@@ -198,7 +198,7 @@ async def _ask_confirmation(message: Message, event: Event, person: Person, t: T
         title=escape(event.title),
         name=escape(person.name),
         organization=escape(person.organization or "-"),
-        phone=escape(person.phone or "-"),
+        phone=escape(people.display_phone(person.phone) or "-"),
     )
     answers = (await state.get_data()).get("answers", {})
     labels = {q["key"]: q["label"] for q in event.questions or []}

@@ -13,11 +13,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import Language
 from bot.i18n import Translate, translator
 from bot.routers.events import show_event
+from bot.routers.register import send_ticket
 from bot.views import main_menu
 from events.errors import N_, DomainError
 from events.i18n import Locale
-from events.models import Person
+from events.models import Person, RegistrationStatus
 from events.services import catalog, people
+from events.services import registration as registrations
+from events.services.tickets import TicketSigner
 from events.settings import Settings
 
 router = Router(name="start")
@@ -32,9 +35,15 @@ async def start_with_payload(
     locale: Locale,
     settings: Settings,
     state: FSMContext,
+    signer: TicketSigner,
 ) -> None:
     await state.clear()
     payload = (command.args or "").strip()
+    if payload.startswith(registrations.LINK_PREFIX):
+        await link_registration(
+            message, payload.removeprefix(registrations.LINK_PREFIX), person, t, locale, settings, signer
+        )
+        return
     if payload.startswith("ev_"):
         try:
             event = await catalog.get_event_by_public_id(payload[3:40])
@@ -46,6 +55,28 @@ async def start_with_payload(
     await message.answer(
         t(N_("That link is unknown or has expired. Here is what you can do:")), reply_markup=main_menu(t)
     )
+
+
+async def link_registration(
+    message: Message, code: str, person: Person, t: Translate, locale: Locale, settings: Settings, signer: TicketSigner
+) -> None:
+    """A registration made on the web joins this Telegram user's registrations: opening the link in
+    their own chat is the proof. Raises ``link_code_invalid``, ``already_registered`` (replied by the
+    errors router).
+    """
+    registration = await registrations.redeem_link_code(
+        code, person_id=person.id, telegram_id=person.telegram_id, actor=f"telegram:{person.telegram_id}"
+    )
+    event = await catalog.get_event(registration.event_id, include_unpublished=True)  # type: ignore[attr-defined]
+    await message.answer(
+        t(
+            N_("Your registration for %(title)s is now in this chat: /my shows it, reminders come here."),
+            title=escape(event.title),
+        ),
+        reply_markup=main_menu(t),
+    )
+    if registration.status == RegistrationStatus.CONFIRMED:
+        await send_ticket(message, registration, event, t=t, locale=locale, settings=settings, signer=signer)
 
 
 @router.message(CommandStart())

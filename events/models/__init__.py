@@ -7,7 +7,7 @@ from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direct
 from events.models.organizations import Organization, OrganizationKind
 from events.models.outbox import Broadcast, Category, Cursor, OutboxMessage, OutboxStatus
 from events.models.people import Person, PersonRole, TelegramUpdate
-from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationStatus
+from events.models.registration import ACTIVE_STATUSES, Registration, RegistrationLink, RegistrationStatus
 from events.models.training import (
     LEVEL_ORDER,
     Broker,
@@ -54,6 +54,7 @@ __all__ = [
     "PersonRole",
     "TelegramUpdate",
     "Registration",
+    "RegistrationLink",
     "RegistrationStatus",
     "Role",
 ]

@@ -35,6 +35,10 @@ class Registration(Model):
     # SHA-256 of the secret handed to an anonymous registrant to read and cancel this registration.
     access_secret_hash = fields.CharField(max_length=64, null=True, unique=True)
     source = fields.CharField(max_length=16, default="api")
+    # The secret in this registration's own feed URL (/calendar/me/{token}.ics), for whoever holds the
+    # registration's access token: it shows this registration only, never its person's other ones.
+    calendar_token = fields.CharField(max_length=64, null=True, db_index=True)
+    calendar_alarm_minutes = fields.IntField(default=60)
     # 0: no ticket yet. Issued at confirmation; a re-issue bumps it and revokes older codes.
     ticket_version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -53,3 +57,23 @@ class Registration(Model):
             # A person's own registrations: /my, calendars, a broker's enrollments.
             ("person_id", "status"),
         )
+
+
+class RegistrationLink(Model):
+    """A one-time code (SHA-256 stored) that attaches a registration to the person who redeems it.
+
+    The channel proves the person: today the bot (``/start link_<code>``), later a link by e-mail.
+    """
+
+    id = fields.IntField(primary_key=True)
+    registration = fields.ForeignKeyField("models.Registration", related_name="links", on_delete=fields.CASCADE)
+    code_hash = fields.CharField(max_length=64, unique=True)
+    # "telegram" now; "email" when the e-mail channel sends a link (issue #16).
+    channel = fields.CharField(max_length=16)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    used_by_person_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "registration_link"

@@ -28,7 +28,9 @@ class _ProfileFields(BaseModel):
 
 
 class BrokerInput(_ProfileFields):
-    """A new broker: an existing person by id, or contact details (found or created as a person)."""
+    """A new broker: an existing person by id, or contact details (a new person unless the Telegram id
+    is a known person's: a phone or an e-mail address does not find anyone, see ``people``).
+    """
 
     person_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None

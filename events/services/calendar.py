@@ -47,6 +47,9 @@ FOLD_AT = 75  # octets per content line, RFC 5545 3.1
 KIND_LABELS = {"session": "武创荟", "competition": "大赛", "roadshow": "路演", "fair": "对接会", "training": "培训"}
 
 
+_LIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING)
+
+
 class FeedNotFound(NotFound):
     code = "feed_not_found"
     message = N_("No such calendar feed.")
@@ -299,19 +302,30 @@ class FeedRenderer:
         return await self._obtain(key, load, scope.name, {}, None)
 
     async def person_feed(self, token: str) -> Feed:
-        """A person's own registrations: confirmed ones, waitlisted/pending as TENTATIVE, with an alarm.
+        """A person's own registrations: confirmed ones, waitlisted/pending as TENTATIVE, with an alarm;
+        or, for a registration's own token, that one registration alone (with its own alarm).
         Raises ``feed_not_found`` for an unknown or rotated token.
         """
         if not token or len(token) > 64:
             raise FeedNotFound()
         person = await Person.get_or_none(calendar_token=token)
-        if person is None:
-            raise FeedNotFound()
+        if person is not None:
+            registrations = await Registration.filter(person_id=person.id, status__in=_LIVE).select_related("event")
+            owner: tuple[str, int] = ("person", person.id)
+            name, alarm = person.name, person.calendar_alarm_minutes
+        else:
+            registration = await Registration.get_or_none(calendar_token=token).select_related("event")
+            if registration is None:
+                raise FeedNotFound()
+            registrations = [registration] if registration.status in _LIVE else []
+            owner = ("registration", registration.id)
+            name, alarm = registration.name, registration.calendar_alarm_minutes
+        return await self._registrations_feed(owner, token, name, alarm, registrations)
+
+    async def _registrations_feed(
+        self, owner: tuple[str, int], token: str, name: str, alarm: int, registrations: list[Registration]
+    ) -> Feed:
         now = clock.now()
-        registrations = await Registration.filter(
-            person_id=person.id,
-            status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING],
-        ).select_related("event")
         entries = [
             r
             for r in registrations
@@ -332,10 +346,9 @@ class FeedRenderer:
             if s.status != EventStatus.CANCELLED or (s.cancelled_at or now) >= now - CANCELLED_KEPT_FOR
         ]
         key = (
-            "person",
-            person.id,
+            *owner,
             token,
-            person.calendar_alarm_minutes,
+            alarm,
             now.date(),
             tuple(sorted((r.id, str(r.status), r.updated_at, r.event.updated_at) for r in entries)),
             tuple(sorted((s.id, s.updated_at) for s in sessions)),
@@ -349,7 +362,7 @@ class FeedRenderer:
         async def load() -> list[Event]:
             return events
 
-        return await self._obtain(key, load, f"我的活动 · {person.name}", statuses, person.calendar_alarm_minutes)
+        return await self._obtain(key, load, f"我的活动 · {name}", statuses, alarm)
 
     def _render(
         self,
@@ -483,7 +496,36 @@ async def rotate_calendar_token(person_id: int) -> str:
     return token
 
 
-async def set_alarm_minutes(person_id: int, minutes: int) -> None:
+def _check_alarm(minutes: int) -> None:
     if not 0 <= minutes <= 7 * 24 * 60:
         raise InvalidInput(N_("The reminder must be between 0 minutes and 7 days before."), field="minutes")
+
+
+async def set_alarm_minutes(person_id: int, minutes: int) -> None:
+    _check_alarm(minutes)
     await Person.filter(id=person_id).update(calendar_alarm_minutes=minutes)
+
+
+# A registration's own feed: what its access token may reach. It shows that registration and nothing
+# of its person's (who may be someone the token's holder only claimed to be, or linked it to later).
+
+
+async def registration_calendar_token(registration_id: int) -> str:
+    """The registration's own feed token, made on first request."""
+    registration = await Registration.get(id=registration_id)
+    if registration.calendar_token is None:
+        return await rotate_registration_calendar_token(registration_id)
+    return registration.calendar_token
+
+
+async def rotate_registration_calendar_token(registration_id: int) -> str:
+    """A new feed token for the registration; the old URL answers 404 from now on."""
+    token = secrets.token_urlsafe(24)
+    await Registration.filter(id=registration_id).update(calendar_token=token)
+    return token
+
+
+async def set_registration_alarm_minutes(registration_id: int, minutes: int) -> None:
+    """Raises ``invalid_input`` outside 0 minutes to 7 days."""
+    _check_alarm(minutes)
+    await Registration.filter(id=registration_id).update(calendar_alarm_minutes=minutes)

@@ -473,6 +473,7 @@ async def enroll(course_id: int, broker_id: int, *, actor: str, source: str = "a
         actor=actor,
         source=source,
         issue_secret=False,
+        person_id=person.id,
     )
 
 

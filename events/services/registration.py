@@ -11,6 +11,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -26,11 +27,21 @@ from events.errors import (
     EventNotOpen,
     InvalidInput,
     InvalidTransition,
+    LinkCodeInvalid,
     RegistrationClosed,
     RegistrationNotFound,
     RegistrationNotOpenYet,
 )
-from events.models import ACTIVE_STATUSES, Event, EventKind, EventStatus, Registration, RegistrationStatus
+from events.models import (
+    ACTIVE_STATUSES,
+    Event,
+    EventKind,
+    EventStatus,
+    Person,
+    Registration,
+    RegistrationLink,
+    RegistrationStatus,
+)
 from events.services import activity, brokers
 from events.services.catalog import effective_status
 from events.services.locking import lock_event
@@ -38,6 +49,9 @@ from events.services.people import find_or_create_person, normalize_email, norma
 from events.services.waitlist import COUNTERS, fill_free_seats, has_free_seat, waitlist_position
 
 MAX_ANSWERS_BYTES = 16_384
+# How long a link code (``/start link_<code>``) can be redeemed; the registrant can ask for a new one.
+LINK_CODE_TTL = timedelta(hours=24)
+LINK_PREFIX = "link_"
 
 
 class Applicant(BaseModel):
@@ -129,10 +143,16 @@ async def register(
     actor: str,
     source: str = "api",
     issue_secret: bool = True,
+    person_id: int | None = None,
 ) -> RegistrationResult:
     """Register a person: confirmed while seats last, then waitlisted (or pending when the event
     requires approval). Raises ``event_not_found``, ``event_not_open``, ``registration_not_open``,
     ``registration_closed``, ``already_registered``, ``event_full`` (no waitlist), ``invalid_input``.
+
+    Whose registration it is: ``person_id`` when the caller already knows (a broker enrolling), else
+    the person with ``applicant.telegram_id`` (the caller vouches that it is proven), else a new
+    person of its own: a phone or an e-mail address alone never attaches a registration to someone
+    already known (see ``people.find_or_create_person``).
     """
     phone = normalize_phone(applicant.phone)
     email = normalize_email(applicant.email)
@@ -155,14 +175,17 @@ async def register(
             if duplicate:
                 raise AlreadyRegistered()
         answers = answers_for(event, applicant.answers)
-        person = await find_or_create_person(
-            name=applicant.name,
-            phone=phone,
-            email=email,
-            organization=applicant.organization,
-            telegram_id=applicant.telegram_id,
-            using_db=conn,
-        )
+        if person_id is not None:
+            person = await Person.get(id=person_id).using_db(conn)
+        else:
+            person = await find_or_create_person(
+                name=applicant.name,
+                phone=phone,
+                email=email,
+                organization=applicant.organization,
+                telegram_id=applicant.telegram_id,
+                using_db=conn,
+            )
         now = clock.now()
         fields: dict[str, Any] = {}
         if event.requires_approval:
@@ -341,6 +364,84 @@ async def waitlist_positions(event_id: int) -> dict[int, int]:
     return {reg_id: place for place, reg_id in enumerate(rows, start=1)}
 
 
+async def issue_link_code(registration_id: int, *, channel: str = "telegram") -> str:
+    """A new one-time code that attaches this registration to whoever redeems it through ``channel``;
+    earlier unused codes of the registration stop working. Only its hash is stored.
+
+    The code proves nothing by itself: it goes to the registrant (in the registration's response, or
+    by e-mail once that channel exists, issue #16), and redeeming it in the bot proves the Telegram
+    account. Raises ``registration_not_found``.
+    """
+    code = secrets.token_urlsafe(24)
+    async with in_transaction() as conn:
+        if not await Registration.filter(id=registration_id).using_db(conn).exists():
+            raise RegistrationNotFound()
+        await RegistrationLink.filter(registration_id=registration_id, used_at__isnull=True).using_db(conn).delete()
+        await RegistrationLink.create(
+            registration_id=registration_id,
+            code_hash=hash_secret(code),
+            channel=channel,
+            expires_at=clock.now() + LINK_CODE_TTL,
+            using_db=conn,
+        )
+    return code
+
+
+async def redeem_link_code(code: str, *, person_id: int, telegram_id: int | None, actor: str) -> Registration:
+    """Attach the registration a link code was issued for to this person (who proved their channel by
+    redeeming it): from now on it is in their /my, their calendar and their messages. The code is
+    used up. Raises ``link_code_invalid`` (unknown, used, expired, or the registration is over),
+    ``already_registered`` (the person already holds a live registration for that event).
+    """
+    if not code or len(code) > 64:
+        raise LinkCodeInvalid()
+    async with in_transaction() as conn:
+        link = await RegistrationLink.get_or_none(code_hash=hash_secret(code)).using_db(conn)
+        if link is None or link.used_at is not None or link.expires_at <= clock.now():
+            raise LinkCodeInvalid()
+        registration_id: int = link.registration_id  # type: ignore[attr-defined]
+        event, registration = await _locked_registration(conn, registration_id)
+        # Used under the event's lock: a second redemption of the same code waits and then finds it used.
+        if (
+            await RegistrationLink.filter(id=link.id, used_at__isnull=True)
+            .using_db(conn)
+            .update(used_at=clock.now(), used_by_person_id=person_id)
+            != 1
+        ):
+            raise LinkCodeInvalid()
+        if registration.status not in ACTIVE_STATUSES:
+            raise LinkCodeInvalid()
+        if registration.person_id == person_id:  # type: ignore[attr-defined]
+            return registration
+        mine = Q(person_id=person_id)
+        if telegram_id is not None:
+            mine |= Q(telegram_id=telegram_id)
+        if (
+            await Registration.filter(mine, event_id=event.id, status__in=ACTIVE_STATUSES)
+            .exclude(id=registration.id)
+            .using_db(conn)
+            .exists()
+        ):
+            raise AlreadyRegistered()
+        previous_person_id: int = registration.person_id  # type: ignore[attr-defined]
+        registration.person_id = person_id  # type: ignore[attr-defined]
+        registration.telegram_id = telegram_id
+        await registration.save(update_fields=["person_id", "telegram_id", "updated_at"], using_db=conn)
+        if event.kind == EventKind.TRAINING:
+            await brokers.on_registered(conn, event_id=event.id, person_id=person_id, actor=actor)
+        await activity.record(
+            "registration.linked",
+            actor=actor,
+            event_id=event.id,
+            registration_id=registration.id,
+            person_id=person_id,
+            using_db=conn,
+            previous_person_id=previous_person_id,
+            channel=link.channel,
+        )
+    return registration
+
+
 __all__ = [
     "Applicant",
     "RegistrationResult",
@@ -348,7 +449,9 @@ __all__ = [
     "cancel_registration",
     "find_by_secret",
     "get_registration",
+    "issue_link_code",
     "list_registrations",
+    "redeem_link_code",
     "reject_registration",
     "register",
     "waitlist_position",
