@@ -201,3 +201,23 @@ class AlreadyCredited(Conflict):
 class ItemHasCredits(Conflict):
     code = "item_has_credits"
     message = N_("Brokers already have credit for %(code)s: it cannot be removed (change it instead).")
+
+
+class CertificationNotFound(NotFound):
+    code = "certification_not_found"
+    message = N_("This broker has no certificate %(certification_id)s.")
+
+
+class CertificateNotFound(NotFound):
+    code = "certificate_not_found"
+    message = N_("No certificate has this number.")
+
+
+class CertificationAlreadyRevoked(Conflict):
+    code = "certification_already_revoked"
+    message = N_("This certificate is already revoked.")
+
+
+class CertificationNotRevoked(Conflict):
+    code = "certification_not_revoked"
+    message = N_("Only a revoked certificate can be reinstated.")

@@ -66,7 +66,8 @@ async def test_a_renewal_and_a_correction_are_told_as_such(db, frozen_clock, rul
     broker = await training.make_broker(1, telegram_id=7001, name="Wang")
     await Person.filter(id=broker.person_id).update(language="en")
     certification.use_rules([LevelRule(level="junior", hours=10, valid_years=1, renewal_hours=4)])
-    granted = await credits.grant(broker.id, hours=10, reason="Initial hours", actor="admin")
+    # 11 h: the correction below leaves the line met (one that does not is test_a_correction_below_the_line_…).
+    granted = await credits.grant(broker.id, hours=11, reason="Initial hours", actor="admin")
     frozen_clock.set(frozen_clock.now + timedelta(days=400))  # the certification lapsed
     await credits.correct(broker.id, entry_id=granted.entry.id, hours=-1, reason="Typo", actor="admin")
     await credits.grant(broker.id, hours=5, reason="CPD", actor="admin")
@@ -74,7 +75,7 @@ async def test_a_renewal_and_a_correction_are_told_as_such(db, frozen_clock, rul
     texts = [m.text for m in await outbox(Category.CREDITS)]
     assert "Congratulations" in texts[1]
     assert "-1 credit hours · correction: Typo" in texts[2] and "0 / 4 hours toward renewing Junior" in texts[2]
-    assert "is renewed" in texts[4] and "Total: 14 hours" in texts[3]
+    assert "is renewed" in texts[4] and "Total: 15 hours" in texts[3]
 
 
 async def test_enrolled_brokers_are_reminded_of_each_session_with_their_pass(db, frozen_clock, rules):
