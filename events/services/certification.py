@@ -15,6 +15,7 @@ no state of its own: it is read from the dates.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -158,9 +159,7 @@ def standing(held: Iterable[Held], now: datetime) -> tuple[BrokerLevel | None, s
             latest[cert.level] = cert
     if not latest:
         return None, "in_training", None, None
-    valid = [
-        c for c in latest.values() if c.state == CertificationState.ACTIVE and not is_expired(c.expires_at, now)
-    ]
+    valid = [c for c in latest.values() if c.state == CertificationState.ACTIVE and not is_expired(c.expires_at, now)]
     if valid:
         top = max(valid, key=lambda c: LEVEL_ORDER.index(c.level))
         return top.level, "certified", top.certified_at, top.expires_at
@@ -386,7 +385,7 @@ STATE_FACTS: dict[str, CertificationState] = {
     "certification.revoked": CertificationState.REVOKED,
 }
 NUMBER_PREFIX = "WH-JSJL"  # 武汉 · 技术经理人
-MAX_NUMBER = 32
+NUMBER_SHAPE = re.compile(r"[A-Z0-9-]{1,32}")
 
 
 def certificate_number(cert_id: int, certified_at: datetime, tz: zoneinfo.ZoneInfo) -> str:
@@ -431,7 +430,7 @@ async def reassess(conn: BaseDBAsyncClient, broker: Broker, *, entry: CreditEntr
             entry_id=entry.id,
             by="ledger",
             hours=str(total),
-            hours_required=str(Decimal(str(rule.hours))),
+            hours_required=_plain(rule.hours),
             reason=entry.reason,
         )
         (reinstated if carried else suspended).append(cert)
@@ -476,6 +475,11 @@ async def _certify_due(
         )
         made.append(cert)
     return made
+
+
+def _plain(hours: float) -> str:
+    """40, 12.5 (as the ledger writes hours in facts: no trailing zeros)."""
+    return format(Decimal(str(hours)).normalize(), "f")
 
 
 def _fact_payload(cert: Certification) -> dict[str, Any]:
@@ -583,15 +587,27 @@ async def reinstate_certificate(
         await _set_state(conn, cert, state, reason=text, actor=actor, entry_id=None, now=now)
         person_id: int = broker.person_id  # type: ignore[attr-defined]
         await activity.record(
-            "certification.reinstated", actor=actor, person_id=person_id, using_db=conn, **_fact_payload(cert),
-            by="admin", reason=text, suspended=not carried,
+            "certification.reinstated",
+            actor=actor,
+            person_id=person_id,
+            using_db=conn,
+            **_fact_payload(cert),
+            by="admin",
+            reason=text,
+            suspended=not carried,
         )
         if not carried:
             await activity.record(
-                "certification.suspended", actor=actor, person_id=person_id, using_db=conn, **_fact_payload(cert),
-                by="ledger", entry_id=None, reason=text,
+                "certification.suspended",
+                actor=actor,
+                person_id=person_id,
+                using_db=conn,
+                **_fact_payload(cert),
+                by="ledger",
+                entry_id=None,
+                reason=text,
                 hours=str(hours_of(sum(line.tenths for line in lines))),
-                hours_required=str(Decimal(str(rule.hours))) if rule else "",
+                hours_required=_plain(rule.hours) if rule else "",
             )
     return cert
 
@@ -613,7 +629,7 @@ async def verify_certificate(number: str) -> Verification:
     Raises ``certificate_not_found``.
     """
     wanted = number.strip().upper()
-    if not wanted or len(wanted) > MAX_NUMBER:
+    if not NUMBER_SHAPE.fullmatch(wanted):  # nothing that could not be a number reaches the database
         raise CertificateNotFound()
     cert = await Certification.get_or_none(number=wanted).select_related("broker__person")
     if cert is None or cert.number is None:
