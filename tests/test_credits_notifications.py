@@ -148,3 +148,42 @@ async def test_a_moved_or_cancelled_session_reaches_its_course_passes_and_sessio
     cancelled = [r for r in await outbox(Category.EVENT_CANCELLED) if r.person_id == enrolled.person_id]
     assert [r.event_id for r in changed] == [sessions[1].id]
     assert [r.event_id for r in cancelled] == [sessions[0].id] and "讲师临时出差" in cancelled[0].text
+
+
+async def test_a_correction_below_the_line_and_an_admins_revocation_reach_the_broker(db, frozen_clock):
+    """The issue's case as the broker hears it: certified at 40 h, a -36 h correction suspends the
+    certificate (naming the line), hours coming back make it valid again, an admin's revocation says why."""
+    certification.use_rules([LevelRule(level="junior", hours=40)])
+    try:
+        broker = await training.make_broker(1, telegram_id=7001)
+        english = await training.make_broker(2, telegram_id=7002)
+        await Person.filter(id=english.person_id).update(language="en")
+        granted = await credits.grant(broker.id, hours=40, reason="线下培训补录", actor="admin")
+        (cert,) = granted.certified
+        corrected = await credits.correct(
+            broker.id, entry_id=granted.entry.id, hours=-36, reason="重复录入", actor="admin"
+        )
+        await credits.grant(broker.id, hours=36, reason="核实后补回", actor="admin")
+        await certification.revoke_certificate(broker.id, cert.id, reason="材料不实", actor="admin")
+        theirs = await credits.grant(english.id, hours=40, reason="Workshop", actor="admin")
+        await credits.correct(english.id, entry_id=theirs.entry.id, hours=-36, reason="Duplicate", actor="admin")
+
+        await Producer().drain()
+        await Producer().drain()
+        mine = [m for m in await outbox(Category.CREDITS) if m.person_id == broker.person_id]
+        kinds = [m.dedup_key.split(":")[0] for m in mine]
+        assert kinds == ["credit", "certified", "credit", "certification", "credit", "certification", "certification"]
+        assert cert.number in mine[1].text  # the certificate's number comes with the congratulations
+        suspended, reinstated, revoked = mine[3], mine[5], mine[6]
+        assert "已暂停" in suspended.text and cert.number in suspended.text and "初级" in suspended.text
+        assert f"第 {corrected.entry.id} 条" in suspended.text and "4 / 40" in suspended.text
+        assert "重复录入" in suspended.text
+        assert "已恢复有效" in reinstated.text and "40 学时" in reinstated.text
+        assert "已被撤销" in revoked.text and "材料不实" in revoked.text
+        (told,) = [
+            m for m in await outbox(Category.CREDITS) if m.person_id == english.person_id and "certification:" in m.dedup_key
+        ]
+        assert f"Your Junior certificate {theirs.certified[0].number} is suspended." in told.text
+        assert "4 of 40 hours" in told.text and "Duplicate" in told.text
+    finally:
+        certification.use_rules(None)
