@@ -181,7 +181,9 @@ async def test_a_correction_below_the_line_and_an_admins_revocation_reach_the_br
         assert "已恢复有效" in reinstated.text and "40 学时" in reinstated.text
         assert "已被撤销" in revoked.text and "材料不实" in revoked.text
         (told,) = [
-            m for m in await outbox(Category.CREDITS) if m.person_id == english.person_id and "certification:" in m.dedup_key
+            m
+            for m in await outbox(Category.CREDITS)
+            if m.person_id == english.person_id and "certification:" in m.dedup_key
         ]
         assert f"Your Junior certificate {theirs.certified[0].number} is suspended." in told.text
         assert "4 of 40 hours" in told.text and "Duplicate" in told.text
