@@ -605,7 +605,7 @@ async def reinstate_certificate(
                 **_fact_payload(cert),
                 by="ledger",
                 entry_id=None,
-                reason=text,
+                reason="",  # the reinstatement said why; this says only that the hours are short
                 hours=str(hours_of(sum(line.tenths for line in lines))),
                 hours_required=_plain(rule.hours) if rule else "",
             )
