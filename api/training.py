@@ -16,12 +16,13 @@ from fastapi.responses import HTMLResponse
 
 from api.pages import PAGE_HEADERS, asset_url, templates
 from api.schemas import Presenter
+from events import clock
 from events.districts import BY_CODE
 from events.errors import N_
 from events.i18n import Locale, gettext, negotiate, normalize_locale
 from events.models import Broker, BrokerLevel, Certification, Course, CourseItem, CreditEntry, hours_of
 from events.services.catalog import effective_status
-from events.services.certification import Assessment, Progress
+from events.services.certification import Assessment, Progress, Verification, certificate_status
 from events.services.courses import course_hours
 from events.services.credits import Written
 from events.services.people import display_phone
@@ -35,7 +36,16 @@ LEVEL_NAMES: dict[str, str] = {
 STANDING_NAMES: dict[str, str] = {
     "certified": N_("Certified"),
     "expired": N_("Certification expired"),
+    "suspended": N_("Certification suspended"),
+    "revoked": N_("Certification revoked"),
     "in_training": N_("In training"),
+}
+# One certificate's status (``certification.certificate_status``).
+CERTIFICATE_STATUS_NAMES: dict[str, str] = {
+    "valid": N_("Valid"),
+    "expired": N_("Expired"),
+    "suspended": N_("Suspended"),
+    "revoked": N_("Revoked"),
 }
 SOURCE_NAMES: dict[str, str] = {
     "attendance": N_("Attendance"),
@@ -72,6 +82,14 @@ def level_name(locale: Locale, level: str | None) -> str:
 
 def standing_name(locale: Locale, status: str) -> str:
     return gettext(locale, STANDING_NAMES[status]) if status in STANDING_NAMES else status
+
+
+def certificate_status_name(locale: Locale, status: str) -> str:
+    return gettext(locale, CERTIFICATE_STATUS_NAMES[status]) if status in CERTIFICATE_STATUS_NAMES else status
+
+
+def verify_url(show: Presenter, number: str | None) -> str | None:
+    return f"{show.public_url}/certificates/{number}" if number else None
 
 
 def enrollment_name(locale: Locale, status: str | None) -> str:
@@ -135,13 +153,23 @@ def broker_row_body(show: Presenter, row: BrokerRow, *, with_year: bool) -> dict
 
 
 def certification_body(show: Presenter, cert: Certification) -> dict[str, Any]:
+    """A certificate on the record: ``status`` is what it is worth today (valid, expired, suspended,
+    revoked); ``state`` and the ``state_*`` fields say what last changed it, and why."""
     return {
         "id": cert.id,
+        "number": cert.number,
         "level": str(cert.level),
         "round": cert.round,
         "certified_at": show.time(cert.certified_at),
         "expires_at": show.time(cert.expires_at),
         "hours": hours(hours_of(cert.hours_tenths)),
+        "status": certificate_status(cert.state, cert.expires_at, clock.now()),
+        "state": str(cert.state),
+        "state_reason": cert.state_reason,
+        "state_entry_id": cert.state_entry_id,  # type: ignore[attr-defined]
+        "state_changed_by": cert.state_changed_by,
+        "state_changed_at": show.time(cert.state_changed_at),
+        "verify_url": verify_url(show, cert.number),
     }
 
 
@@ -167,8 +195,13 @@ def entry_body(show: Presenter, line: CreditEntry) -> dict[str, Any]:
 
 
 def written_body(show: Presenter, result: Written, line: CreditEntry) -> dict[str, Any]:
-    """A ledger write's answer: the line (reloaded with its references) and any certification it caused."""
-    return entry_body(show, line) | {"certified": [certification_body(show, c) for c in result.certified]}
+    """A ledger write's answer: the line (reloaded with its references), any certification it caused,
+    and the certificates it suspended or reinstated."""
+    return entry_body(show, line) | {
+        "certified": [certification_body(show, c) for c in result.certified],
+        "suspended": [certification_body(show, c) for c in result.suspended],
+        "reinstated": [certification_body(show, c) for c in result.reinstated],
+    }
 
 
 def progress_body(step: Progress | None) -> dict[str, Any] | None:
@@ -305,6 +338,8 @@ PAGE_LABELS: dict[str, str] = {
     "year": N_("Year"),
     "certifications": N_("Certifications"),
     "round": N_("Round"),
+    "certificate_number": N_("Certificate No."),
+    "certificate_status": N_("Status"),
     "certified_at": N_("Certified on"),
     "entries": N_("Credit record"),
     # The ledger line's number, which a correction names.
@@ -443,6 +478,10 @@ def _transcript_context(show: Presenter, record: Transcript, locale: Locale, *, 
             {
                 "level": level_name(locale, str(cert.level)),
                 "round": cert.round,
+                "number": cert.number or "",
+                "url": verify_url(show, cert.number),
+                "status": (status := certificate_status(cert.state, cert.expires_at, record.generated_at)),
+                "status_name": certificate_status_name(locale, status),
                 "certified_at": _day(show, cert.certified_at),
                 "expires_at": _day(show, cert.expires_at),
             }
@@ -453,3 +492,74 @@ def _transcript_context(show: Presenter, record: Transcript, locale: Locale, *, 
             locale, GENERATED, when=record.generated_at.astimezone(show.tz).strftime("%Y-%m-%d %H:%M")
         ),
     }
+
+
+# The public verification page's words (the template holds none of its own).
+CERTIFICATE_LABELS: dict[str, str] = {
+    "heading": N_("Certificate verification"),
+    "programme": N_("Wuhan technology broker training programme"),
+    "name": N_("Name"),
+    "level": N_("Level"),
+    "number": N_("Certificate No."),
+    "issued": N_("Issued on"),
+    "expires": N_("Valid until"),
+    "status": N_("Status"),
+    "no_expiry": N_("No expiry"),
+    "not_found_title": N_("Certificate not found"),
+    "not_found": N_("No certificate has this number. Check the number as printed on the certificate."),
+}
+# What each status means to whoever checks a certificate.
+CERTIFICATE_STATUS_NOTES: dict[str, str] = {
+    "valid": N_("This certificate is valid."),
+    "expired": N_("This certificate was issued but is past its validity."),
+    "suspended": N_("This certificate is suspended: its holder's record no longer meets the level's requirements."),
+    "revoked": N_("This certificate has been revoked by the programme office."),
+}
+
+CERTIFICATE_HEADERS = PAGE_HEADERS | {
+    "Cache-Control": "no-cache",
+    # A verification page is for the one who holds the number, not for search engines.
+    "X-Robots-Tag": "noindex, nofollow",
+    "Permissions-Policy": "camera=(), microphone=()",
+}
+
+
+def verification_body(show: Presenter, found: Verification) -> dict[str, Any]:
+    """All the public may learn of a certificate: name, level, number, dates and status."""
+    return {
+        "number": found.number,
+        "name": found.name,
+        "level": str(found.level),
+        "certified_at": show.time(found.certified_at),
+        "expires_at": show.time(found.expires_at),
+        "status": found.status,
+    }
+
+
+def certificate_page(
+    request: Request, show: Presenter, found: Verification | None, locale: Locale, *, status_code: int = 200
+) -> HTMLResponse:
+    """The public verification page, or with ``found`` None the not-found page."""
+    context: dict[str, Any] = {
+        "lang": "en" if locale == "en" else "zh-CN",
+        "t": {key: gettext(locale, msgid) for key, msgid in CERTIFICATE_LABELS.items()},
+        "asset": lambda name: asset_url(request, name),
+        "switch": {"href": _with_lang(request, "zh"), "text": "中文"}
+        if locale == "en"
+        else {"href": _with_lang(request, "en"), "text": "English"},
+        "cert": None,
+    }
+    if found is not None:
+        context["cert"] = {
+            "number": found.number,
+            "name": found.name,
+            "level": level_name(locale, str(found.level)),
+            "issued": _day(show, found.certified_at),
+            "expires": _day(show, found.expires_at),
+            "status": found.status,
+            "status_name": certificate_status_name(locale, found.status),
+            "note": gettext(locale, CERTIFICATE_STATUS_NOTES[found.status]),
+        }
+    return templates.TemplateResponse(
+        request, "certificate.html", context, status_code=status_code, headers=CERTIFICATE_HEADERS
+    )

@@ -335,7 +335,7 @@ def replay_certifications(
     broker_id: int, lines: list[certification.Line], required: dict[int, tuple[str, set[int]]]
 ) -> list[Certification]:
     """The certifications the live rules would have made, line by line in time order (the pure
-    ``certification.assess`` that ``certify_if_due`` runs after each write)."""
+    ``certification.assess`` that ``certification.reassess`` runs after each write)."""
     rules = certification.current_rules()
     valid = {BrokerLevel(rule.level): rule.valid_years for rule in rules}
     ordered = sorted(lines, key=lambda line: line.earned_at)

@@ -231,3 +231,23 @@ class RoleNotHeld(NotFound):
 class RoleNotGrantable(Forbidden):
     code = "role_not_grantable"
     message = N_("You may grant only checker roles, and only for your own organization's events.")
+
+
+class CertificationNotFound(NotFound):
+    code = "certification_not_found"
+    message = N_("This broker has no certificate %(certification_id)s.")
+
+
+class CertificateNotFound(NotFound):
+    code = "certificate_not_found"
+    message = N_("No certificate has this number.")
+
+
+class CertificationAlreadyRevoked(Conflict):
+    code = "certification_already_revoked"
+    message = N_("This certificate is already revoked.")
+
+
+class CertificationNotRevoked(Conflict):
+    code = "certification_not_revoked"
+    message = N_("Only a revoked certificate can be reinstated.")

@@ -91,6 +91,9 @@ class Producer:
             "broadcast.created": self._broadcast,
             "credit.granted": self._credit,
             "broker.certified": self._certified,
+            "certification.suspended": self._certification_changed,
+            "certification.reinstated": self._certification_changed,
+            "certification.revoked": self._certification_changed,
         }.get(fact.kind)
         if handler is not None:
             await handler(fact, conn)
@@ -306,6 +309,7 @@ class Producer:
             date=format_date(cert.certified_at, locale),
             until=format_date(cert.expires_at, locale) if cert.expires_at else "",
             hours=_hours(Decimal(cert.hours_tenths) / 10),
+            number=cert.number or "",
         )
         await enqueue(
             person,
@@ -314,6 +318,33 @@ class Producer:
             text=text,
             using_db=conn,
         )
+
+    async def _certification_changed(self, fact: Activity, conn: Any) -> None:
+        """A certificate suspended or reinstated by the ledger, or revoked or reinstated by an admin.
+        Told as it was at that moment (the payload), whatever happened to it since.
+        """
+        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        payload = fact.payload
+        level = payload.get("level")
+        if person is None or level not in {lv.value for lv in BrokerLevel}:
+            return
+        change = fact.kind.removeprefix("certification.")
+        if change == "reinstated" and payload.get("suspended"):
+            return  # back from revocation but below the line: the suspension that follows tells it
+        locale = normalize_locale(person.language) or "zh"
+        text = render(
+            "certification_changed",
+            locale,
+            change=change,
+            level=gettext(locale, LEVEL_NAMES[BrokerLevel(level)]),
+            number=payload.get("number") or "",
+            admin=payload.get("by") == "admin",
+            entry=payload.get("entry_id"),
+            have=_hours(Decimal(str(payload.get("hours") or 0))),
+            need=_hours(Decimal(str(payload.get("hours_required") or 0))),
+            reason=str(payload.get("reason") or "")[:200],
+        )
+        await enqueue(person, Category.CREDITS, dedup_key=f"certification:{fact.id}", text=text, using_db=conn)
 
     async def _published(self, fact: Activity, conn: Any) -> None:
         """Invite people whose preferences match, at most ``invitations_per_week`` each."""

@@ -821,3 +821,137 @@ async def test_items_can_be_changed_and_removed_until_someone_has_credit_for_the
     assert left == ["S1", "M1"]
     forbidden = await client.delete(f"{url}/{items['S1']['id']}", headers=bearer(await make_token(role="checker")))
     assert forbidden.status_code == 403
+
+
+# --- certificates follow the ledger ------------------------------------------------------------
+
+
+@pytest.fixture
+def forty_hours(client):
+    certification.use_rules([LevelRule(level="junior", hours=40, valid_years=3)])
+    yield
+    certification.use_rules(None)
+
+
+async def _goal(client, key: str = "brokers_trained") -> int:
+    return {g["key"]: g for g in (await client.get("/api/v1/goals")).json()["items"]}[key]["current"]
+
+
+async def test_a_correction_below_the_line_is_answered_and_shown_everywhere(client, org, admin, forty_hours):
+    """The issue's case over HTTP: certified at 40 h, corrected by -36 h: the answer, the transcript
+    (JSON and page) and the goal all say not certified."""
+    broker = await new_broker(client, org)
+    url = f"/api/v1/brokers/{broker['id']}/credits"
+    granted = (await client.post(url, json={"hours": 40, "reason": "补录"}, headers=admin)).json()
+    (cert,) = granted["certified"]
+    assert cert["number"].startswith("WH-JSJL-2026-") and cert["status"] == "valid" and cert["state"] == "active"
+    assert cert["verify_url"].endswith(f"/certificates/{cert['number']}")
+    assert await _goal(client) == 1
+
+    corrected = await client.post(
+        url, json={"hours": -36, "reason": "重复录入", "corrects": granted["id"]}, headers=admin
+    )
+    assert corrected.status_code == 201, corrected.text
+    (suspended,) = corrected.json()["suspended"]
+    assert (suspended["number"], suspended["status"]) == (cert["number"], "suspended")
+    assert suspended["state_entry_id"] == corrected.json()["id"] and suspended["state_reason"] == "重复录入"
+    record = (await client.get(f"/api/v1/brokers/{broker['id']}/transcript", headers=org)).json()
+    assert (record["total"], record["level"], record["status"]) == (4.0, None, "suspended")
+    assert [(c["number"], c["status"]) for c in record["certifications"]] == [(cert["number"], "suspended")]
+    page = (await client.get(f"/api/v1/brokers/{broker['id']}/transcript", params={"format": "html"}, headers=org)).text
+    assert "已认证" not in page and "认证已暂停" in page and cert["number"] in page and "已暂停" in page
+    assert await _goal(client) == 0
+    listed = (await client.get("/api/v1/brokers", params={"status": "suspended"}, headers=org)).json()
+    assert [row["id"] for row in listed["items"]] == [broker["id"]]
+
+    back = await client.post(url, json={"hours": 36, "reason": "核实补回"}, headers=admin)
+    assert [c["status"] for c in back.json()["reinstated"]] == ["valid"] and back.json()["certified"] == []
+    assert await _goal(client) == 1
+
+
+async def test_admins_revoke_and_reinstate_with_a_reason(client, org, admin, forty_hours):
+    broker = await new_broker(client, org)
+    granted = await client.post(
+        f"/api/v1/brokers/{broker['id']}/credits", json={"hours": 40, "reason": "补录"}, headers=admin
+    )
+    (cert,) = granted.json()["certified"]
+    base = f"/api/v1/brokers/{broker['id']}/certifications/{cert['id']}"
+    checker = bearer(await make_token(role="checker"))
+    for who in (org, checker, {}):
+        refused = await client.post(f"{base}/revoke", json={"reason": "x"}, headers=who)
+        assert refused.status_code in (401, 403), refused.text
+    for body in ({}, {"reason": "  "}, {"reason": None}, {"reason": "x" * 501}):
+        assert_error(await client.post(f"{base}/revoke", json=body, headers=admin), 422, field="reason")
+    assert_error(await client.post(f"{base}/revoke", json={"reason": "x", "extra": 1}, headers=admin), 422)
+    assert_error(
+        await client.post(f"{base}/reinstate", json={"reason": "x"}, headers=admin), 409, "certification_not_revoked"
+    )
+    assert_error(
+        await client.post(
+            f"/api/v1/brokers/{broker['id']}/certifications/9999/revoke", json={"reason": "x"}, headers=admin
+        ),
+        404,
+        "certification_not_found",
+    )
+
+    revoked = await client.post(f"{base}/revoke", json={"reason": "材料不实"}, headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    body = revoked.json()
+    assert (body["status"], body["state_reason"]) == ("revoked", "材料不实")
+    assert body["state_changed_by"].endswith(":管理员")  # the admin's token
+    again = assert_error(await client.post(f"{base}/revoke", json={"reason": "x"}, headers=admin), 409)
+    assert again["code"] == "certification_already_revoked"
+    english = await client.post(f"{base}/revoke", json={"reason": "x"}, headers=admin | {"Accept-Language": "en"})
+    assert english.json()["error"]["message"] == "This certificate is already revoked."
+    assert await _goal(client) == 0
+    assert (await client.get(f"/certificates/{cert['number']}", params={"format": "json"})).json()[
+        "status"
+    ] == "revoked"
+
+    reinstated = await client.post(f"{base}/reinstate", json={"reason": "复核无误"}, headers=admin)
+    assert reinstated.status_code == 200 and reinstated.json()["status"] == "valid"
+    assert await _goal(client) == 1
+
+
+async def test_the_public_verification_page_shows_nothing_private(client, org, admin, forty_hours):
+    broker = await new_broker(client, org, organization="光谷实验室", email="wang@example.com")
+    granted = await client.post(
+        f"/api/v1/brokers/{broker['id']}/credits", json={"hours": 40, "reason": "秘密备注"}, headers=admin
+    )
+    (cert,) = granted.json()["certified"]
+    number = cert["number"]
+    private = [broker["phone"], "wang@example.com", "光谷实验室", "秘密备注", ">40<", "40 ", "donghu", "东湖"]
+
+    page = await client.get(f"/certificates/{number}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "经理人1" in page.text and number in page.text and "初级" in page.text and "有效" in page.text
+    assert "2026-06-01" in page.text and "2029-06-01" in page.text
+    for secret in private:
+        assert secret not in page.text, secret
+    assert "noindex" in page.headers["x-robots-tag"]
+    english = await client.get(f"/certificates/{number}", headers={"Accept-Language": "en"})
+    assert "Certificate verification" in english.text and "Junior" in english.text and "Valid" in english.text
+
+    as_json = await client.get(f"/certificates/{number}", params={"format": "json"})
+    assert as_json.json() == {
+        "number": number,
+        "name": "经理人1",
+        "level": "junior",
+        "certified_at": cert["certified_at"],
+        "expires_at": cert["expires_at"],
+        "status": "valid",
+    }
+    assert (await client.get(f"/certificates/{number.lower()}")).status_code == 200
+
+    for unknown in ("WH-JSJL-2026-999999", "%00", "x" * 300, "<script>"):
+        missing = await client.get(f"/certificates/{unknown}")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+        assert "经理人1" not in missing.text and "未找到证书" in missing.text
+    assert_error(
+        await client.get("/certificates/WH-JSJL-2026-999999", params={"format": "json"}), 404, "certificate_not_found"
+    )
+
+    # The transcript's page links each certificate to its check.
+    link = await client.post(f"/api/v1/brokers/{broker['id']}/transcript-link", headers=org)
+    own = await client.get("/transcripts/" + link.json()["url"].rsplit("/", 1)[1])
+    assert number in own.text and f"/certificates/{number}" in own.text

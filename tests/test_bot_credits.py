@@ -153,3 +153,22 @@ async def test_course_and_session_cards_tell_what_they_are_worth_and_how_to_get_
     (card,) = await say(tg, ALICE, f"/start ev_{sessions[1].public_id}", lang="en")
     assert "You are enrolled: your course ticket is your pass." in card["text"]
     assert "🎓 The course" not in str(card["reply_markup"])
+
+
+async def test_credits_show_each_certificate_with_its_number_and_a_suspension(db, frozen_clock):
+    certification.use_rules([LevelRule(level="junior", hours=40)])
+    try:
+        broker = await training.make_broker(1)
+        granted = await credits.grant(broker.id, hours=40, reason="补录", actor="admin")
+        number = granted.certified[0].number
+        valid = credits_text(await transcripts.transcript(broker.id, tz=TZ), en, "en")
+        await credits.correct(broker.id, entry_id=granted.entry.id, hours=-36, reason="重复录入", actor="admin")
+        record = await transcripts.transcript(broker.id, tz=TZ)
+        suspended_en, suspended_zh = credits_text(record, en, "en"), credits_text(record, zh, "zh")
+    finally:
+        certification.use_rules(None)
+    assert f"Junior · <code>{number}</code> · valid until 1 Jun 2029" in valid
+    assert "Level: Junior · suspended" in suspended_en
+    assert f"Junior · <code>{number}</code> · suspended" in suspended_en
+    assert "Toward Junior:" in suspended_en and "Hours: 4 / 40" in suspended_en
+    assert f"初级 · <code>{number}</code> · 已暂停" in suspended_zh

@@ -66,7 +66,8 @@ async def test_a_renewal_and_a_correction_are_told_as_such(db, frozen_clock, rul
     broker = await training.make_broker(1, telegram_id=7001, name="Wang")
     await Person.filter(id=broker.person_id).update(language="en")
     certification.use_rules([LevelRule(level="junior", hours=10, valid_years=1, renewal_hours=4)])
-    granted = await credits.grant(broker.id, hours=10, reason="Initial hours", actor="admin")
+    # 11 h: the correction below leaves the line met (one that does not is test_a_correction_below_the_line_…).
+    granted = await credits.grant(broker.id, hours=11, reason="Initial hours", actor="admin")
     frozen_clock.set(frozen_clock.now + timedelta(days=400))  # the certification lapsed
     await credits.correct(broker.id, entry_id=granted.entry.id, hours=-1, reason="Typo", actor="admin")
     await credits.grant(broker.id, hours=5, reason="CPD", actor="admin")
@@ -74,7 +75,7 @@ async def test_a_renewal_and_a_correction_are_told_as_such(db, frozen_clock, rul
     texts = [m.text for m in await outbox(Category.CREDITS)]
     assert "Congratulations" in texts[1]
     assert "-1 credit hours · correction: Typo" in texts[2] and "0 / 4 hours toward renewing Junior" in texts[2]
-    assert "is renewed" in texts[4] and "Total: 14 hours" in texts[3]
+    assert "is renewed" in texts[4] and "Total: 15 hours" in texts[3]
 
 
 async def test_enrolled_brokers_are_reminded_of_each_session_with_their_pass(db, frozen_clock, rules):
@@ -147,3 +148,44 @@ async def test_a_moved_or_cancelled_session_reaches_its_course_passes_and_sessio
     cancelled = [r for r in await outbox(Category.EVENT_CANCELLED) if r.person_id == enrolled.person_id]
     assert [r.event_id for r in changed] == [sessions[1].id]
     assert [r.event_id for r in cancelled] == [sessions[0].id] and "讲师临时出差" in cancelled[0].text
+
+
+async def test_a_correction_below_the_line_and_an_admins_revocation_reach_the_broker(db, frozen_clock):
+    """The issue's case as the broker hears it: certified at 40 h, a -36 h correction suspends the
+    certificate (naming the line), hours coming back make it valid again, an admin's revocation says why."""
+    certification.use_rules([LevelRule(level="junior", hours=40)])
+    try:
+        broker = await training.make_broker(1, telegram_id=7001)
+        english = await training.make_broker(2, telegram_id=7002)
+        await Person.filter(id=english.person_id).update(language="en")
+        granted = await credits.grant(broker.id, hours=40, reason="线下培训补录", actor="admin")
+        (cert,) = granted.certified
+        corrected = await credits.correct(
+            broker.id, entry_id=granted.entry.id, hours=-36, reason="重复录入", actor="admin"
+        )
+        await credits.grant(broker.id, hours=36, reason="核实后补回", actor="admin")
+        await certification.revoke_certificate(broker.id, cert.id, reason="材料不实", actor="admin")
+        theirs = await credits.grant(english.id, hours=40, reason="Workshop", actor="admin")
+        await credits.correct(english.id, entry_id=theirs.entry.id, hours=-36, reason="Duplicate", actor="admin")
+
+        await Producer().drain()
+        await Producer().drain()
+        mine = [m for m in await outbox(Category.CREDITS) if m.person_id == broker.person_id]
+        kinds = [m.dedup_key.split(":")[0] for m in mine]
+        assert kinds == ["credit", "certified", "credit", "certification", "credit", "certification", "certification"]
+        assert cert.number in mine[1].text  # the certificate's number comes with the congratulations
+        suspended, reinstated, revoked = mine[3], mine[5], mine[6]
+        assert "已暂停" in suspended.text and cert.number in suspended.text and "初级" in suspended.text
+        assert f"第 {corrected.entry.id} 条" in suspended.text and "4 / 40" in suspended.text
+        assert "重复录入" in suspended.text
+        assert "已恢复有效" in reinstated.text and "40 学时" in reinstated.text
+        assert "已被撤销" in revoked.text and "材料不实" in revoked.text
+        (told,) = [
+            m
+            for m in await outbox(Category.CREDITS)
+            if m.person_id == english.person_id and "certification:" in m.dedup_key
+        ]
+        assert f"Your Junior certificate {theirs.certified[0].number} is suspended." in told.text
+        assert "4 of 40 hours" in told.text and "Duplicate" in told.text
+    finally:
+        certification.use_rules(None)

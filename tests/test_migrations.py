@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +401,68 @@ def test_phones_are_renormalised_and_clashes_reported(new_database: NewDatabase,
         f"phone clash: event {event} has 2 live registrations with +8613800000000 (registrations {first}, {second})"
     ]
     assert any("'12345' is not a valid phone number" in r.getMessage() for r in caplog.records)
+
+
+# --- Data migrations --------------------------------------------------------------------------
+
+
+def _insert_row(connection: Connection, table: str, **values: Any) -> int:
+    """A row with ``values`` and a plain value in every other column the table requires."""
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=connection)
+    row = dict(values)
+    for column in reflected.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        kind = str(column.type).upper()
+        if "JSON" in kind:
+            row[column.name] = {}
+        elif "TIMESTAMP" in kind or "DATETIME" in kind:
+            row[column.name] = datetime(2026, 1, 1, tzinfo=UTC)
+        elif "INT" in kind or "BOOL" in kind:
+            row[column.name] = 0
+        else:
+            length = getattr(column.type, "length", None) or 16
+            row[column.name] = secrets.token_hex(length)[:length]  # unique enough, and it fits
+    return int(connection.execute(reflected.insert().values(**row).returning(reflected.c.id)).scalar_one())
+
+
+def test_existing_certificates_get_numbers(new_database: NewDatabase) -> None:
+    """c11c0000cert: certificates made before numbers existed get theirs (year issued in Wuhan, id)
+    and start active; upgrading again after a downgrade gives the same numbers."""
+    url = new_database()
+    config = alembic_config(url, model_metadata=False)
+    before = ScriptDirectory.from_config(config).get_revision("c11c0000cert").down_revision
+    assert isinstance(before, str)
+    command.upgrade(config, before)
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            person = _insert_row(connection, "person", name="王五")
+            broker = _insert_row(connection, "broker", person_id=person)
+            # 2025-12-31 20:00 UTC is already 2026 in Wuhan.
+            late = _insert_row(
+                connection,
+                "certification",
+                broker_id=broker,
+                level="junior",
+                round=1,
+                certified_at=datetime(2025, 12, 31, 20, 0, tzinfo=UTC),
+                hours_tenths=400,
+            )
+            early = _insert_row(
+                connection,
+                "certification",
+                broker_id=broker,
+                level="intermediate",
+                round=1,
+                certified_at=datetime(2025, 6, 1, 2, 0, tzinfo=UTC),
+                hours_tenths=900,
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = dict(connection.execute(sa.text("SELECT id, number FROM certification")).all())
+            states = set(connection.execute(sa.text("SELECT state FROM certification")).scalars())
+    finally:
+        engine.dispose()
+    assert rows == {late: f"WH-JSJL-2026-{late:06d}", early: f"WH-JSJL-2025-{early:06d}"}
+    assert states == {"active"}

@@ -22,8 +22,20 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from api.app import create_app
-from events.models import Category, OutboxMessage, OutboxStatus, Role
-from events.services import broadcasts, brokers, calendar, catalog, courses, organizations, registration, staff, tokens
+from events.models import Category, Certification, OutboxMessage, OutboxStatus, Role
+from events.services import (
+    broadcasts,
+    brokers,
+    calendar,
+    catalog,
+    certification,
+    courses,
+    credits,
+    organizations,
+    registration,
+    staff,
+    tokens,
+)
 from events.services.people import person_for_telegram
 from events.services.tickets import ticket_code
 from events.settings import Settings
@@ -106,6 +118,32 @@ async def _fresh_broker(w: World) -> Any:
     n = w.next()
     data = brokers.BrokerInput(name=f"经理人{n}", phone=f"1350000{n:04d}")
     return await brokers.create_broker(data, actor="test", organization_id=w.a)
+
+
+async def _certificate(w: World, *, revoked: bool = False) -> Any:
+    """A fresh broker of A certified by an admin's grant (and revoked, for reinstating)."""
+    broker = await _fresh_broker(w)
+    await credits.grant(broker.id, hours=40, reason="外部培训", actor="test")
+    cert = await Certification.filter(broker_id=broker.id).first()
+    assert cert is not None
+    if revoked:
+        await certification.revoke_certificate(broker.id, cert.id, reason="材料不实", actor="test")
+    return cert
+
+
+def _certificate_call(*, revoked: bool = False) -> Maker:
+    async def make(w: World) -> Call:
+        cert = await _certificate(w, revoked=revoked)
+        return Call(
+            path={"broker_id": cert.broker_id, "certification_id": cert.id},  # type: ignore[attr-defined]
+            json={"reason": "复核"},
+        )
+
+    return make
+
+
+async def _certificate_page(w: World) -> Call:
+    return Call(path={"number": (await _certificate(w)).number})
 
 
 def _reg_call(make_json: Callable[[World], Any] | None = None) -> Maker:
@@ -316,6 +354,12 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
         ADMIN_ONLY,
         body(lambda w: {"hours": 1, "reason": "外部培训"}, broker_id=broker_id),
     ),
+    ("POST", "/api/v1/brokers/{broker_id}/certifications/{certification_id}/revoke"): (ADMIN_ONLY, _certificate_call()),
+    ("POST", "/api/v1/brokers/{broker_id}/certifications/{certification_id}/reinstate"): (
+        ADMIN_ONLY,
+        _certificate_call(revoked=True),
+    ),
+    ("GET", "/certificates/{number}"): (PUBLIC, _certificate_page),
     ("GET", "/transcripts/{token}"): (PUBLIC, fixed(token=lambda w: w.broker.transcript_token)),
     ("POST", "/api/v1/courses"): (ORGANIZER_ANY, body(_course_body)),
     ("GET", "/api/v1/courses"): (PUBLIC, fixed()),

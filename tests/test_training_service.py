@@ -11,6 +11,10 @@ import pytest
 from events.errors import (
     AlreadyCredited,
     AlreadyRegistered,
+    CertificateNotFound,
+    CertificationAlreadyRevoked,
+    CertificationNotFound,
+    CertificationNotRevoked,
     CourseItemNotFound,
     CreditEntryNotFound,
     ExternalIdReused,
@@ -18,7 +22,7 @@ from events.errors import (
     NotEnrolled,
     SessionInOtherCourse,
 )
-from events.models import Activity, Certification, CreditEntry, Direction, RegistrationStatus
+from events.models import Activity, Certification, CertificationState, CreditEntry, Direction, RegistrationStatus
 from events.services import brokers, certification, checkin, courses, credits, goals, tickets, transcripts
 from events.settings import LevelRule
 from tests.factories import make_event
@@ -402,3 +406,151 @@ async def test_new_hours_of_a_session_apply_to_credit_written_afterwards(db, fro
     await scan_at(db, reg2, sessions[0].id)
     assert [line.hours_tenths for line in await ledger(first.id)] == [30]  # written before: unchanged
     assert [line.hours_tenths for line in await ledger(second.id)] == [45]
+
+
+# --- Certificates follow the ledger -----------------------------------------------------------
+
+
+@pytest.fixture
+def forty_hours():
+    certification.use_rules([LevelRule(level="junior", hours=40, valid_years=3)])
+    yield
+    certification.use_rules(None)
+
+
+async def trained() -> int:
+    return {g.key: g for g in await goals.list_goals()}["brokers_trained"].current
+
+
+async def test_a_correction_below_the_line_suspends_the_certificate_and_the_goal_recounts(
+    db, frozen_clock, forty_hours
+):
+    """The issue's case: certified at 40 h, a correction of -36 h leaves 4 h: not certified any more."""
+    broker = await make_broker()
+    granted = await credits.grant(broker.id, hours=40, reason="线下培训补录", actor="admin")
+    (cert,) = granted.certified
+    year = frozen_clock.now.astimezone(TZ).year
+    assert cert.number == f"WH-JSJL-{year}-{cert.id:06d}"
+    assert await trained() == 1
+
+    corrected = await credits.correct(broker.id, entry_id=granted.entry.id, hours=-36, reason="重复录入", actor="admin")
+
+    assert [c.id for c in corrected.suspended] == [cert.id] and not corrected.certified
+    await cert.refresh_from_db()
+    assert cert.state == CertificationState.SUSPENDED
+    assert cert.state_entry_id == corrected.entry.id and cert.state_reason == "重复录入"
+    (fact,) = await Activity.filter(kind="certification.suspended")
+    assert fact.payload["entry_id"] == corrected.entry.id and fact.payload["number"] == cert.number
+    assert fact.payload["hours"] == "4" and fact.payload["hours_required"] == "40"
+    record = await transcripts.transcript(broker.id, tz=TZ)
+    assert record.balances.total == Decimal(4)
+    assert record.assessment.status == "suspended" and record.assessment.level is None
+    assert record.assessment.next.level == "junior" and record.assessment.next.hours_missing == Decimal(36)
+    assert certification.certificate_status(cert.state, cert.expires_at, frozen_clock.now) == "suspended"
+    assert await trained() == 0
+    page = await transcripts.list_brokers(transcripts.BrokerQuery(status="certified"), tz=TZ)
+    assert page.total == 0
+    assert (await transcripts.list_brokers(transcripts.BrokerQuery(status="suspended"), tz=TZ)).total == 1
+
+    # The hours come back: the same certificate is valid again (number and dates unchanged), not a new one.
+    back = await credits.grant(broker.id, hours=36, reason="核实后补回", actor="admin")
+    assert [c.id for c in back.reinstated] == [cert.id] and not back.certified
+    await cert.refresh_from_db()
+    assert cert.state == CertificationState.ACTIVE and cert.state_entry_id == back.entry.id
+    assert await Certification.all().count() == 1 and await trained() == 1
+    assert (await transcripts.transcript(broker.id, tz=TZ)).assessment.status == "certified"
+
+
+async def test_taking_back_a_required_course_suspends_too(db, frozen_clock, rules):
+    broker = await make_broker()
+    course, sessions = await make_course()
+    enrollment = (await courses.enroll(course.id, broker.id, actor="test")).registration
+    await credits.grant(broker.id, hours=8, reason="前期学时", actor="admin")
+    await scan_at(db, enrollment, sessions[0].id)
+    frozen_clock.set(sessions[1].starts_at)
+    await scan_at(db, enrollment, sessions[1].id)
+    module = await credits.complete_module(
+        course.id, "M1", broker_id=broker.id, external_id="m", completed_at=None, actor="x"
+    )
+    (cert,) = module.certified  # 18 h and the course JR-1 complete
+    corrected = await credits.correct(broker.id, entry_id=module.entry.id, hours=-4, reason="未完成", actor="admin")
+    # 14 h is still over the 10 h line, but JR-1 is no longer complete.
+    assert [c.id for c in corrected.suspended] == [cert.id]
+    assert (await transcripts.transcript(broker.id, tz=TZ)).assessment.next.courses_done == []
+
+
+async def test_concurrent_writes_certify_once_and_the_state_follows_the_last_line(db, frozen_clock, forty_hours):
+    brokers_ = [await make_broker(n) for n in range(1, 6)]
+    results = await asyncio.gather(*(credits.grant(b.id, hours=40, reason="并发", actor="admin") for b in brokers_))
+    numbers = [c.number for r in results for c in r.certified]
+    assert len(numbers) == 5 and len(set(numbers)) == 5 and all(numbers)
+
+    broker = brokers_[0]
+    first = results[0]
+    # A correction and grants race on one broker: writes are serialised, so the certificate ends as
+    # the final ledger has it (40 - 36 + 4 × 9 = 40: active), however they interleave.
+    await asyncio.gather(
+        credits.correct(broker.id, entry_id=first.entry.id, hours=-36, reason="更正", actor="admin"),
+        *(credits.grant(broker.id, hours=9, reason=f"补{i}", actor="admin") for i in range(4)),
+    )
+    certs = await Certification.filter(broker_id=broker.id)
+    assert len(certs) == 1 and certs[0].state == CertificationState.ACTIVE
+    facts = [
+        f.kind
+        for f in await Activity.filter(kind__startswith="certification.").order_by("id")
+        if f.payload["broker_id"] == broker.id
+    ]
+    assert facts in ([], ["certification.suspended", "certification.reinstated"])
+
+
+async def test_admins_revoke_and_reinstate_with_a_reason(db, frozen_clock, forty_hours):
+    broker = await make_broker()
+    granted = await credits.grant(broker.id, hours=40, reason="培训", actor="admin")
+    (cert,) = granted.certified
+    with pytest.raises(InvalidInput) as refused:
+        await certification.revoke_certificate(broker.id, cert.id, reason="  ", actor="admin")
+    assert refused.value.params["field"] == "reason"
+    with pytest.raises(CertificationNotFound):
+        await certification.revoke_certificate(broker.id, cert.id + 99, reason="x", actor="admin")
+    other = await make_broker(2)
+    with pytest.raises(CertificationNotFound):  # another broker's certificate
+        await certification.revoke_certificate(other.id, cert.id, reason="x", actor="admin")
+    with pytest.raises(CertificationNotRevoked):
+        await certification.reinstate_certificate(broker.id, cert.id, reason="x", actor="admin")
+
+    revoked = await certification.revoke_certificate(broker.id, cert.id, reason="材料造假", actor="admin:王")
+    assert revoked.state == CertificationState.REVOKED and revoked.state_reason == "材料造假"
+    assert revoked.state_changed_by == "admin:王"
+    (fact,) = await Activity.filter(kind="certification.revoked")
+    assert fact.actor == "admin:王" and fact.payload["reason"] == "材料造假"
+    assert await trained() == 0
+    with pytest.raises(CertificationAlreadyRevoked):
+        await certification.revoke_certificate(broker.id, cert.id, reason="again", actor="admin")
+    # The ledger leaves a revoked certificate alone: more hours neither reinstate it nor certify anew.
+    later = await credits.grant(broker.id, hours=5, reason="更多", actor="admin")
+    assert not later.certified and not later.reinstated
+    assert (await transcripts.transcript(broker.id, tz=TZ)).assessment.status == "revoked"
+
+    back = await certification.reinstate_certificate(broker.id, cert.id, reason="复核无误", actor="admin")
+    assert back.state == CertificationState.ACTIVE and await trained() == 1
+
+    # Reinstated while the record is below the line: it comes back suspended, until the hours do.
+    await certification.revoke_certificate(broker.id, cert.id, reason="再查", actor="admin")
+    await credits.correct(broker.id, entry_id=granted.entry.id, hours=-30, reason="更正", actor="admin")
+    back = await certification.reinstate_certificate(broker.id, cert.id, reason="复核", actor="admin")
+    assert back.state == CertificationState.SUSPENDED and await trained() == 0
+    await credits.grant(broker.id, hours=30, reason="补回", actor="admin")
+    await cert.refresh_from_db()
+    assert cert.state == CertificationState.ACTIVE
+
+
+async def test_the_public_check_shows_a_certificate_by_its_number(db, frozen_clock, forty_hours):
+    broker = await make_broker()
+    (cert,) = (await credits.grant(broker.id, hours=40, reason="培训", actor="admin")).certified
+    found = await certification.verify_certificate(f"  {cert.number.lower()} ")
+    assert (found.number, found.name, found.level, found.status) == (cert.number, "经理人1", "junior", "valid")
+    for bad in ("WH-JSJL-1999-000001", "", "\x00", "x" * 300, "WH JSJL"):
+        with pytest.raises(CertificateNotFound):
+            await certification.verify_certificate(bad)
+    frozen_clock.set(cert.expires_at)
+    assert (await certification.verify_certificate(cert.number)).status == "expired"

@@ -1,7 +1,9 @@
-"""Technology brokers: profiles, the organizer's list and exports, transcripts, credit grants and corrections.
+"""Technology brokers: profiles, the organizer's list and exports, transcripts, credit grants and corrections,
+revoking and reinstating certificates.
 
 ``/transcripts/{token}`` is the broker's own printable record behind an unguessable address: the link
 the bot hands to brokers (a capability URL, like a calendar's secret address; rotating replaces it).
+``/certificates/{number}`` is the public check of a certificate: name, level, number, dates, status.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from api import training
 from api.auth import Caller, require, require_organizer
-from api.deps import Id, presenter
+from api.deps import Id, presenter, rate_limit
 from api.exports import csv_response, xlsx_response
+from api.ratelimit import PublicRateLimit
 from api.schemas import Presenter
 from events import clock
-from events.errors import N_, InvalidInput
+from events.errors import N_, CertificateNotFound, InvalidInput
 from events.i18n import Locale, gettext
 from events.models import BrokerLevel, Role
 from events.services import brokers, certification, credits, ownership, transcripts
@@ -108,7 +111,9 @@ async def list_brokers(
     show: Presenter = Depends(presenter),
     district: Annotated[str | None, Query(max_length=32)] = None,
     level: BrokerLevel | None = None,
-    status: Annotated[str | None, Query(max_length=30, description="certified | expired | in_training")] = None,
+    status: Annotated[
+        str | None, Query(max_length=30, description="certified | expired | suspended | revoked | in_training")
+    ] = None,
     specialty: Annotated[str | None, Query(max_length=30)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     course_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
@@ -266,6 +271,70 @@ async def add_credit(
         )
     line = await credits.get_entry(result.entry.id)
     return JSONResponse(training.written_body(show, result, line), status_code=201)
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked by the service (required, at most 500 characters), so the answer is its invalid_input.
+    reason: str | None = None
+
+
+@router.post("/{broker_id}/certifications/{certification_id}/revoke")
+async def revoke_certification(
+    broker_id: Id,
+    certification_id: Id,
+    body: ReasonBody,
+    caller: Caller = Depends(require_admin),
+    show: Presenter = Depends(presenter),
+) -> dict[str, Any]:
+    """Admins only: withdraw a certificate, with a reason (the broker is told). ``409
+    certification_already_revoked`` when it is; the ledger leaves a revoked certificate alone."""
+    cert = await certification.revoke_certificate(broker_id, certification_id, reason=body.reason, actor=caller.actor)
+    return training.certification_body(show, cert)
+
+
+@router.post("/{broker_id}/certifications/{certification_id}/reinstate")
+async def reinstate_certification(
+    broker_id: Id,
+    certification_id: Id,
+    body: ReasonBody,
+    caller: Caller = Depends(require_admin),
+    show: Presenter = Depends(presenter),
+) -> dict[str, Any]:
+    """Admins only: undo a revocation, with a reason (the broker is told). It comes back ``active`` when
+    the broker's record meets the level's line, else ``suspended`` until it does. ``409
+    certification_not_revoked`` for a certificate that is not revoked."""
+    cert = await certification.reinstate_certificate(
+        broker_id, certification_id, reason=body.reason, actor=caller.actor
+    )
+    return training.certification_body(show, cert)
+
+
+@pages.get("/certificates/{number}", response_model=None)
+async def verify_certificate(
+    number: str,
+    request: Request,
+    show: Presenter = Depends(presenter),
+    limiter: PublicRateLimit = Depends(rate_limit),
+    format: Annotated[str, Query(pattern="^(json|html)$")] = "html",
+    lang: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse | dict[str, Any]:
+    """Public: is this certificate genuine, and is it valid? Only its holder's name, the level, the
+    number, the dates and the status (valid, expired, suspended, revoked). ``format=json`` for
+    machines (unknown number: ``404 certificate_not_found``); the page's unknown number is a 404 page.
+    Rate-limited per client address like anonymous registration, so numbers are not trawled for names.
+    """
+    await limiter.check(request, "certificates")
+    try:
+        found = await certification.verify_certificate(number)
+    except CertificateNotFound:
+        if format == "json":
+            raise
+        return training.certificate_page(request, show, None, training.page_locale(request, lang), status_code=404)
+    if format == "json":
+        return training.verification_body(show, found)
+    return training.certificate_page(request, show, found, training.page_locale(request, lang))
 
 
 @pages.get("/transcripts/{token}", response_class=HTMLResponse)

@@ -18,7 +18,7 @@ from events.errors import N_
 from events.i18n import Locale, format_date
 from events.models import LEVEL_ORDER, Broker, CreditEntry, CreditSource, Person, RegistrationStatus
 from events.services import brokers, transcripts
-from events.services.certification import LEVEL_NAMES, Assessment
+from events.services.certification import LEVEL_NAMES, Assessment, certificate_status
 from events.settings import Settings
 
 router = Router(name="credits")
@@ -60,6 +60,10 @@ def standing_lines(record: transcripts.Transcript, t: Translate, locale: Locale)
         top = max(record.certifications, key=lambda c: LEVEL_ORDER.index(c.level))
         level = t(LEVEL_NAMES[top.level])
         status = t(N_("expired on %(date)s"), date=format_date(assessment.expires_at, locale))
+    elif assessment.status in CERTIFICATE_STATES and record.certifications:
+        top = max(record.certifications, key=lambda c: LEVEL_ORDER.index(c.level))
+        level = t(LEVEL_NAMES[top.level])
+        status = t(CERTIFICATE_STATES[assessment.status])
     else:
         level, status = "—", t(N_("in training"))
     lines = [t(N_("Level: %(level)s · %(status)s"), level=level, status=status)]
@@ -88,6 +92,30 @@ def standing_lines(record: transcripts.Transcript, t: Translate, locale: Locale)
             )
             + f"\n{marks}"
         )
+    return lines
+
+
+CERTIFICATE_STATES = {"suspended": N_("suspended"), "revoked": N_("revoked")}
+
+
+def certificate_lines(record: transcripts.Transcript, t: Translate, locale: Locale) -> list[str]:
+    """Each certificate with its number and what it is worth today."""
+    if not record.certifications:
+        return []
+    lines = ["", "📜 " + t(N_("Certificates"))]
+    for cert in reversed(record.certifications):
+        status = certificate_status(cert.state, cert.expires_at, record.generated_at)
+        if status == "valid":
+            worth = (
+                t(N_("valid until %(date)s"), date=format_date(cert.expires_at, locale))
+                if cert.expires_at
+                else t(N_("valid"))
+            )
+        elif status == "expired":
+            worth = t(N_("expired on %(date)s"), date=format_date(cert.expires_at, locale))  # type: ignore[arg-type]
+        else:
+            worth = t(CERTIFICATE_STATES[status])
+        lines.append(f"{t(LEVEL_NAMES[cert.level])} · <code>{escape(cert.number or '')}</code> · {worth}")
     return lines
 
 
@@ -137,6 +165,7 @@ def credits_text(record: transcripts.Transcript, t: Translate, locale: Locale) -
         + " · "
         + t(N_("this year: %(hours)s"), hours=hours(this_year)),
         *standing_lines(record, t, locale),
+        *certificate_lines(record, t, locale),
         *course_lines(record, t),
         *ledger_lines(record, t),
     ]

@@ -140,6 +140,19 @@ class CreditEntry(Model):
         indexes = (("broker_id", "earned_at"), ("course_id", "broker_id"))
 
 
+class CertificationState(StrEnum):
+    """What stands against a certificate; ``expired`` is not a state but derived from its dates.
+
+    ``suspended`` is the ledger's doing (a correction took the broker below the level's line) and the
+    ledger undoes it: the next write that brings the broker back over the line reinstates it.
+    ``revoked`` is an admin's doing and only an admin undoes it.
+    """
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
 class Certification(Model):
     """A broker crossed a level's line on ``certified_at``. The unique key is what certifies once
     when credits arrive at the same moment; ``round`` counts renewals after expiry.
@@ -153,6 +166,19 @@ class Certification(Model):
     expires_at = fields.DatetimeField(null=True)
     # The ledger balance at that moment, for the record.
     hours_tenths = fields.IntField()
+    # The certificate number printed on it and looked up on the public verification page
+    # (WH-JSJL-<year issued>-<id>). Null only between the insert and the update that follows it in the
+    # same transaction: the number is made from the id the database hands out, so it cannot clash.
+    number = fields.CharField(max_length=32, null=True, unique=True)
+    state = fields.CharEnumField(CertificationState, max_length=16, default=CertificationState.ACTIVE)
+    # Why the state last changed, the ledger line that changed it (suspended or reinstated by the
+    # ledger), who and when; the activity log keeps every change.
+    state_reason = fields.TextField(default="")
+    state_entry = fields.ForeignKeyField(
+        "models.CreditEntry", related_name="certification_changes", null=True, on_delete=fields.RESTRICT
+    )
+    state_changed_by = fields.CharField(max_length=100, null=True)
+    state_changed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "certification"

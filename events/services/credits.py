@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -48,7 +48,6 @@ from events.services.brokers import ensure_broker, get_broker, lock_broker
 
 # One line may move at most this many hours: more is a typing mistake, not a course.
 MAX_HOURS = Decimal(200)
-MAX_REASON = 500
 # A reporter's clock may run a little fast.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -75,13 +74,7 @@ def tenths_of(hours: Any, *, field: str = "hours", allow_negative: bool = False)
     return int(value * 10)
 
 
-def _reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput(N_("A reason is required."), field="reason")
-    if len(text) > MAX_REASON:
-        raise InvalidInput(N_("The reason is too long (at most %(max)s characters)."), field="reason", max=MAX_REASON)
-    return text
+_reason = certification.reason_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +82,9 @@ class Written:
     entry: CreditEntry
     created: bool  # False: an earlier line answered the same report
     certified: list[Certification]
+    # Certificates this line took below their level's line, or brought back over it.
+    suspended: list[Certification] = field(default_factory=list)
+    reinstated: list[Certification] = field(default_factory=list)
 
 
 async def _append(
@@ -140,8 +136,8 @@ async def _append(
         item_id=item_id,
         reason=reason,
     )
-    certified = await certification.certify_if_due(conn, broker, actor=actor)
-    return Written(entry, True, certified)
+    changed = await certification.reassess(conn, broker, entry=entry, actor=actor)
+    return Written(entry, True, changed.certified, changed.suspended, changed.reinstated)
 
 
 def _item_key(item_id: int, broker_id: int) -> str:

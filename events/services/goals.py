@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from events import clock
 from events.errors import N_
-from events.models import Certification, Event, EventStatus
+from events.models import Certification, CertificationState, Event, EventStatus
 
 WUCHUANGHUI = "wuchuanghui"
 
@@ -27,8 +27,13 @@ async def list_goals() -> list[Goal]:
     held = await Event.filter(
         series=WUCHUANGHUI, status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED], ends_at__lte=now
     ).count()
-    # Trained: certified at some level at least once (a lapsed certificate was still earned).
-    certified = len(set(await Certification.all().values_list("broker_id", flat=True)))
+    # Trained: holds at least one certificate the ledger (and the admins) still stand behind. An
+    # expired one counts: the plan counts brokers trained over its years, and a lapsed certificate
+    # was still earned. A suspended or revoked one does not: the hours behind it were not there, or
+    # it was withdrawn, so that broker was not (or not yet) trained.
+    certified = len(
+        set(await Certification.filter(state=CertificationState.ACTIVE).values_list("broker_id", flat=True))
+    )
     return [
         Goal("wuchuanghui_sessions", N_("武创荟 sessions held"), 60, held, N_("sessions"), True),
         Goal("brokers_trained", N_("Technology brokers trained"), 1000, certified, N_("brokers"), True),

@@ -18,6 +18,7 @@ from events.models import (
     Broker,
     BrokerLevel,
     Certification,
+    CertificationState,
     Course,
     CourseItem,
     CreditEntry,
@@ -98,7 +99,7 @@ SORTS: tuple[str, ...] = ("hours", "-hours", "name", "-name", "certified_at", "-
 class BrokerQuery:
     district: str | None = None
     level: BrokerLevel | None = None
-    status: str | None = None  # certified | expired | in_training
+    status: str | None = None  # certified | expired | suspended | revoked | in_training
     specialty: str | None = None
     q: str | None = None
     course_id: int | None = None
@@ -127,7 +128,7 @@ class BrokerPage:
     total: int
 
 
-STATUSES = ("certified", "expired", "in_training")
+STATUSES = ("certified", "expired", "suspended", "revoked", "in_training")
 
 
 async def list_brokers(
@@ -217,8 +218,10 @@ async def _held(broker_ids: list[int] | None) -> dict[int, list[certification.He
     """Certifications by broker: of these brokers, or of everyone (None)."""
     qs = Certification.all() if broker_ids is None else Certification.filter(broker_id__in=broker_ids)
     held: dict[int, list[certification.Held]] = {}
-    for broker_id, level, rnd, at, expires in await qs.values_list(
-        "broker_id", "level", "round", "certified_at", "expires_at"
+    for broker_id, level, rnd, at, expires, state in await qs.values_list(
+        "broker_id", "level", "round", "certified_at", "expires_at", "state"
     ):
-        held.setdefault(broker_id, []).append(certification.Held(BrokerLevel(level), rnd, at, expires))
+        held.setdefault(broker_id, []).append(
+            certification.Held(BrokerLevel(level), rnd, at, expires, CertificationState(state))
+        )
     return held
