@@ -14,7 +14,6 @@ import asyncio
 import functools
 import hashlib
 import re
-import secrets
 import threading
 import time
 import zoneinfo
@@ -31,13 +30,14 @@ from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
 from tortoise.signals import post_delete, post_save
 
-from events import clock
+from events import clock, secretbox
 from events.districts import BY_CODE
 from events.errors import N_, InvalidInput, NotFound
 from events.models import Event, EventKind, EventStatus, Person, Registration, RegistrationStatus
 from events.services import courses
 
 CANCELLED_KEPT_FOR = timedelta(days=30)
+FEED_PURPOSE = "calendar-feed"
 PRODID = "-//wuchuang//武创荟 events//ZH"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 VEVENT_CACHE_SIZE = 20_000  # rendered VEVENTs a renderer keeps
@@ -302,9 +302,8 @@ class FeedRenderer:
         """A person's own registrations: confirmed ones, waitlisted/pending as TENTATIVE, with an alarm.
         Raises ``feed_not_found`` for an unknown or rotated token.
         """
-        if not token or len(token) > 64:
-            raise FeedNotFound()
-        person = await Person.get_or_none(calendar_token=token)
+        seed = secretbox.current().seed_of(FEED_PURPOSE, token)
+        person = None if seed is None else await Person.get_or_none(calendar_token=seed)
         if person is None:
             raise FeedNotFound()
         now = clock.now()
@@ -469,18 +468,21 @@ class FeedRenderer:
 
 
 async def calendar_token(person_id: int) -> str:
-    """The person's feed token, made on first request."""
+    """The person's feed token, made on first request.
+
+    The database keeps only the token's seed; the token is derived from it with the at-rest key.
+    """
     person = await Person.get(id=person_id)
     if person.calendar_token is None:
         return await rotate_calendar_token(person_id)
-    return person.calendar_token
+    return secretbox.current().capability(FEED_PURPOSE, person.calendar_token)
 
 
 async def rotate_calendar_token(person_id: int) -> str:
     """A new feed token; the old URL answers 404 from now on."""
-    token = secrets.token_urlsafe(24)
-    await Person.filter(id=person_id).update(calendar_token=token)
-    return token
+    seed = secretbox.new_seed()
+    await Person.filter(id=person_id).update(calendar_token=seed)
+    return secretbox.current().capability(FEED_PURPOSE, seed)
 
 
 async def set_alarm_minutes(person_id: int, minutes: int) -> None:
