@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.errors import N_, DomainError
@@ -110,6 +110,16 @@ def _printable(name: str) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")[:100]
 
 
+def _leaf_routes(routes: Sequence[BaseRoute]) -> Iterator[BaseRoute]:
+    """The app's routes with their own path patterns, through included routers (only to name a field)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
+
+
 class TextGuardMiddleware:
     """Refuse text the database cannot store (U+0000, unpaired surrogates) in the path, the query and
     the body (JSON at any depth, form fields) with 422 ``invalid_input`` naming the field.
@@ -168,11 +178,12 @@ class TextGuardMiddleware:
         path = scope.get("path", "")
         if _storable(path):
             return None
-        for route in self.routes:
-            match, child = route.matches(scope)
-            if match is not Match.NONE:
-                for name, value in child.get("path_params", {}).items():
-                    if isinstance(value, str) and not _storable(value):
+        for route in _leaf_routes(self.routes):
+            regex = getattr(route, "path_regex", None)
+            match = regex.match(path) if regex is not None else None
+            if match is not None:
+                for name, value in match.groupdict().items():
+                    if not _storable(value):
                         return name
         return "path"
 
