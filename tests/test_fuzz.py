@@ -9,10 +9,12 @@ the database connections of the ``db`` fixture serve them.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import hypothesis
@@ -33,6 +35,35 @@ EXAMPLES = int(os.environ.get("WUCHUANG_FUZZ_EXAMPLES", "8"))
 SEED = 20261130
 
 
+def _sweep(schema: Any, operation: Any, baseline: Any) -> list[Any]:
+    """Deterministic variants of one valid case: U+0000 in each string parameter and top-level body
+    string, and a 300-character value in each string path parameter. Random generation finds these
+    only now and then (a negative case usually breaks something else first)."""
+    variants: list[Any] = []
+
+    def variant(**changes: Any) -> None:
+        fields = {
+            "path_parameters": dict(baseline.path_parameters or {}),
+            "query": dict(baseline.query or {}),
+            "body": baseline.body,
+            "media_type": baseline.media_type,
+        } | changes
+        variants.append(schema.make_case(operation=operation, **fields))
+
+    for parameter in operation.path_parameters:
+        if parameter.definition.get("schema", {}).get("type") == "string":
+            for value in ("\x00", "a\x00b", "x" * 300):
+                variant(path_parameters=dict(baseline.path_parameters or {}, **{parameter.name: value}))
+    for parameter in operation.query:
+        if "string" in json.dumps(parameter.definition.get("schema", {})):
+            variant(query=dict(baseline.query or {}, **{parameter.name: "a\x00"}))
+    if isinstance(baseline.body, dict):
+        for name, value in baseline.body.items():
+            if isinstance(value, str):
+                variant(body=dict(baseline.body, **{name: value + "\x00"}))
+    return variants
+
+
 @cache
 def _cases(spec_app: Any) -> list[Any]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", spec_app)
@@ -40,6 +71,7 @@ def _cases(spec_app: Any) -> list[Any]:
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            first = len(cases)
 
             @hypothesis.seed(SEED)
             @hypothesis.settings(
@@ -58,6 +90,8 @@ def _cases(spec_app: Any) -> list[Any]:
                 collect()
             except hypothesis.errors.Unsatisfiable:
                 continue
+            if mode is GenerationMode.POSITIVE and len(cases) > first:
+                cases.extend(_sweep(schema, operation, cases[first]))
     return cases
 
 
@@ -84,6 +118,8 @@ async def _seed(client: httpx.AsyncClient, org: dict[str, str]) -> None:
 def _request(case: Any, headers: dict[str, str]) -> dict[str, Any] | None:
     kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
     kwargs.pop("cookies", None)
+    # Control characters in a path parameter travel percent-encoded, as a real client sends them.
+    kwargs["url"] = "".join(c if c.isprintable() else quote(c) for c in kwargs["url"])
     if isinstance(kwargs.get("data"), bytes | str):
         kwargs["content"] = kwargs.pop("data")
     for name in ("Connection", "Accept-Encoding"):
