@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import errors, pages
-from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
+from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
     brokers,
@@ -79,5 +80,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(courses.router)
     app.include_router(docs.router)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(TextGuardMiddleware, routes=app.router.routes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # The client address (rate limits) comes from X-Forwarded-For only when the peer is a proxy listed
+    # in WUCHUANG_FORWARDED_ALLOW_IPS; uvicorn's own proxy handling is off (wuchuang/cli.py).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     return app

@@ -1,11 +1,16 @@
-"""Pure-ASGI middleware: a cap on body size, and Idempotency-Key replay for POST."""
+"""Pure-ASGI middleware: a cap on body size, text the database can store, and Idempotency-Key
+replay for POST."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.errors import N_, DomainError
@@ -16,10 +21,19 @@ MAX_KEY_LENGTH = 255
 
 
 async def _send_error(
-    send: Send, scope: Scope, status: int, code: str, msgid: str, headers: dict[str, str] | None = None
+    send: Send,
+    scope: Scope,
+    status: int,
+    code: str,
+    msgid: str,
+    headers: dict[str, str] | None = None,
+    field: str | None = None,
 ) -> None:
     locale = negotiate(Headers(scope=scope).get("accept-language"))
-    body = json.dumps({"error": {"code": code, "message": gettext(locale, msgid)}}, ensure_ascii=False).encode()
+    error: dict[str, Any] = {"code": code, "message": gettext(locale, msgid, **({"field": field} if field else {}))}
+    if field is not None:
+        error["field"] = field
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -70,12 +84,182 @@ class BodyLimitMiddleware:
         await self.app(scope, replay_receive, send)
 
 
-def _caller_identity(scope: Scope) -> str:
+def _storable(text: str) -> bool:
+    """PostgreSQL text holds neither U+0000 nor unpaired surrogates (they cannot be UTF-8)."""
+    return "\x00" not in text and (text.isascii() or not any("\ud800" <= c <= "\udfff" for c in text))
+
+
+def _bad_strings(value: object, path: str) -> Iterator[str]:
+    """Dotted paths of the JSON strings (keys too) that could not be stored."""
+    if isinstance(value, str):
+        if not _storable(value):
+            yield path or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if not _storable(key):
+                yield _printable(where)
+            else:
+                yield from _bad_strings(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _bad_strings(item, f"{path}.{index}" if path else str(index))
+
+
+def _printable(name: str) -> str:
+    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")[:100]
+
+
+def _leaf_routes(routes: Sequence[BaseRoute]) -> Iterator[BaseRoute]:
+    """The app's routes with their own path patterns, through included routers (only to name a field)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
+
+
+class TextGuardMiddleware:
+    """Refuse text the database cannot store (U+0000, unpaired surrogates) in the path, the query and
+    the body (JSON at any depth, form fields) with 422 ``invalid_input`` naming the field.
+
+    PostgreSQL rejects such text inside the query that carries it, which would surface as a 500 from
+    wherever the value reaches SQL; refusing it here, before anything runs, covers every route at once.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        field = self._bad_path(scope) or self._bad_query(scope)
+        if field is not None:
+            await self._refuse(send, scope, field)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        field = self._bad_body(scope, body)
+        if field is not None:
+            await self._refuse(send, scope, field)
+            return
+        delivered = False
+
+        async def replay_receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay_receive, send)
+
+    async def _refuse(self, send: Send, scope: Scope, field: str) -> None:
+        await _send_error(
+            send,
+            scope,
+            422,
+            "invalid_input",
+            N_("%(field)s contains a character that is not allowed (U+0000 or an unpaired surrogate)."),
+            field=field,
+        )
+
+    def _bad_path(self, scope: Scope) -> str | None:
+        path = scope.get("path", "")
+        if _storable(path):
+            return None
+        for route in _leaf_routes(self.routes):
+            regex = getattr(route, "path_regex", None)
+            match = regex.match(path) if regex is not None else None
+            if match is not None:
+                for name, value in match.groupdict().items():
+                    if not _storable(value):
+                        return name
+        return "path"
+
+    def _bad_query(self, scope: Scope) -> str | None:
+        raw = scope.get("query_string", b"")
+        if not raw or (b"%00" not in raw and b"\x00" not in raw):
+            return None
+        for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+            if not _storable(name):
+                return _printable(name)
+            if not _storable(value):
+                return name
+        return None
+
+    def _bad_body(self, scope: Scope, body: bytes) -> str | None:
+        if not body:
+            return None
+        content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/x-www-form-urlencoded":
+            if b"%00" not in body and b"\x00" not in body:
+                return None
+            for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+                if not _storable(name):
+                    return _printable(name)
+                if not _storable(value):
+                    return name
+            return None
+        # JSON can only spell U+0000 or a lone surrogate as an escape: no "\u", nothing to check.
+        if b"\\u" not in body:
+            return None
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return None  # the route answers invalid_json
+        return next(_bad_strings(parsed, ""), None)
+
+
+# Fields of a reply that are bearer secrets: never replayed to an anonymous caller (see below).
+SECRET_FIELDS = frozenset({"access_token", "token", "ticket", "telegram_link"})
+SECRET_PREFIXES = ("reg_", "wch_")
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: None if k in SECRET_FIELDS else _without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    if isinstance(value, str) and value.startswith(SECRET_PREFIXES):
+        return None
+    return value
+
+
+def _redacted(body: bytes, content_type: str) -> bytes:
+    """The reply as stored for an anonymous caller: secret fields set to null."""
+    if "json" not in content_type:
+        return body
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(_without_secrets(parsed), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _caller_identity(scope: Scope, request_hash: str) -> tuple[str, bool]:
+    """Whose idempotency namespace a request is in, and whether the caller is anonymous.
+
+    A bearer token is an identity: its replies are replayed to it whole. An anonymous caller has
+    none (an address is shared by a whole campus behind NAT, and changes on a phone that moves), so
+    anonymous records are keyed by the key *and* the request's hash: two callers who picked the same
+    key with different bodies each get their own answer, and since one sending the very same body
+    cannot be told apart from a retry, an anonymous replay never carries a secret (see SECRET_FIELDS).
+    """
     auth = Headers(scope=scope).get("authorization")
     if auth:
-        return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:40]
-    client = scope.get("client")
-    return f"ip:{client[0] if client else 'unknown'}"
+        return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:40], False
+    return "anon:" + request_hash, True
 
 
 class IdempotencyMiddleware:
@@ -116,9 +300,10 @@ class IdempotencyMiddleware:
                 break
         body = b"".join(chunks)
         digest = hashlib.sha256(body + b"\0" + scope.get("query_string", b"")).hexdigest()
+        caller, anonymous = _caller_identity(scope, digest)
         try:
             claimed = await idempotency.claim(
-                key=key, caller=_caller_identity(scope), method="POST", path=scope["path"][:500], request_hash=digest
+                key=key, caller=caller, method="POST", path=scope["path"][:500], request_hash=digest
             )
         except DomainError as exc:
             status = 422 if exc.code == "idempotency_key_reused" else 409
@@ -164,7 +349,8 @@ class IdempotencyMiddleware:
             raise
         if status >= 500:
             await idempotency.release(claimed)
-        else:
-            await idempotency.complete(
-                claimed, idempotency.StoredResponse(status, b"".join(response_body), response_headers)
-            )
+            return
+        stored = b"".join(response_body)
+        if anonymous:
+            stored = _redacted(stored, response_headers.get("content-type", ""))
+        await idempotency.complete(claimed, idempotency.StoredResponse(status, stored, response_headers))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from events import secretbox
 from events.models import MODEL_MODULES
 from events.settings import Settings
 
@@ -20,10 +23,32 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def prepare_files(settings: Settings) -> None:
+    """The data dir (0700) and the SQLite file (0600) exist, readable by this user only.
+
+    They hold the signing keys, the at-rest key and personal data; SQLite would otherwise create its
+    file world-readable under the usual umask. An existing database file is tightened too.
+    """
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = settings.sqlite_file
+    if path is None:
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 async def init_db(settings: Settings) -> None:
-    """Connect Tortoise. The schema is Alembic's job; this never creates tables."""
+    """Connect Tortoise and load the data dir's at-rest key. The schema is Alembic's job; this never
+    creates tables.
+    """
     if settings.dialect == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_files(settings)
+    secretbox.use(settings.data_dir)
     # Global fallback: ASGI servers run the lifespan and the requests in different tasks.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     timezone: str = "Asia/Shanghai"
     public_rate_limit: str = "20/minute"
+    # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or CIDRs); none by
+    # default, so a client cannot pick its own address for the rate limit.
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Messages per second to Telegram, all chats together (Telegram allows about 30).
     send_rate: float = Field(default=25.0, gt=0, le=30)
@@ -89,6 +93,20 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
+        networks = []
+        for item in (str(part).strip() for part in items):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network (such as 10.0.0.1 or 10.0.0.0/8)") from exc
+        return tuple(networks)
 
     @field_validator("public_rate_limit")
     @classmethod
@@ -143,6 +161,17 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "wuchuang.sqlite3"
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file (None for PostgreSQL and in-memory databases)."""
+        if not self.database_url:
+            return self.sqlite_path
+        dialect, rest = _split_database_url(self.database_url)
+        path = rest.split("?", 1)[0]
+        if dialect != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return Path(path)
 
     @property
     def dialect(self) -> Literal["sqlite", "postgres"]:

@@ -150,9 +150,10 @@ async def test_wrong_method_is_405_in_the_error_shape(client):
 async def test_idempotency_key_replays_and_refuses_reuse(client, frozen_clock):
     event = await make_event(capacity=5)
     url = f"/api/v1/events/{event.id}/registrations"
-    key = {"Idempotency-Key": "order-7f3a"}
-    first = await client.post(url, json={"name": "周杰", "phone": "13511112222"}, headers=key)
-    replay = await client.post(url, json={"name": "周杰", "phone": "13511112222"}, headers=key)
+    key = {"Idempotency-Key": "order-7f3a"} | bearer(await make_token())
+    body = {"name": "周杰", "phone": "13511112222", "organization": "光谷"}
+    first = await client.post(url, json=body, headers=key)
+    replay = await client.post(url, json=body, headers=key)
     assert first.status_code == replay.status_code == 201
     assert first.json() == replay.json()
     assert replay.headers.get("idempotent-replayed") == "true"

@@ -10,7 +10,7 @@ from bot.routers.credits import MAX_TEXT, credits_text
 from events import clock
 from events.errors import N_
 from events.models import Broker, Certification, Course, CreditEntry, Person
-from events.services import certification, courses, credits, transcripts
+from events.services import brokers, certification, courses, credits, transcripts
 from events.settings import LevelRule
 from tests import test_bot as bot_tests
 from tests import test_training_service as training
@@ -47,7 +47,7 @@ async def test_a_broker_in_training_sees_hours_progress_courses_and_ledger_in_ch
     latest = text.split(zh(N_("Latest entries")))[1]
     assert latest.index(sessions[0].title) < latest.index("政策法规在线课") < latest.index("线下讲座补录")
     assert f"2026-06-01  +3 · {sessions[0].title}" in latest
-    assert url_buttons(reply) == [f"https://wuchuang.test/transcripts/{broker.transcript_token}"]
+    assert url_buttons(reply) == [f"https://wuchuang.test/transcripts/{brokers.transcript_token(broker)}"]
     listing = await press(tg, ALICE, zh(N_("Training courses")))
     assert "技术经理人初级班（报名）" in texts(listing)
 
@@ -75,7 +75,7 @@ async def test_a_certified_broker_in_english_from_the_main_menu(world, rules, fr
     assert "✅ 技术经理人初级班 — 10 / 10 hours" in text
     assert "2026-06-08  -1 · Correction: typo\n2026-06-08  +2.5 · Granted: Provincial workshop" in text
     assert len(reply["raw_text"]) < MAX_TEXT and "<b>" in reply["raw_text"]
-    assert url_buttons(reply) == [f"https://wuchuang.test/transcripts/{broker.transcript_token}"]
+    assert url_buttons(reply) == [f"https://wuchuang.test/transcripts/{brokers.transcript_token(broker)}"]
     commands = {c["command"]: c["description"] for c in tg.my_commands(language_code="en")}
     assert commands["credits"] == "My training credits" and "credits" in {
         c["command"] for c in tg.my_commands(language_code="")

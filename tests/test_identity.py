@@ -17,7 +17,7 @@ import pytest
 
 from events.errors import DomainError
 from events.models import Category, OutboxMessage, Person, Registration, RegistrationLink, Role
-from events.services import brokers, people
+from events.services import brokers, calendar, people
 from events.services import registration as reg
 from notifications.producers import Producer
 from tests.factories import bearer, make_event, make_registration, make_token
@@ -38,7 +38,7 @@ async def _victim() -> tuple[Person, Registration]:
         event, name="王芳", phone="13800000009", email="wang.fang@example.com", telegram_id=VICTIM_TELEGRAM_ID
     )
     person = await Person.get(id=result.registration.person_id)
-    person.calendar_token = "victim-feed-token-0123456789"
+    person.calendar_token = "victim-seed-0123"
     person.calendar_alarm_minutes = 30
     await person.save()
     return person, result.registration
@@ -69,13 +69,14 @@ async def test_an_unproven_phone_or_email_never_reaches_another_persons_data(cli
     await Producer().drain()
 
     victim = await Person.get(id=victim.id)
-    assert victim.calendar_token == "victim-feed-token-0123456789"
+    assert victim.calendar_token == "victim-seed-0123"
     assert victim.calendar_alarm_minutes == 30
     # Nothing about this registration reaches their chat (an invitation to the new event may).
     assert not await OutboxMessage.filter(
         person_id=victim.id, category=Category.REGISTRATION_CONFIRMED, event_id=event.id
     ).exists()
-    assert (await client.get("/calendar/me/victim-feed-token-0123456789.ics")).status_code == 200
+    victim_feed = await calendar.calendar_token(victim.id)  # derived from the seed stored above
+    assert (await client.get(f"/calendar/me/{victim_feed}.ics")).status_code == 200
 
 
 async def test_a_second_claim_of_the_same_phone_gets_a_person_of_its_own(db, frozen_clock):

@@ -360,7 +360,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
         _certificate_call(revoked=True),
     ),
     ("GET", "/certificates/{number}"): (PUBLIC, _certificate_page),
-    ("GET", "/transcripts/{token}"): (PUBLIC, fixed(token=lambda w: w.broker.transcript_token)),
+    ("GET", "/transcripts/{token}"): (PUBLIC, fixed(token=lambda w: brokers.transcript_token(w.broker))),
     ("POST", "/api/v1/courses"): (ORGANIZER_ANY, body(_course_body)),
     ("GET", "/api/v1/courses"): (PUBLIC, fixed()),
     ("GET", "/api/v1/courses/{course_id}"): (PUBLIC, fixed(course_id=course_id)),

@@ -66,7 +66,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         print(f"bot: {'webhook' if args.webhook else 'long polling'} via {settings.telegram_api_url}", flush=True)
     app = build_app(settings, webhook=args.webhook)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
+    # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        proxy_headers=False,
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
+    )
     return 0
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from events.db import prepare_files
 from events.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,8 @@ def normalize_url(url: str) -> str:
 
 def database_url(settings: Settings) -> str:
     """The settings' database as a SQLAlchemy URL; for the default SQLite file, its folder is made."""
-    if settings.dialect == "sqlite" and not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.dialect == "sqlite":
+        prepare_files(settings)
     return settings.sqlalchemy_url
 
 

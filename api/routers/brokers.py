@@ -225,7 +225,10 @@ async def transcript_link(
         broker = await brokers.rotate_transcript_token(broker_id)
     else:
         broker = await brokers.get_broker(broker_id)
-    return {"url": f"{show.public_url}/transcripts/{broker.transcript_token}", "rotated": bool(body and body.rotate)}
+    return {
+        "url": f"{show.public_url}/transcripts/{brokers.transcript_token(broker)}",
+        "rotated": bool(body and body.rotate),
+    }
 
 
 class CreditBody(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -162,7 +162,7 @@ class CompletionBody(BaseModel):
 @router.post("/{course_id}/modules/{code}/completions", status_code=201)
 async def complete_module(
     course_id: Id,
-    code: str,
+    code: Annotated[str, Path(min_length=1, max_length=64)],
     body: CompletionBody,
     caller: Caller = Depends(require_organizer),
     show: Presenter = Depends(presenter),

@@ -179,7 +179,8 @@ def credits_text(record: transcripts.Transcript, t: Translate, locale: Locale) -
 def broker_keyboard(broker: Broker, t: Translate, settings: Settings) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
-        text="📄 " + t(N_("Printable transcript")), url=f"{settings.base_url}/transcripts/{broker.transcript_token}"
+        text="📄 " + t(N_("Printable transcript")),
+        url=f"{settings.base_url}/transcripts/{brokers.transcript_token(broker)}",
     )
     kb.button(text="🔎 " + t(N_("Training courses")), callback_data=TRAINING)
     kb.adjust(1)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from events import secretbox
 from events.db import dialect_of
 from events.districts import is_known
 from events.errors import N_, AlreadyBroker, BrokerNotFound, InvalidInput
@@ -68,8 +68,17 @@ def _specialties(values: list[str] | None) -> list[str]:
     return seen
 
 
+TRANSCRIPT_PURPOSE = "transcript"
+
+
 def new_transcript_token() -> str:
-    return secrets.token_urlsafe(24)
+    """A new seed for the transcript address (the database keeps the seed, never the address's token)."""
+    return secretbox.new_seed()
+
+
+def transcript_token(broker: Broker) -> str:
+    """The token of the broker's own transcript address, derived from the stored seed."""
+    return secretbox.current().capability(TRANSCRIPT_PURPOSE, broker.transcript_token)
 
 
 async def create_broker(data: BrokerInput, *, actor: str, organization_id: int | None = None) -> Broker:
@@ -162,9 +171,11 @@ async def broker_of_person(person_id: int) -> Broker | None:
 
 
 async def broker_by_transcript_token(token: str) -> Broker | None:
-    if not token or len(token) > 64:
+    """The broker whose transcript address carries ``token`` (checked in constant time), else None."""
+    seed = secretbox.current().seed_of(TRANSCRIPT_PURPOSE, token)
+    if seed is None:
         return None
-    return await Broker.get_or_none(transcript_token=token).select_related("person")
+    return await Broker.get_or_none(transcript_token=seed).select_related("person")
 
 
 async def update_broker(broker_id: int, patch: BrokerPatch, *, actor: str) -> Broker:

@@ -14,7 +14,6 @@ import asyncio
 import functools
 import hashlib
 import re
-import secrets
 import threading
 import time
 import zoneinfo
@@ -31,13 +30,14 @@ from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
 from tortoise.signals import post_delete, post_save
 
-from events import clock
+from events import clock, secretbox
 from events.districts import BY_CODE
 from events.errors import N_, InvalidInput, NotFound
 from events.models import Event, EventKind, EventStatus, Person, Registration, RegistrationStatus
 from events.services import courses
 
 CANCELLED_KEPT_FOR = timedelta(days=30)
+FEED_PURPOSE = "calendar-feed"
 PRODID = "-//wuchuang//武创荟 events//ZH"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 VEVENT_CACHE_SIZE = 20_000  # rendered VEVENTs a renderer keeps
@@ -306,15 +306,17 @@ class FeedRenderer:
         or, for a registration's own token, that one registration alone (with its own alarm).
         Raises ``feed_not_found`` for an unknown or rotated token.
         """
-        if not token or len(token) > 64:
+        # Tokens are capabilities derived from a stored seed (the database holds no usable token).
+        seed = secretbox.current().seed_of(FEED_PURPOSE, token) if token and len(token) <= 64 else None
+        if seed is None:
             raise FeedNotFound()
-        person = await Person.get_or_none(calendar_token=token)
+        person = await Person.get_or_none(calendar_token=seed)
         if person is not None:
             registrations = await Registration.filter(person_id=person.id, status__in=_LIVE).select_related("event")
             owner: tuple[str, int] = ("person", person.id)
             name, alarm = person.name, person.calendar_alarm_minutes
         else:
-            registration = await Registration.get_or_none(calendar_token=token).select_related("event")
+            registration = await Registration.get_or_none(calendar_token=seed).select_related("event")
             if registration is None:
                 raise FeedNotFound()
             registrations = [registration] if registration.status in _LIVE else []
@@ -482,18 +484,21 @@ class FeedRenderer:
 
 
 async def calendar_token(person_id: int) -> str:
-    """The person's feed token, made on first request."""
+    """The person's feed token, made on first request.
+
+    The database keeps only the token's seed; the token is derived from it with the at-rest key.
+    """
     person = await Person.get(id=person_id)
     if person.calendar_token is None:
         return await rotate_calendar_token(person_id)
-    return person.calendar_token
+    return secretbox.current().capability(FEED_PURPOSE, person.calendar_token)
 
 
 async def rotate_calendar_token(person_id: int) -> str:
     """A new feed token; the old URL answers 404 from now on."""
-    token = secrets.token_urlsafe(24)
-    await Person.filter(id=person_id).update(calendar_token=token)
-    return token
+    seed = secretbox.new_seed()
+    await Person.filter(id=person_id).update(calendar_token=seed)
+    return secretbox.current().capability(FEED_PURPOSE, seed)
 
 
 def _check_alarm(minutes: int) -> None:
@@ -515,14 +520,14 @@ async def registration_calendar_token(registration_id: int) -> str:
     registration = await Registration.get(id=registration_id)
     if registration.calendar_token is None:
         return await rotate_registration_calendar_token(registration_id)
-    return registration.calendar_token
+    return secretbox.current().capability(FEED_PURPOSE, registration.calendar_token)
 
 
 async def rotate_registration_calendar_token(registration_id: int) -> str:
     """A new feed token for the registration; the old URL answers 404 from now on."""
-    token = secrets.token_urlsafe(24)
-    await Registration.filter(id=registration_id).update(calendar_token=token)
-    return token
+    seed = secretbox.new_seed()
+    await Registration.filter(id=registration_id).update(calendar_token=seed)
+    return secretbox.current().capability(FEED_PURPOSE, seed)
 
 
 async def set_registration_alarm_minutes(registration_id: int, minutes: int) -> None:

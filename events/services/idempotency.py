@@ -2,6 +2,10 @@
 
 A row is claimed *before* the request is handled (unique key+caller), so two concurrent requests
 with one key cannot both run; the loser is told the key is in use and to retry.
+
+Replies can carry secrets (a new API token, a registration's access token), so the stored body is
+sealed with the at-rest key (events/secretbox.py) and bound to its row: the database alone never
+shows them. Who counts as "the same caller" is the transport's business (api/middleware.py).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
-from events import clock
+from events import clock, secretbox
 from events.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from events.models import IdempotencyRecord
 
@@ -57,14 +61,23 @@ async def claim(*, key: str, caller: str, method: str, path: str, request_hash: 
                 raise IdempotencyKeyReused() from None
             if existing.status_code is None:
                 raise IdempotencyKeyInUse() from None
-            return StoredResponse(existing.status_code, existing.response_body or b"", existing.response_headers or {})
+            body = secretbox.current().unseal(existing.response_body or b"", context=_context(existing.id))
+            if body is None:
+                # Sealed with another key (the data dir was replaced): nothing to replay, run anew.
+                await IdempotencyRecord.filter(id=existing.id).delete()
+                continue
+            return StoredResponse(existing.status_code, body, existing.response_headers or {})
     raise IdempotencyKeyInUse()
+
+
+def _context(record_id: int) -> str:
+    return f"idempotency_record:{record_id}"
 
 
 async def complete(record_id: int, response: StoredResponse) -> None:
     await IdempotencyRecord.filter(id=record_id).update(
         status_code=response.status_code,
-        response_body=response.body,
+        response_body=secretbox.current().seal(response.body, context=_context(record_id)),
         response_headers=response.headers,
         completed_at=clock.now(),
     )
