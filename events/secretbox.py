@@ -38,8 +38,13 @@ _FORMAT = b"\x01"
 
 class SecretBox:
     def __init__(self, key: bytes) -> None:
+        self._key = key
         self._aead = AESGCM(_subkey(key, b"seal"))
         self._mac_key = _subkey(key, b"capability")
+
+    def subkey(self, label: bytes) -> bytes:
+        """A key of its own for one use (e.g. signing list cursors), derived from the at-rest key."""
+        return _subkey(self._key, label)
 
     def seal(self, plaintext: bytes, *, context: str) -> bytes:
         """Encrypt ``plaintext``; ``context`` (e.g. the row's identity) must be given again to open it."""

@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
+from events.localtime import DEFAULT_TIMEZONE
+
 
 class SettingsError(Exception):
     """A setting has a value the process cannot run with; the message names the variable."""
@@ -55,7 +57,7 @@ class Settings(BaseSettings):
     # Unset: derived from HOST and PORT, so links work on a laptop without configuration.
     public_url: str | None = None
     redis_url: str | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     public_rate_limit: str = "20/minute"
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or CIDRs); none by
     # default, so a client cannot pick its own address for the rate limit.

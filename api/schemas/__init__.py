@@ -1,0 +1,5 @@
+"""Response models, one module per aggregate, and the presenter that builds them from domain objects."""
+
+from api.schemas.presenter import Presenter
+
+__all__ = ["Presenter"]

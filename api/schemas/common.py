@@ -1,0 +1,60 @@
+"""What every response shares: pages of a list, and the error shape (API.md) with its statuses."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.services.paging import Page as DomainPage
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. Pass ``next_cursor`` back as ``cursor`` for the next; null on the last."""
+
+    items: list[T]
+    next_cursor: str | None = Field(description="Opaque; valid for this list and sort only.")
+    total: int | None = Field(default=None, description="How many match, where counting is cheap.")
+
+    @classmethod
+    def of(cls, page: DomainPage[Any], items: list[T]) -> Page[T]:
+        return cls(items=items, next_cursor=page.next_cursor, total=page.total)
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable snake_case; clients switch on it.", examples=["event_full"])
+    message: str = Field(description="For people, in the caller's language (Accept-Language).")
+    field: str | None = Field(default=None, description="The input the error is about, when there is one.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {
+    400: "The request could not be read (not JSON, a bad header).",
+    401: "A valid token is required.",
+    403: "The caller's role does not allow this.",
+    404: "No such object, or it belongs to another organization.",
+    409: "Conflicts with the current state (e.g. already registered, closed).",
+    413: "The body is too large.",
+    422: "A value is not valid; `field` names it.",
+    429: "Too many requests; retry after `Retry-After` seconds.",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status it can answer with the error shape."""
+    return {status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+# The statuses any route can answer: an unreadable body, a body over the limit, a bad value.
+COMMON = (400, 413, 422)
+READ = errors(*COMMON, 404)
+PUBLIC_WRITE = errors(*COMMON, 404, 409, 429)
+AUTHED = errors(*COMMON, 401, 403, 404)
+AUTHED_WRITE = errors(*COMMON, 401, 403, 404, 409)
