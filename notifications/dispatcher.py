@@ -39,10 +39,10 @@ a photo and then its text (a caption too long) is two API calls, and a crash bet
 photo again. A send that times out (no answer) is retried the same way, for the same reason.
 
 Recovery: when ``run`` starts sending it reclaims at once what a dead sender left ``sending`` (back to
-``queued``, due now) instead of waiting out its lease: on PostgreSQL right after taking the advisory
-lock, which no live sender can hold at the same time (a dead one's session, and its lock, are gone);
-on SQLite at start, see ``run``. Otherwise (``drain``, or a sender that lost the lock) rows are claimed
-again once their lease lapsed.
+``queued``, due now) instead of waiting out its lease: on PostgreSQL once it holds the advisory lock,
+which no live sender holds at the same time (a dead one's session, and its lock, are gone), after two
+of ``lock_check_interval`` (see ``_run_locked``); on SQLite at start (see ``run``). Otherwise
+(``drain``) rows are claimed again once their lease lapsed.
 """
 
 from __future__ import annotations
