@@ -97,6 +97,11 @@ class BotNotConfigured(Conflict):
     message = N_("The Telegram bot is not configured (set WUCHUANG_BOT_TOKEN, or WUCHUANG_BOT_USERNAME).")
 
 
+class ScanIdReused(Conflict):
+    code = "scan_id_reused"
+    message = N_("This scan id was already used for another scan; send each scan with an id of its own.")
+
+
 class AlreadyRegistered(Conflict):
     code = "already_registered"
     message = N_("This person is already registered for this event.")

@@ -22,14 +22,27 @@ a chat gets its next message no sooner than ``per_chat_interval`` after its prev
 Rows of a chat that must wait stay claimed (their lease renewed) while other chats' rows go ahead. A few
 sends run at once (``concurrency``, default rate/5), which the limits bound, not the round trip.
 
-Crash safety: a claim sets ``lease_until``; a dispatcher that dies leaves its rows ``sending``, and they
-are claimed again once the lease lapsed. A sent row is recorded before its chat is freed, and the claim
-never takes a ``sent`` row. The one gap is Telegram's: a send whose answer never arrives (timeout,
-crash in between) may have been delivered, and it is retried.
-
 On PostgreSQL, ``run`` holds the session advisory lock ``DISPATCHER_LOCK_KEY`` on a connection of its
 own while it sends, so a second instance (another process, another host) waits until the first stops
 or dies. ``drain`` (tests, benchmarks) takes no lock.
+
+Crash safety — at most once where it can be, and the one window there is. A claim sets ``lease_until``
+on the rows it takes (``sending``); a sent row is marked ``sent`` by one UPDATE as soon as its send
+returns, before its chat is freed and with nothing batched behind it, and the claim never takes a
+``sent`` row. A row is sent twice only when the sender dies (kill -9, power, OOM) after Telegram
+accepted the message and before that UPDATE committed: Telegram's API has no idempotency key, so a
+send whose answer was not recorded may have been delivered, and it is sent again. The rows at risk
+after one crash are exactly the sends in flight at that moment: at most one per chat (a chat has one
+send in flight at a time) and at most ``concurrency`` overall (default rate/5 = 5); rows that were only
+claimed (held, waiting for their chat or a token) were never sent and go out once. A message that is
+a photo and then its text (a caption too long) is two API calls, and a crash between them sends the
+photo again. A send that times out (no answer) is retried the same way, for the same reason.
+
+Recovery: when ``run`` starts sending it reclaims at once what a dead sender left ``sending`` (back to
+``queued``, due now) instead of waiting out its lease: on PostgreSQL once it holds the advisory lock,
+which no live sender holds at the same time (a dead one's session, and its lock, are gone), after two
+of ``lock_check_interval`` (see ``_run_locked``); on SQLite at start (see ``run``). Otherwise
+(``drain``) rows are claimed again once their lease lapsed.
 """
 
 from __future__ import annotations
@@ -48,6 +61,7 @@ from datetime import time as dtime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from events import clock
 from events.db import conn, dialect_of
@@ -158,6 +172,7 @@ class Dispatcher:
         send_timeout: float | None = None,
         idle_interval: float = 1.0,
         lock_poll_interval: float = 2.0,
+        lock_check_interval: float = 1.0,
     ) -> None:
         if rate_per_s <= 0 or per_chat_interval < 0 or batch < 1 or max_attempts < 1:
             raise ValueError("rate_per_s and batch must be positive, per_chat_interval not negative")
@@ -178,6 +193,9 @@ class Dispatcher:
         self.send_timeout = send_timeout if send_timeout is not None else min(30.0, lease.total_seconds() / 2)
         self.idle_interval = idle_interval
         self.lock_poll_interval = lock_poll_interval
+        # How often a sender holding the lock checks that its lock connection is alive, and stops if
+        # not; a new holder waits two of these before taking rows back (see _run_locked).
+        self.lock_check_interval = lock_check_interval
         self.max_held = max(4 * batch, 2 * self.concurrency)
         self.requires_chat_id = bool(getattr(channel, "requires_chat_id", True))
         self.stats: Counter[str] = Counter()
@@ -192,6 +210,7 @@ class Dispatcher:
         self._next_renewal = 0.0
         self._wake = asyncio.Event()
         self._failure: BaseException | None = None
+        self._recording: set[asyncio.Future[None]] = set()  # results being written, even if cancelled
 
     # --- running ------------------------------------------------------------------------------------------
 
@@ -204,6 +223,11 @@ class Dispatcher:
                 if dialect_of(conn()) == "postgres":
                     await self._run_locked(stop)
                 else:
+                    # A SQLite database is a file of one host used by one process: `wuchuang serve`
+                    # runs one uvicorn process with one worker, and with it this dispatcher. So when
+                    # it starts, nothing else is sending, and rows still `sending` were left by a
+                    # process that is gone (or by this one's failed pass, whose sends are over).
+                    await self.reclaim_dead_sender_rows()
                     await self._pump(stop=stop, until_idle=False)
             except Exception:
                 log.exception("dispatcher: sending stopped; resuming in %.0f s", self.lock_poll_interval * 5)
@@ -216,6 +240,14 @@ class Dispatcher:
                 if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", DISPATCHER_LOCK_KEY):
                     log.info("dispatcher: holding the advisory lock, sending")
                     self.stats["lock_acquired"] += 1
+                    # Holding the lock proves the sender that claimed any `sending` row is gone:
+                    # PostgreSQL releases a dead session's lock, and a live sender holds the lock
+                    # while it sends. One case needs a moment: a sender whose lock connection alone
+                    # broke keeps sending until its next check of that connection (every
+                    # lock_check_interval) and then stops; so wait two checks before taking back
+                    # what it claimed, or both would send the same rows.
+                    await self._sleep(2 * self.lock_check_interval, stop, wake=False)
+                    await self.reclaim_dead_sender_rows()
 
                     async def still_connected() -> None:
                         await lock_conn.fetchval("SELECT 1")
@@ -230,6 +262,25 @@ class Dispatcher:
                     return
             self.stats["lock_waits"] += 1
             await self._sleep(self.lock_poll_interval, stop, wake=False)
+
+    async def reclaim_dead_sender_rows(self) -> int:
+        """Give every ``sending`` row back (``queued``, due now): only for a sender that knows it is the
+        only one (``run`` holding the lock, or on SQLite). Returns how many rows it took back."""
+        now = clock.now().astimezone(UTC)
+        async with in_transaction():
+            await OutboxMessage.filter(status=OutboxStatus.SENDING, not_before__gt=now).update(not_before=now)
+            count = await OutboxMessage.filter(status=OutboxStatus.SENDING).update(
+                status=OutboxStatus.QUEUED, lease_until=None
+            )
+        if count:
+            log.warning(
+                "dispatcher: %s row(s) a stopped sender left `sending` are queued again; the ones it was "
+                "sending when it stopped (at most %s, one per chat) may reach their chat twice",
+                count,
+                self.concurrency,
+            )
+            self.stats["reclaimed"] += count
+        return count
 
     async def drain(self, *, timeout: float) -> Counter[str]:  # noqa: ASYNC109
         """Send until nothing is due (rows waiting for backoff, quiet hours or a 429's retry_after
@@ -255,7 +306,7 @@ class Dispatcher:
         check: Callable[[], Awaitable[None]] | None = None,
     ) -> bool:
         """Claim and send until ``stop`` is set, or (``until_idle``) nothing is due; True for the latter."""
-        check_every = max(1.0, min(5.0, self.lease.total_seconds() / 4))
+        check_every = min(self.lock_check_interval, self.lease.total_seconds() / 4)
         next_check = time.monotonic() + check_every
         graceful = False
         try:
@@ -322,6 +373,10 @@ class Dispatcher:
             task.cancel()
         if still:
             await asyncio.gather(*still, return_exceptions=True)
+        if self._recording:
+            # A cancelled send's result is still being written (shielded): let it land before anyone
+            # (this dispatcher's next pass, at its reclaim) may take the row back and send it again.
+            await asyncio.wait(list(self._recording), timeout=self.send_timeout)
 
     async def _sleep(self, seconds: float, stop: asyncio.Event | None, *, wake: bool = True) -> None:
         """Sleep up to ``seconds``; a finished send (``wake``) or ``stop`` ends it early."""
@@ -464,8 +519,11 @@ class Dispatcher:
                 result = await self._attempt(row)
             finally:
                 self._chat_free_at[person_id] = time.monotonic() + self.per_chat_interval
-            # Recorded even if the dispatcher is cancelled meanwhile: a sent row must say so.
-            await asyncio.shield(self._record(row, result))
+            # Recorded at once, and even if the dispatcher is cancelled meanwhile: a sent row must say so.
+            recording = asyncio.ensure_future(self._record(row, result))
+            self._recording.add(recording)
+            recording.add_done_callback(self._recorded)
+            await asyncio.shield(recording)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database failed: stop; the lease brings the row back
@@ -475,6 +533,11 @@ class Dispatcher:
             self._busy.discard(person_id)
             self._tasks.pop(row.id, None)
             self._wake.set()
+
+    def _recorded(self, recording: asyncio.Future[None]) -> None:
+        self._recording.discard(recording)
+        if not recording.cancelled():
+            recording.exception()  # seen: _deliver reports it, or (cancelled) the lease brings the row back
 
     async def _attempt(self, row: OutboxMessage) -> SendResult:
         person: Person = row.person

@@ -25,6 +25,7 @@ from aiogram.enums import ParseMode
 from PIL import Image
 
 from events import clock
+from events.db import conn as db_conn
 from events.models import Category, OutboxMessage, OutboxStatus, Person
 from events.services import tickets
 from events.settings import Settings
@@ -348,6 +349,69 @@ async def test_a_crashed_dispatchers_rows_are_sent_after_the_lease_and_sent_rows
     for person in recipients:
         assert len(tg.sent_messages(person.telegram_id)) == 1
     assert tg.too_many_requests == 0
+
+
+async def _left_sending_by_a_dead_sender(rows: list[OutboxMessage]) -> datetime:
+    """What a killed dispatcher leaves: its claimed rows `sending`, their lease a minute ahead."""
+    lease_until = clock.now().astimezone(UTC) + timedelta(seconds=60)
+    await OutboxMessage.filter(id__in=[row.id for row in rows]).update(
+        status=OutboxStatus.SENDING, lease_until=lease_until
+    )
+    return lease_until
+
+
+async def test_a_dead_senders_rows_are_taken_back_at_start_not_after_their_lease(
+    db: Settings, tg: FakeTelegram, bot: Bot
+):
+    recipients = await people(tg, 6)
+    rows = [await queue(person) for person in recipients]
+    await _left_sending_by_a_dead_sender(rows[:4])
+    sender = dispatcher(bot, lock_poll_interval=0.05, lock_check_interval=0.1)
+    stop = asyncio.Event()
+    started = asyncio.get_running_loop().time()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        # Well under the 60 s lease (the clock ticks with real time: it would not lapse here).
+        await eventually(lambda: sender.stats["sent"] == 6, timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert asyncio.get_running_loop().time() - started < 5
+    assert sender.stats["reclaimed"] == 4
+    assert set((await statuses()).values()) == {"sent"}
+    for person in recipients:
+        assert len(tg.sent_messages(person.telegram_id)) == 1
+
+
+async def test_a_sender_without_the_lock_leaves_the_live_senders_rows_alone(db: Settings, tg: FakeTelegram, bot: Bot):
+    if db.dialect != "postgres":
+        pytest.skip("advisory locks are PostgreSQL's")
+    recipients = await people(tg, 4)
+    rows = [await queue(person) for person in recipients]
+    lease_until = await _left_sending_by_a_dead_sender(rows[:3])  # ...by a sender that is alive
+    sender = dispatcher(bot, lock_poll_interval=0.05, lock_check_interval=0.1)
+    stop = asyncio.Event()
+    running: asyncio.Task[None] | None = None
+    try:
+        async with db_conn().acquire_connection() as live:
+            assert await live.fetchval("SELECT pg_try_advisory_lock($1)", DISPATCHER_LOCK_KEY)
+            try:
+                running = asyncio.create_task(sender.run(stop))
+                await eventually(lambda: sender.stats["lock_waits"] >= 5)
+                left = await OutboxMessage.filter(id__in=[r.id for r in rows[:3]]).values_list("status", "lease_until")
+                assert left == [(OutboxStatus.SENDING, lease_until)] * 3
+                assert (sender.stats["reclaimed"], sender.stats["sent"], len(ok_sends(tg))) == (0, 0, 0)
+            finally:
+                # The live sender dies: PostgreSQL frees its lock, and the waiting one takes over at once.
+                await live.fetchval("SELECT pg_advisory_unlock($1)", DISPATCHER_LOCK_KEY)
+        await eventually(lambda: sender.stats["sent"] == 4, timeout=10)
+    finally:
+        stop.set()
+        if running is not None:
+            await asyncio.wait_for(running, 10)
+    assert sender.stats["reclaimed"] == 3
+    for person in recipients:
+        assert len(tg.sent_messages(person.telegram_id)) == 1
 
 
 async def test_a_send_without_an_answer_times_out_and_is_retried(

@@ -466,3 +466,56 @@ def test_existing_certificates_get_numbers(new_database: NewDatabase) -> None:
         engine.dispose()
     assert rows == {late: f"WH-JSJL-2026-{late:06d}", early: f"WH-JSJL-2025-{early:06d}"}
     assert states == {"active"}
+
+
+# --- Data migrations: scan ids ---------------------------------------------------------------
+
+
+def _insert_filled(connection: Connection, table: str, **values: Any) -> None:
+    """A row with ``values`` and a placeholder in every other required column."""
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=connection)
+    row: dict[str, Any] = dict(values)
+    for column in reflected.columns:
+        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        if isinstance(column.type, sa.JSON):
+            row[column.name] = []
+        elif isinstance(column.type, sa.DateTime | sa.Date):
+            row[column.name] = sa.func.now()
+        else:
+            row[column.name] = {int: 1, bool: False}.get(column.type.python_type, "x")
+    connection.execute(reflected.insert().values(**row))
+
+
+def test_scan_ids_become_unique_per_checker_keeping_the_first_of_each(new_database: NewDatabase) -> None:
+    url = new_database()
+    config = alembic_config(url, model_metadata=False)
+    before = ScriptDirectory.from_config(config).get_revision("c11b0000scan").down_revision
+    command.upgrade(config, before)
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            _insert_filled(connection, "event", id=1, public_id="e1")
+            _insert_filled(connection, "event", id=2, public_id="e2")
+            # Before: unique per event, so one checker could send one id to two events.
+            for scan, event, checker, scan_id in (
+                (1, 1, "token:1:a", "dup"),
+                (2, 2, "token:1:a", "dup"),
+                (3, 1, "token:1:a", "own"),
+                (4, 2, "token:2:b", "own"),
+            ):
+                _insert_filled(connection, "checkin_scan", id=scan, event_id=event, checker=checker, scan_id=scan_id)
+        command.upgrade(config, "c11b0000scan")
+        # Checker a's second "dup" (at another event) lost its id; checker b's "own" is its own.
+        assert _scan_ids(engine) == [(1, "dup"), (2, None), (3, "own"), (4, "own")]
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE checkin_scan SET event_id = 1 WHERE id = 4")
+        command.downgrade(config, "-1")  # back to one id per event: the two checkers' "own" at event 1 clash
+        assert _scan_ids(engine) == [(1, "dup"), (2, None), (3, "own"), (4, None)]
+    finally:
+        engine.dispose()
+
+
+def _scan_ids(engine: sa.Engine) -> list[tuple[int, str | None]]:
+    with engine.connect() as connection:
+        return [(r[0], r[1]) for r in connection.exec_driver_sql("SELECT id, scan_id FROM checkin_scan ORDER BY id")]

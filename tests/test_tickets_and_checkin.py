@@ -292,3 +292,144 @@ async def test_redeem_uses_a_small_fixed_number_of_queries(db, frozen_clock, mon
         assert outcome.result == "ok"
         per_redeem.append(len(counted))
     assert per_redeem == [4, 4, 4], counted
+
+
+# --- a scan id means one scan; codes decode strictly --------------------------------------------------------------
+
+
+@pytest.fixture
+async def two_tickets(db, frozen_clock):
+    """An open door, two confirmed people's codes, a second event, and the signer."""
+    event = await make_event(starts_in=timedelta(minutes=30), capacity=None)
+    other_event = await make_event(starts_in=timedelta(minutes=30), capacity=None)
+    signer = tickets.signer_for(db.data_dir.resolve())
+    first = (await make_registration(event, name="刘洋")).registration
+    second = (await make_registration(event, name="马超")).registration
+    return event, other_event, tickets.ticket_code(first, signer), tickets.ticket_code(second, signer), signer
+
+
+async def test_a_scan_id_sent_with_another_scan_is_refused_and_the_same_scan_is_replayed(two_tickets, frozen_clock):
+    from events.errors import ScanIdReused
+    from events.models import Direction
+    from events.services import checkin
+
+    event, other_event, code, second_code, signer = two_tickets
+
+    async def redeem(**fields):
+        scan = {"code": code, "event_id": event.id, "scan_id": "dev-1", "gate": "东门", "device": "p1"} | fields
+        return await checkin.redeem(checkin.Scan(**scan), signer=signer, actor="token:1:东门")
+
+    first = await redeem()
+    assert (first.result, first.registration.name) == ("ok", "刘洋")
+    for other in (
+        {"code": second_code},
+        {"event_id": other_event.id},
+        {"direction": Direction.EXIT},
+        {"gate": "西门"},
+        {"device": "p2"},
+    ):
+        with pytest.raises(ScanIdReused) as refused:
+            await redeem(**other)
+        assert (refused.value.code, refused.value.kind) == ("scan_id_reused", "conflict")
+    # The second person was not taken for the first: their own scan, under its own id, admits them.
+    assert (await redeem(code=second_code, scan_id="dev-2")).result == "ok"
+    # The same scan again (an offline queue replaying it, with its time and flag) gets the first answer.
+    replay = await redeem(offline=True, scanned_at=frozen_clock.now - timedelta(seconds=5), code=code + "\r\n")
+    assert (replay.result, replay.replayed, replay.registration.name) == ("ok", True, "刘洋")
+    assert await Attendance.all().count() == 2
+    assert await CheckinScan.all().count() == 2
+
+
+async def test_a_refused_scans_id_is_bound_too(two_tickets):
+    from events.errors import ScanIdReused
+    from events.services import checkin
+
+    event, _, code, _, signer = two_tickets
+    refused = await checkin.redeem(
+        checkin.Scan(code="garbage", event_id=event.id, scan_id="x1"), signer=signer, actor="token:1:a"
+    )
+    assert refused.result == "invalid"
+    with pytest.raises(ScanIdReused):  # a real ticket under a used id is not answered "invalid" from the log
+        await checkin.redeem(checkin.Scan(code=code, event_id=event.id, scan_id="x1"), signer=signer, actor="token:1:a")
+    assert await Attendance.all().count() == 0
+
+
+async def test_scan_ids_of_two_checkers_never_collide(two_tickets):
+    from events.services import checkin
+
+    event, _, code, second_code, signer = two_tickets
+    one = await checkin.redeem(
+        checkin.Scan(code=code, event_id=event.id, scan_id="0001"), signer=signer, actor="token:1:东门"
+    )
+    two = await checkin.redeem(
+        checkin.Scan(code=second_code, event_id=event.id, scan_id="0001"), signer=signer, actor="telegram:42"
+    )
+    assert (one.result, one.registration.name) == ("ok", "刘洋")
+    assert (two.result, two.replayed, two.registration.name) == ("ok", False, "马超")
+    assert sorted(await CheckinScan.all().values_list("checker", flat=True)) == ["telegram:42", "token:1:东门"]
+
+
+async def test_scan_id_reused_over_the_api_is_409_in_the_callers_language(client, door, db):
+    event, registration, code, token = door
+    other = await make_registration(event, name="马超")
+    other_code = tickets.ticket_code(other.registration, tickets.signer_for(db.data_dir.resolve()))
+    assert (await scan(client, token, code, event.id, scan_id="phone-1"))["result"] == "ok"
+    for lang, fragment in (("zh-CN", "扫码编号"), ("en", "scan id")):
+        response = await client.post(
+            "/api/v1/checkins",
+            json={"code": other_code, "event_id": event.id, "scan_id": "phone-1"},
+            headers=bearer(token) | {"accept-language": lang},
+        )
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "scan_id_reused"
+        assert fragment in response.json()["error"]["message"]
+    # Another checker's token may use the same id for its own scan.
+    second_token = await make_token(role="checker", name="西门")
+    answer = await scan(client, second_token, other_code, event.id, scan_id="phone-1")
+    assert (answer["result"], answer["replayed"], answer["registration"]["name"]) == ("ok", False, "马超")
+    replay = await scan(client, token, code, event.id, scan_id="phone-1", offline=True)
+    assert (replay["result"], replay["replayed"], replay["registration"]["name"]) == ("ok", True, "刘洋")
+    assert await Attendance.filter(event_id=event.id).count() == 2
+
+
+def test_codes_decode_strictly_in_the_url_safe_alphabet_without_padding(tmp_path):
+    signer = tickets.signer_for(tmp_path)
+    claims = TicketClaims(42, 7, 1)
+    code = signer.sign(claims)
+    body = code[4:]
+    # One line ending from a keyboard-wedge scanner is trimmed.
+    assert signer.verify(code + "\n") == claims
+    assert signer.verify(code + "\r\n") == claims
+    standard = "WC1." + base64.b64encode(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))).decode()
+    for variant in (
+        code + "\n\n",
+        code + "\r\n\n",
+        code + "\r",
+        code + " ",
+        code + "\t",
+        " " + code,
+        "\n" + code,
+        code[:50] + " " + code[50:],
+        code[:50] + "\n" + code[50:],
+        code + "=",
+        code + "==",
+        code[:50] + "=" + code[50:],
+        standard,  # the standard alphabet's '+' '/' (and padding)
+        standard.rstrip("="),
+        "WC1." + body.replace("-", "+").replace("_", "/"),
+        code.replace("WC1.", "wc1."),
+    ):
+        if variant == code:  # a signature without '-' or '_' (about 1 in 25) reads the same in both alphabets
+            continue
+        assert signer.verify(variant) is None, repr(variant)
+    # The body of a 75-byte code is 100 characters: no padding, no unused bits, one code per ticket.
+    assert len(body) == 100 and "=" not in body
+
+
+async def test_a_code_with_inner_whitespace_or_the_standard_alphabet_is_invalid_at_the_door(client, door):
+    event, _, code, token = door
+    with_plus = "WC1." + code[4:].replace("-", "+").replace("_", "/")
+    assert with_plus != code, "this ticket's code has no '-' or '_': the check below would be empty"
+    for bad in (code[:40] + " " + code[40:], code + "=", code + " \n", with_plus):
+        assert (await scan(client, token, bad, event.id))["result"] == "invalid", repr(bad)
+    assert (await scan(client, token, code + "\r\n", event.id, gate="东门"))["result"] == "ok"

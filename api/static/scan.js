@@ -456,8 +456,12 @@
   /** The claims of a genuine ticket code, or why it cannot be judged: mirrors TicketSigner.verify. */
   async function verifyCode(code) {
     if (!code.startsWith('WC1.') || code.length > 200) return { state: 'bad' };
+    // Strictly the url-safe alphabet without padding, as the server decodes: atob alone would take
+    // '+', '/', '=' and spaces too.
+    const body = code.slice(4);
+    if (!/^[A-Za-z0-9_-]+$/.test(body)) return { state: 'bad' };
     let raw;
-    try { raw = b64urlBytes(code.slice(4).trim()); } catch (_) { return { state: 'bad' }; }
+    try { raw = b64urlBytes(body); } catch (_) { return { state: 'bad' }; }
     if (raw.length !== 11 + 64) return { state: 'bad' };
     if (!window.crypto || !crypto.subtle) return { state: 'nocrypto' };
     const key = await getVerifyKey();

@@ -51,7 +51,8 @@ class CheckinScan(Model):
     id = fields.IntField(primary_key=True)
     event = fields.ForeignKeyField("models.Event", related_name="scans", on_delete=fields.CASCADE)
     registration_id = fields.IntField(null=True)
-    # Client-chosen id of one scan; a replay of the same id gets the stored answer.
+    # Client-chosen id of one scan, unique per checker: a replay of the same id with the same
+    # content gets the stored answer; the same id with other content is refused (scan_id_reused).
     scan_id = fields.CharField(max_length=64, null=True)
     result = fields.CharEnumField(CheckinResult, max_length=24)
     direction = fields.CharEnumField(Direction, max_length=8, default=Direction.ENTRY)
@@ -62,11 +63,14 @@ class CheckinScan(Model):
     # Accepted by a scanner while offline (signature checked locally), reported later.
     offline = fields.BooleanField(default=False)
     code_digest = fields.CharField(max_length=64)
+    # Who sent the scan (the actor: a token, or a Telegram person); the scope of its scan_id.
     checker = fields.CharField(max_length=100)
     first_checked_in_at = fields.DatetimeField(null=True)
     first_gate = fields.CharField(max_length=50, null=True)
 
     class Meta:
         table = "checkin_scan"
-        unique_together = (("event_id", "scan_id"),)
+        # Per checker, not per event: two phones' ids never collide, and one checker's id names one
+        # scan whatever event it is sent for (another event is another body: refused).
+        unique_together = (("checker", "scan_id"),)
         indexes = (("event_id", "received_at"),)

@@ -4,6 +4,13 @@ One call per scan answers with one of a closed set of results. A scan carrying a
 was seen before gets the stored answer and changes nothing, so an offline scanner can replay its
 queue. Every scan, refused ones too, is logged with its reason.
 
+A scan id names one scan of one checker (an API token, a Telegram person): ids are unique per
+checker, so two phones never share one, and the same id sent again must carry the same scan — the
+code, the event, the direction, the gate and the device — or it is refused (``scan_id_reused``)
+instead of answering for another person. ``scanned_at`` and ``offline`` are not part of it: they say
+when and how the scanner judged the scan, not which scan it was, and a replay may differ in them (a
+queue replays with ``offline`` what was first sent online; a retry may leave the time to the server).
+
 Exactly one ``ok`` per person and day: the unique (registration, day) key on ``attendance``
 decides between two gates scanning the same ticket at the same instant; the loser's insert fails
 and it answers ``already_checked_in`` with the winner's time and gate.
@@ -23,7 +30,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from events import clock
-from events.errors import N_
+from events.errors import N_, ScanIdReused
 from events.models import (
     Attendance,
     CheckinResult,
@@ -37,7 +44,7 @@ from events.models import (
     hours_of,
 )
 from events.services import activity, courses, credits
-from events.services.tickets import TicketSigner
+from events.services.tickets import TicketSigner, strip_scanner_newline
 
 DEFAULT_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 # A scanner's clock may run a little fast; a scan "from the future" is taken as received.
@@ -100,8 +107,9 @@ async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.Z
     """Check a scanned code in (or out) at ``scan.event_id``; never raises for a bad code.
 
     Results: ok, already_checked_in, wrong_event, cancelled, revoked, invalid, not_open_yet, closed.
+    Raises ``scan_id_reused`` when ``actor`` already sent ``scan.scan_id`` with another scan.
     """
-    # A replayed scan_id is not looked up first: the unique (event, scan_id) key refuses its second
+    # A replayed scan_id is not looked up first: the unique (checker, scan_id) key refuses its second
     # write and the answer is then rebuilt from the stored scan, so only replays pay for it.
     received_at = clock.now()
     at = received_at if scan.scanned_at is None else min(scan.scanned_at, received_at + MAX_CLOCK_SKEW)
@@ -203,12 +211,11 @@ async def _admit(
                     outcome.credit_hours = hours_of(written.entry.hours_tenths)
         return outcome
     except IntegrityError:
-        # Either this person is already in today (another gate won), or this scan_id was just
-        # stored by a concurrent replay. Whichever: answer from what the database now holds.
-        if scan.scan_id is not None:
-            stored = await CheckinScan.get_or_none(event_id=scan.event_id, scan_id=scan.scan_id)
-            if stored is not None:
-                return await _replay(stored, tz)
+        # Either this person is already in today (another gate won), or this checker's scan_id was
+        # just stored (a concurrent replay, or another scan under the same id). Whichever: answer
+        # from what the database now holds.
+        if (stored := await _stored_scan(scan, actor)) is not None:
+            return await _replay_same(stored, scan, tz)
     return await _log(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz, day=day)
 
 
@@ -241,11 +248,38 @@ async def _log(
     try:
         await CheckinScan.create(**_scan_row(scan, outcome, at, received_at, actor))
     except IntegrityError:
-        stored = await CheckinScan.get_or_none(event_id=scan.event_id, scan_id=scan.scan_id)
-        if stored is not None:
-            return await _replay(stored, tz)
+        if (stored := await _stored_scan(scan, actor)) is not None:
+            return await _replay_same(stored, scan, tz)
         raise
     return outcome
+
+
+def _checker(actor: str) -> str:
+    return actor[:100]
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(strip_scanner_newline(code).encode("utf-8", "replace")).hexdigest()
+
+
+async def _stored_scan(scan: Scan, actor: str) -> CheckinScan | None:
+    if scan.scan_id is None:
+        return None
+    return await CheckinScan.get_or_none(checker=_checker(actor), scan_id=scan.scan_id)
+
+
+async def _replay_same(stored: CheckinScan, scan: Scan, tz: zoneinfo.ZoneInfo) -> Outcome:
+    """The stored answer if ``scan`` is the stored scan sent again; ``scan_id_reused`` if it is another."""
+    same = (
+        stored.event_id == scan.event_id  # type: ignore[attr-defined]
+        and stored.code_digest == _code_digest(scan.code)
+        and stored.direction == scan.direction
+        and stored.gate == scan.gate
+        and stored.device == scan.device
+    )
+    if not same:
+        raise ScanIdReused()
+    return await _replay(stored, tz)
 
 
 def _already_reason(gate: str | None) -> str:
@@ -264,8 +298,8 @@ def _scan_row(scan: Scan, outcome: Outcome, at: datetime, received_at: datetime,
         "scanned_at": at,
         "received_at": received_at,
         "offline": scan.offline,
-        "code_digest": hashlib.sha256(scan.code.encode("utf-8", "replace")).hexdigest(),
-        "checker": actor[:100],
+        "code_digest": _code_digest(scan.code),
+        "checker": _checker(actor),
         "first_checked_in_at": outcome.first_checked_in_at,
         "first_gate": outcome.first_gate,
     }

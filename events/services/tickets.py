@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import io
 import os
+import re
 import struct
 import time
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ _FORMAT_VERSION = 1
 _CONTEXT = b"wuchuang-ticket-v1:"
 _SIGNATURE_BYTES = 64
 MAX_CODE_LENGTH = 200
+# The url-safe alphabet without padding, and nothing else: the standard alphabet's '+' '/', '=',
+# and whitespace would all be skipped or accepted by a lenient decoder (so one ticket had many codes).
+_BODY = re.compile(r"[A-Za-z0-9_-]+")
 KEY_FILE = "ticket-signing-key.pem"
 
 
@@ -59,13 +63,24 @@ class TicketSigner:
         return PREFIX + base64.urlsafe_b64encode(payload + signature).decode().rstrip("=")
 
     def verify(self, code: str) -> TicketClaims | None:
-        """The claims of a genuine code; None for anything unreadable, truncated or forged."""
-        if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH or not code.startswith(PREFIX):
+        """The claims of a genuine code; None for anything unreadable, truncated or forged.
+
+        Strict: ``WC1.`` and the url-safe base64 alphabet without padding, as ``sign`` writes it; the
+        one newline (or CR LF) a keyboard-wedge scanner ends a code with is trimmed, nothing else.
+        """
+        if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH:
             return None
-        body = code[len(PREFIX) :].strip()
+        code = strip_scanner_newline(code)
+        if not code.startswith(PREFIX):
+            return None
+        body = code[len(PREFIX) :]
+        if not _BODY.fullmatch(body):
+            return None
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (binascii.Error, ValueError):
+            return None
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != body:  # unused low bits set: not canonical
             return None
         if len(raw) != _PAYLOAD.size + _SIGNATURE_BYTES:
             return None
@@ -83,6 +98,15 @@ class TicketSigner:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
+
+
+def strip_scanner_newline(code: str) -> str:
+    """The code without the one line ending (LF or CR LF) a keyboard-wedge scanner sends after it."""
+    if code.endswith("\r\n"):
+        return code[:-2]
+    if code.endswith("\n"):
+        return code[:-1]
+    return code
 
 
 def _load_or_create_key(path: Path) -> Ed25519PrivateKey:

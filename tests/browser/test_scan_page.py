@@ -385,3 +385,68 @@ def test_no_camera_at_all(server, launch, artifacts, console_log):
     expect(message).to_contain_text("没有找到可用的相机")
     artifacts(page, "e1-no-camera")
     context.close()
+
+
+# --- scan ids: one per scan, never shared between phones ----------------------------------------
+
+NO_RANDOM_UUID = "delete Crypto.prototype.randomUUID;"  # as on plain http (not a secure context), older WebViews
+
+
+def test_two_phones_on_one_token_make_ids_that_never_collide(server, launch, console_log):
+    """One door token on two phones, one of them without crypto.randomUUID: every scan id is a
+    random UUID of its own, so the server records both people (a shared id would be refused)."""
+    door = seed_door(server.settings, [("郑琳", None), ("冯刚", None)])
+    browser = launch()
+    ids: list[str] = []
+    for person, init_script in zip(door.people, (None, NO_RANDOM_UUID), strict=True):
+        context, page = open_scan_page(browser, server, console_log, init_script=init_script)
+        assert page.evaluate("() => typeof crypto.randomUUID") == ("undefined" if init_script else "function")
+        sign_in_and_pick_event(page, door)
+        for n in (1, 2):
+            wedge(page, person.code)
+            assert result_number(page, n)["result"] == ("ok" if n == 1 else "already_checked_in")
+            dismiss_result(page)
+        context.close()
+    rows = scans_of(server, door)
+    ids = [r[0] for r in rows]
+    assert len(ids) == 4 and all(UUID.match(i) for i in ids) and len(set(ids)) == 4, ids
+    assert sorted(r[0] for r in attendance_of(server, door)) == sorted(p.registration_id for p in door.people)
+
+
+def test_the_mini_app_makes_a_random_scan_id_even_without_random_uuid(server, launch, console_log):
+    """The bot's Mini App page, with a stand-in for Telegram's script that "scans" twice."""
+    from playwright.sync_api import expect
+
+    fake_telegram = """
+      window.Telegram = { WebApp: {
+        initData: 'query_id=x', initDataUnsafe: { user: { language_code: 'zh' } }, ready() {},
+        HapticFeedback: { notificationOccurred() {} },
+        showScanQrPopup(options, callback) { callback('WC1.first'); callback('WC1.second'); },
+      } };
+    """
+    posted: list[dict[str, Any]] = []
+
+    def checkin(route: Any) -> None:
+        posted.append(route.request.post_data_json)
+        route.fulfill(json={"result": "invalid", "reason": "测试", "registration": None})
+
+    browser = launch()
+    for done, init_script in enumerate((None, NO_RANDOM_UUID), start=1):
+        context = browser.new_context(base_url=server.url, locale="zh-CN", **PHONE)
+        if init_script:
+            context.add_init_script(init_script)
+        page = context.new_page()
+        page.on("pageerror", lambda error: console_log.append(f"pageerror: {error}"))
+        page.route("**/telegram-web-app.js", lambda r: r.fulfill(body=fake_telegram, content_type="text/javascript"))
+        page.route("**/api/v1/webapp/checkins", checkin)
+        page.goto("/scan/telegram?event=1")
+        page.click("#scan")
+        expect(page.locator("#result")).to_have_text("测试")
+        for _ in range(100):  # the routes are answered while Playwright waits
+            if len(posted) == 2 * done:
+                break
+            page.wait_for_timeout(50)
+        context.close()
+    assert [p["code"] for p in posted] == ["WC1.first", "WC1.second"] * 2
+    ids = [p["scan_id"] for p in posted]
+    assert all(UUID.match(i) for i in ids) and len(set(ids)) == 4, ids
