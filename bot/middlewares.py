@@ -57,6 +57,7 @@ class LeaveFlowMiddleware(BaseMiddleware):
         if state is not None and data.get("raw_state") is not None and leaves_flow(event):
             await state.clear()
             data["raw_state"] = None  # what the state filters read
+            data["left_flow"] = True
         return await handler(event, data)
 
 

@@ -21,9 +21,9 @@ from events.models import Person
 from events.settings import Settings
 
 
-async def cancel_command(message: Message, t: Translate, state: FSMContext) -> None:
+async def cancel_command(message: Message, t: Translate, state: FSMContext, left_flow: bool = False) -> None:
     """/cancel or 取消 typed (or tapped on the phone step's keyboard, which sends its label)."""
-    left = await state.get_state() is not None or bool(await state.get_data())
+    left = left_flow or await state.get_state() is not None or bool(await state.get_data())
     await state.clear()
     # The phone step's reply keyboard would otherwise stay under the input field.
     await message.answer(
