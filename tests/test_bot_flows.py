@@ -186,6 +186,16 @@ async def test_a_button_of_a_flow_that_was_left_answers_instead_of_spinning(worl
     assert await Registration.filter(event_id=event.id).count() == 0
 
 
+async def test_a_button_on_a_message_the_bot_can_no_longer_see_gets_a_toast(world):
+    tg = world.tg
+    menu = (await say(tg, ALICE, "/start"))[-1]
+    button = next(b for b in tg.inline_buttons(menu) if zh(N_("My calendar")) in b["text"])
+    await tg.user_callback(ALICE, button["callback_data"], menu, inaccessible=True)
+    await tg.wait_for(lambda: tg.callback_answers)
+    (answer,) = tg.callback_answers.values()
+    assert answer == {"text": zh(N_("This button has expired; send /start for the menu.")), "show_alert": True}
+
+
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 async def test_tapping_register_again_says_where_the_registration_stands(world, lang: str):
     tg = world.tg
