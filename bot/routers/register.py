@@ -242,11 +242,13 @@ async def confirm(
     signer: TicketSigner,
 ) -> None:
     data = await state.get_data()
-    if data.get("event_id") != callback_data.event_id:
-        # The summary of a flow that was left (or a second tap): its answers are gone; start over.
-        await begin(query, message, StartRegistration(event_id=callback_data.event_id), person, t, locale, state)
-        return
-    answers = {k: v for k, v in data.get("answers", {}).items() if v}
+    # A second tap, or the summary of a flow that was left, has no answers: the service then asks
+    # for any that are required, and a registration made meanwhile is reported below.
+    answers = (
+        {k: v for k, v in data.get("answers", {}).items() if v}
+        if data.get("event_id") == callback_data.event_id
+        else {}
+    )
     await state.clear()
     try:
         result = await registrations.register(
