@@ -49,10 +49,15 @@ def _when(event: Event, person: Person) -> str:
     return format_when(event.starts_at, event.ends_at, normalize_locale(person.language) or "zh")
 
 
-def _event_button(event: Event, person: Person, bot_username: str | None) -> list[list[dict[str, str]]] | None:
+def _event_button(
+    event: Event, person: Person, bot_username: str | None, *, waitlist: bool = False
+) -> list[list[dict[str, str]]] | None:
     if not bot_username:
         return None
-    label = "查看并报名" if person.language == "zh" else "View and register"
+    if waitlist:
+        label = "查看并候补" if person.language == "zh" else "View and join the waitlist"
+    else:
+        label = "查看并报名" if person.language == "zh" else "View and register"
     return [[{"text": label, "url": f"https://t.me/{bot_username}?start=ev_{event.public_id}"}]]
 
 
@@ -358,6 +363,10 @@ class Producer:
         closes = event.registration_closes_at or event.starts_at
         if closes <= clock.now():
             return
+        full = event.capacity is not None and event.seats_taken >= event.capacity
+        if full and not event.waitlist_enabled:
+            # Nobody invited could take part: an invitation would only use up their weekly allowance.
+            return
         registered = set(
             await Registration.filter(event_id=event.id).using_db(conn).values_list("person_id", flat=True)
         )
@@ -379,6 +388,7 @@ class Producer:
                 when=_when(event, person),
                 district=(district.name if person.language == "zh" else district.name_en) if district else "",
                 seats_left=seats_left,
+                waitlist=full,
             )
             await enqueue(
                 person,
@@ -386,7 +396,7 @@ class Producer:
                 dedup_key=f"invitation:event:{event.id}:person:{person.id}",
                 text=text,
                 event_id=event.id,
-                buttons=_event_button(event, person, self.bot_username),
+                buttons=_event_button(event, person, self.bot_username, waitlist=full),
                 using_db=conn,
             )
 

@@ -15,7 +15,6 @@ from events.errors import N_, DomainError
 from events.i18n import normalize_locale
 from events.models import Person
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +36,6 @@ def _locale_of(event: ErrorEvent, person: Person | None) -> str:
     return getattr(getattr(user, "from_user", None), "language_code", None) or "zh"
 
 
-@router.error(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent, person: Person | None = None) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
@@ -46,7 +44,6 @@ async def domain_error(event: ErrorEvent, person: Person | None = None) -> None:
     await _reply(event, t(error.message, **{k: escape(str(v)) for k, v in error.params.items()}), locale)
 
 
-@router.error()
 async def unexpected(event: ErrorEvent, person: Person | None = None) -> None:
     log.exception("bot update failed", exc_info=event.exception)
     locale = _locale_of(event, person)
@@ -55,3 +52,10 @@ async def unexpected(event: ErrorEvent, person: Person | None = None) -> None:
         await _reply(event, t(N_("Something went wrong on our side; please try again.")), locale)
     except Exception:  # the reply itself may be what failed (network, blocked); nothing more to do
         log.warning("could not tell the user about the failure", exc_info=True)
+
+
+def make_router() -> Router:
+    router = Router(name="errors")
+    router.error.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.error.register(unexpected)
+    return router
