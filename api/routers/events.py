@@ -167,7 +167,7 @@ def _bot_username(request: Request) -> str:
 @router.get(
     "/{event_id}/invite",
     response_model=EventInvite,
-    responses=errors(400, 401, 403, 404, 409),
+    responses=errors(400, 401, 403, 404, 409, 413, 422),
     summary="The event's bot invitation",
     description="The bot's deep link that opens this event's registration, and a printable poster with its "
     "QR. `409 bot_not_configured` without a bot.",
