@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from events.models import Registration
-from events.services.tickets import TicketSigner, ticket_code
+from events.services.tickets import TicketSigner
 from events.settings import Settings
 
 
@@ -28,12 +28,11 @@ class Presenter:
         return value.astimezone(self.tz).isoformat() if value is not None else None
 
     def ticket(self, registration: Registration) -> dict[str, str] | None:
-        """A ticket as JSON (see ``api.schemas.registrations.TicketPublic``)."""
-        code = ticket_code(registration, self.signer)
-        if code is None:
-            return None
-        base = f"{self.public_url}/api/v1/tickets/{code}"
-        return {"code": code, "qr_png_url": f"{base}.png", "qr_svg_url": f"{base}.svg"}
+        """A ticket as JSON, for bodies not yet typed (``TicketPublic`` builds it)."""
+        from api.schemas.registrations import TicketPublic  # that module builds on this one
+
+        ticket = TicketPublic.of(registration, self)
+        return None if ticket is None else ticket.model_dump()
 
 
 class CancelBody(BaseModel):

@@ -12,6 +12,7 @@ from events.localtime import local
 from events.models import Registration, RegistrationStatus
 from events.services.people import display_phone
 from events.services.registration import RegistrationRow as DomainRow
+from events.services.tickets import ticket_code
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -27,8 +28,11 @@ class TicketPublic(BaseModel):
 
     @classmethod
     def of(cls, registration: Registration, show: Presenter) -> TicketPublic | None:
-        body = show.ticket(registration)
-        return None if body is None else cls(**body)
+        code = ticket_code(registration, show.signer)
+        if code is None:
+            return None
+        base = f"{show.public_url}/api/v1/tickets/{code}"
+        return cls(code=code, qr_png_url=f"{base}.png", qr_svg_url=f"{base}.svg")
 
 
 class RegistrationPublic(BaseModel):
