@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Caller, current_caller
 from api.deps import Id
-from api.routers.registrations import owned_registration
+from api.routers.registrations import OWNER, owned_registration
 from api.schemas.common import errors, media
 from api.schemas.meta import CalendarAlarm, CalendarLinks
 from events.services import calendar
@@ -124,9 +124,6 @@ def feed_links(base_url: str, path: str) -> CalendarLinks:
 
 class AlarmBody(BaseModel):
     minutes: int = Field(ge=0, le=7 * 24 * 60)
-
-
-OWNER = errors(400, 401, 403, 404, 413, 422)
 
 
 @router.get(

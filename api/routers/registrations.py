@@ -205,7 +205,8 @@ async def reject_registration(
     return RegistrationPublic.of(registration, show, waitlist_position=None)
 
 
-# The export's columns: a title for people in the caller's language, and the row's value.
+# The export's column titles (msgids, written in the caller's language), in ``_export_row``'s order;
+# one column per question of the event follows.
 EXPORT_COLUMNS: tuple[str, ...] = (
     N_("ID"),
     N_("Status"),
