@@ -99,9 +99,10 @@ async def test_list_and_csv_export(client, frozen_clock):
     exported = await client.get(url, params={"format": "csv"}, headers=bearer(token))
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
-    assert [r["name"] for r in rows] == ["陈静", '\'=HYPERLINK("x")']
-    assert rows[0]["organization"] == "华中科技大学" and rows[1]["waitlist_position"] == "1"
-    assert "光电" in rows[1]["answers"]
+    assert [r["姓名"] for r in rows] == ["陈静", '\'=HYPERLINK("x")']
+    assert rows[0]["单位"] == "华中科技大学" and rows[1]["候补序号"] == "1"
+    # An event without questions keeps answers as given: one column per key answered.
+    assert rows[1]["方向"] == "光电"
     bad_format = await client.get(url, params={"format": "xml"}, headers=bearer(token))
     assert bad_format.status_code == 422
 

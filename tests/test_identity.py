@@ -270,7 +270,7 @@ async def test_phones_are_stored_once_compared_as_one_and_shown_readably(client,
     assert item["phone"] == "+8613800000001" and item["phone_display"] == "138 0000 0001"
     exported = await client.get(url, params={"format": "csv"}, headers=token)
     (row,) = csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))
-    assert row["phone"] == "138 0000 0001"
+    assert row["手机号"] == "138 0000 0001"
 
     broker = await brokers.create_broker(brokers.BrokerInput(name="经理人", phone="0086-139-0000-0002"), actor="t")
     assert broker.person.phone == "+8613900000002"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -10,9 +10,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from api.auth import Caller, require
 from api.deps import Id, locale, presenter, signer
 from api.schemas import Presenter
+from api.schemas.checkins import CheckinList, CheckinResult, DoorEvent, EventStats, OfflineEntry
+from api.schemas.common import AUTHED, Items, errors
+from api.schemas.events import EventPublic
 from events import clock
-from events.i18n import Locale, gettext
-from events.models import Direction, Event, Role
+from events.i18n import Locale
+from events.localtime import local
+from events.models import Direction, Event, RegistrationStatus, Role
 from events.services import catalog, checkin, ownership, staff, tokens
 from events.services.tickets import TicketSigner
 
@@ -34,27 +38,9 @@ class CheckinBody(BaseModel):
     offline: bool = False
 
 
-def checkin_answer(outcome: checkin.Outcome, show: Presenter, lang: Locale) -> dict[str, Any]:
+def checkin_answer(outcome: checkin.Outcome, lang: Locale) -> CheckinResult:
     """The answer to a scan, the same for door-staff tokens and the bot's Mini App."""
-    registration = outcome.registration
-    return {
-        "result": str(outcome.result),
-        "reason": gettext(lang, outcome.reason, **outcome.params),
-        "registration": None
-        if registration is None
-        else {
-            "id": registration.id,
-            "event_id": registration.event_id,  # type: ignore[attr-defined]
-            "name": registration.name,
-            "organization": registration.organization,
-            "status": str(registration.status),
-        },
-        "first_checked_in_at": show.time(outcome.first_checked_in_at),
-        "first_gate": outcome.first_gate,
-        "replayed": outcome.replayed,
-        # Training sessions: the hours this check-in wrote to the broker's ledger.
-        "credit_hours": None if outcome.credit_hours is None else float(outcome.credit_hours),
-    }
+    return CheckinResult.of(outcome, lang)
 
 
 async def _event_in_scope(event_id: int, caller: Caller) -> Event:
@@ -64,14 +50,23 @@ async def _event_in_scope(event_id: int, caller: Caller) -> Event:
     return event
 
 
-@router.post("/checkins")
+@router.post(
+    "/checkins",
+    response_model=CheckinResult,
+    responses=errors(400, 401, 403, 404, 409, 413, 422),
+    summary="Check a ticket in at the door",
+    description="Every scan gets `200` with a `result` (`ok`, `already_checked_in`, `wrong_event`, `cancelled`, "
+    "`revoked`, `invalid`, `not_open_yet`, `closed`) and a `reason` in the caller's language; refused scans "
+    "are kept for audit. The same `scan_id` again replays the answer; with other content `409 scan_id_reused`. "
+    "A checker token limited to other events: `403`.",
+)
 async def redeem(
     body: CheckinBody,
     caller: Caller = Depends(require_door),
     keys: TicketSigner = Depends(signer),
     show: Presenter = Depends(presenter),
     lang: Locale = Depends(locale),
-) -> dict[str, Any]:
+) -> CheckinResult:
     await _event_in_scope(body.event_id, caller)
     outcome = await checkin.redeem(
         checkin.Scan(
@@ -88,69 +83,72 @@ async def redeem(
         actor=caller.actor,
         tz=show.tz,
     )
-    return checkin_answer(outcome, show, lang)
+    return checkin_answer(outcome, lang)
 
 
-@router.get("/events/{event_id}/stats")
-async def stats(
-    event_id: Id, caller: Caller = Depends(require_door), show: Presenter = Depends(presenter)
-) -> dict[str, Any]:
+@router.get(
+    "/events/{event_id}/stats",
+    response_model=EventStats,
+    responses=AUTHED,
+    summary="Door figures of an event",
+    description="Confirmed, waitlisted, pending, checked in, no-shows once it is over, arrivals per 5 minutes.",
+)
+async def stats(event_id: Id, caller: Caller = Depends(require_door)) -> EventStats:
     event = await _event_in_scope(event_id, caller)
-    figures = await checkin.event_stats(event)
-    return {
-        "event_id": event.id,
-        "capacity": figures.capacity,
-        "confirmed": figures.confirmed,
-        "waitlisted": figures.waitlisted,
-        "pending": figures.pending,
-        "checked_in": figures.checked_in,
-        "no_show": figures.no_show,
-        "arrivals": [{"at": show.time(at), "count": count} for at, count in figures.arrivals],
-    }
+    return EventStats.of(event.id, await checkin.event_stats(event))
 
 
-@router.get("/events/{event_id}/checkin-list")
+@router.get(
+    "/events/{event_id}/checkin-list",
+    response_model=CheckinList,
+    responses=AUTHED,
+    summary="The offline list for scanners",
+    description="Everything a scanner needs to keep judging tickets while the network is down: every "
+    "registration's status and ticket version, who is in, the key id.",
+)
 async def checkin_list(
     event_id: Id,
     caller: Caller = Depends(require_door),
     keys: TicketSigner = Depends(signer),
-    show: Presenter = Depends(presenter),
-) -> dict[str, Any]:
-    """Everything a scanner needs to keep judging tickets while the network is down."""
+) -> CheckinList:
     event = await _event_in_scope(event_id, caller)
     opens, closes = checkin.checkin_window(event)
     entries = await checkin.offline_list(event)
-    return {
-        "event": {
-            "id": event.id,
-            "title": event.title,
-            "status": str(catalog.effective_status(event)),
-            "checkin_opens_at": show.time(opens),
-            "checkin_closes_at": show.time(closes),
-        },
-        # Tickets of these events open this door (a course session also takes the course's passes).
-        "accepts_event_ids": await checkin.ticket_event_ids(event),
-        "key_id": keys.key_id,
-        "registrations": [
-            {
-                "id": e.registration_id,
-                "name": e.name,
-                "organization": e.organization,
-                "status": e.status,
-                "ticket_version": e.ticket_version,
-                "checked_in": e.checked_in,
-            }
+    return CheckinList(
+        event=DoorEvent(
+            id=event.id,
+            title=event.title,
+            status=catalog.effective_status(event),
+            checkin_opens_at=local(opens),
+            checkin_closes_at=local(closes),
+        ),
+        accepts_event_ids=await checkin.ticket_event_ids(event),
+        key_id=keys.key_id,
+        registrations=[
+            OfflineEntry(
+                id=e.registration_id,
+                name=e.name,
+                organization=e.organization,
+                status=RegistrationStatus(e.status),
+                ticket_version=e.ticket_version,
+                checked_in=e.checked_in,
+            )
             for e in entries
         ],
-        "generated_at": show.time(clock.now()),
-    }
+        generated_at=local(clock.now()),
+    )
 
 
-@router.get("/checkins/events")
+@router.get(
+    "/checkins/events",
+    response_model=Items[EventPublic],
+    responses=errors(400, 401, 403),
+    summary="Events this token may scan",
+    description="Events this token may scan whose door is open now or within the next two weeks.",
+)
 async def scannable_events(
     caller: Caller = Depends(require_door), show: Presenter = Depends(presenter)
-) -> dict[str, Any]:
-    """Events this token may scan whose door is open now or within the next two weeks."""
+) -> Items[EventPublic]:
     assert caller.token is not None
     found = await staff.scannable_events(caller.reach, event_ids=caller.token.event_ids)
-    return {"items": [show.event(e) for e in found]}
+    return Items[EventPublic](items=[EventPublic.of(e, show) for e in found])

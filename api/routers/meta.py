@@ -2,51 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from api.deps import locale
+from api.schemas.common import Items
+from api.schemas.meta import District, Goal, Health
 from events.db import conn
 from events.districts import DISTRICTS
-from events.i18n import Locale, gettext
+from events.i18n import Locale
 from events.services.goals import list_goals
 
 router = APIRouter()
 
 
-@router.get("/health", tags=["meta"])
-async def health() -> JSONResponse:
+@router.get(
+    "/health",
+    tags=["meta"],
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database cannot be reached."}},
+    summary="Health",
+    description='`200 {"status": "ok", "database": "ok"}` while the database answers; `503` otherwise.',
+)
+async def health() -> Health | JSONResponse:
     try:
         await conn().execute_query("SELECT 1")
     except Exception:  # any failure to reach the database is "down", whatever its type
-        return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        down = Health(status="degraded", database="unavailable")
+        return JSONResponse(down.model_dump(), status_code=503)
+    return Health(status="ok", database="ok")
 
 
-@router.get("/api/v1/districts", tags=["reference"])
-async def districts() -> dict[str, Any]:
-    return {
-        "items": [
-            {"code": d.code, "name": d.name, "name_en": d.name_en, "kind": d.kind, "division_code": d.division_code}
-            for d in DISTRICTS
-        ]
-    }
+@router.get(
+    "/api/v1/districts",
+    tags=["reference"],
+    response_model=Items[District],
+    summary="Districts",
+    description="Wuhan's districts and functional zones; events take the `code`, `name` is Chinese.",
+)
+async def districts() -> Items[District]:
+    return Items[District](items=[District.of(d) for d in DISTRICTS])
 
 
-@router.get("/api/v1/goals", tags=["goals"])
-async def goals(lang: Locale = Depends(locale)) -> dict[str, Any]:
-    return {
-        "items": [
-            {
-                "key": g.key,
-                "title": gettext(lang, g.title),
-                "target": g.target,
-                "current": g.current,
-                "unit": gettext(lang, g.unit),
-                "tracked": g.tracked,
-            }
-            for g in await list_goals()
-        ]
-    }
+@router.get(
+    "/api/v1/goals",
+    tags=["goals"],
+    response_model=Items[Goal],
+    summary="The plan's goals",
+    description="Each target of the plan and how far it is, counted live; titles in the caller's language.",
+)
+async def goals(lang: Locale = Depends(locale)) -> Items[Goal]:
+    return Items[Goal](items=[Goal.of(g, lang) for g in await list_goals()])

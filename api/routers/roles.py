@@ -6,16 +6,16 @@ own organization's events only, and sees only their organization's grants.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller, require_organizer
-from api.deps import Id, presenter
-from api.schemas import Presenter
-from events.models import PersonRole, Role
+from api.deps import Id
+from api.schemas.common import AUTHED, AUTHED_WRITE, Items, Page, errors
+from api.schemas.people import PersonFound, PersonRoles, RoleRevoked
+from events.models import Role
 from events.services import organizations, staff
 
 router = APIRouter(prefix="/api/v1", tags=["roles"])
@@ -31,51 +31,67 @@ class RoleGrant(BaseModel):
     organization: Annotated[int, Field(ge=1, le=2_147_483_647)] | Annotated[str, Field(max_length=200)] | None = None
 
 
-def _grant(held: PersonRole, show: Presenter) -> dict[str, Any]:
-    return {
-        "id": held.id,
-        "person_id": held.person_id,  # type: ignore[attr-defined]
-        "role": str(held.role),
-        "organization_id": held.organization_id,  # type: ignore[attr-defined]
-        "event_ids": held.event_ids,
-        "granted_by": held.granted_by,
-        "created_at": show.time(held.created_at),
-    }
-
-
-@router.get("/people")
+@router.get(
+    "/people",
+    response_model=Items[PersonFound],
+    responses=AUTHED,
+    summary="Find a person",
+    description="The person with this Telegram id, phone (any form) or id — id and name only — to grant them "
+    "a role. `404` when nobody matches.",
+)
 async def find_people(
     _: Caller = Depends(require_organizer),
     telegram_id: Annotated[int | None, Query(ge=1, lt=2**53)] = None,
     phone: Annotated[str | None, Query(max_length=40)] = None,
     person_id: Annotated[int | None, Query(alias="id", ge=1, le=2_147_483_647)] = None,
-) -> dict[str, Any]:
-    """The person with this Telegram id or phone (id and name only), to grant them a role."""
+) -> Items[PersonFound]:
     person = await staff.find_person(staff.PersonRef(person_id=person_id, telegram_id=telegram_id, phone=phone))
-    return {"items": [{"id": person.id, "name": person.name, "telegram_id": person.telegram_id}]}
+    return Items[PersonFound](items=[PersonFound.of(person)])
 
 
-@router.get("/roles")
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=400)]
+
+
+@router.get(
+    "/roles",
+    response_model=Page[PersonRoles],
+    responses=errors(400, 401, 403, 413, 422),
+    summary="List role grants",
+    description="Every grant (an organizer: their organization's), oldest first, in keyset pages with the total.",
+)
 async def list_roles(
-    caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
-) -> dict[str, Any]:
-    """Every grant (an organizer: their organization's)."""
-    return {"items": [_grant(held, show) for held in await staff.list_roles(scope=caller.reach)]}
+    caller: Caller = Depends(require_organizer), limit: Limit = 50, cursor: Cursor = None
+) -> Page[PersonRoles]:
+    page = await staff.role_page(scope=caller.reach, limit=limit, cursor=cursor)
+    return Page[PersonRoles].of(page, [PersonRoles.of(held) for held in page.items])
 
 
-@router.get("/people/{person_id}/roles")
+@router.get(
+    "/people/{person_id}/roles",
+    response_model=Page[PersonRoles],
+    responses=AUTHED,
+    summary="A person's roles",
+    description="The roles one person holds (an organizer: for their organization), in keyset pages.",
+)
 async def person_roles(
-    person_id: Id, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
-) -> dict[str, Any]:
+    person_id: Id, caller: Caller = Depends(require_organizer), limit: Limit = 50, cursor: Cursor = None
+) -> Page[PersonRoles]:
     person = await staff.find_person(staff.PersonRef(person_id=person_id))
-    return {"items": [_grant(held, show) for held in await staff.list_roles(person_id=person.id, scope=caller.reach)]}
+    page = await staff.role_page(person_id=person.id, scope=caller.reach, limit=limit, cursor=cursor)
+    return Page[PersonRoles].of(page, [PersonRoles.of(held) for held in page.items])
 
 
-@router.post("/people/{person_id}/roles", status_code=201)
-async def grant_role(
-    person_id: Id, body: RoleGrant, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
-) -> JSONResponse:
-    """Grant (or replace) a role; the grant is written to the activity log with who gave it."""
+@router.post(
+    "/people/{person_id}/roles",
+    status_code=201,
+    response_model=PersonRoles,
+    responses=AUTHED_WRITE,
+    summary="Grant a role",
+    description="Grant (or replace) a role; the grant is written to the activity log with who gave it. An "
+    "organizer grants checker roles for their own organization's events only (`403` otherwise).",
+)
+async def grant_role(person_id: Id, body: RoleGrant, caller: Caller = Depends(require_organizer)) -> PersonRoles:
     person = await staff.find_person(staff.PersonRef(person_id=person_id))
     organization_id = None
     if body.organization is not None:
@@ -88,17 +104,22 @@ async def grant_role(
         organization_id=organization_id,
         granter=caller.reach,
     )
-    return JSONResponse(_grant(held, show), status_code=201)
+    return PersonRoles.of(held)
 
 
-@router.delete("/people/{person_id}/roles/{role}")
+@router.delete(
+    "/people/{person_id}/roles/{role}",
+    response_model=RoleRevoked,
+    responses=AUTHED_WRITE,
+    summary="Revoke a role",
+    description="Revoke a role (admins: for one `organization`, or everywhere).",
+)
 async def revoke_role(
     person_id: Id,
     role: Role,
     caller: Caller = Depends(require_organizer),
     organization: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
-    """Revoke a role (admins: for one ``organization``, or everywhere)."""
+) -> RoleRevoked:
     person = await staff.find_person(staff.PersonRef(person_id=person_id))
     organization_id = None
     if organization is not None:
@@ -106,4 +127,4 @@ async def revoke_role(
     revoked = await staff.revoke_role(
         person, role=role, actor=caller.actor, organization_id=organization_id, granter=caller.reach
     )
-    return {"person_id": person.id, "role": str(role), "revoked": revoked}
+    return RoleRevoked(person_id=person.id, role=role, revoked=revoked)

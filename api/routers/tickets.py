@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
@@ -12,6 +12,8 @@ from api.auth import Caller, current_caller
 from api.deps import Id, presenter, signer
 from api.routers.registrations import owned_registration
 from api.schemas import Presenter
+from api.schemas.common import errors, media
+from api.schemas.registrations import RegistrationPublic, TicketKey
 from events.errors import NotFound
 from events.services import tickets
 from events.services.tickets import TicketSigner
@@ -22,16 +24,22 @@ Code = Annotated[str, Path(max_length=tickets.MAX_CODE_LENGTH)]
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
-@router.get("/tickets/public-key")
-async def public_key(keys: TicketSigner = Depends(signer)) -> dict[str, Any]:
-    return {
-        "algorithm": "Ed25519",
-        "key_id": keys.key_id,
-        "public_key": base64.urlsafe_b64encode(keys.public_raw).decode().rstrip("="),
-        "public_key_pem": keys.public_key_pem(),
-        "code_format": "WC1.<base64url(payload || signature)>; payload = u8 format(1), u32 registration_id, "
+@router.get(
+    "/tickets/public-key",
+    response_model=TicketKey,
+    summary="The ticket verification key",
+    description="The Ed25519 key that signs ticket codes and the codes' format, for scanners that judge "
+    "tickets offline.",
+)
+async def public_key(keys: TicketSigner = Depends(signer)) -> TicketKey:
+    return TicketKey(
+        algorithm="Ed25519",
+        key_id=keys.key_id,
+        public_key=base64.urlsafe_b64encode(keys.public_raw).decode().rstrip("="),
+        public_key_pem=keys.public_key_pem(),
+        code_format="WC1.<base64url(payload || signature)>; payload = u8 format(1), u32 registration_id, "
         "u32 event_id, u16 ticket_version (big-endian); signature = Ed25519 over 'wuchuang-ticket-v1:' || payload",
-    }
+    )
 
 
 def _checked(code: str, keys: TicketSigner) -> str:
@@ -40,21 +48,39 @@ def _checked(code: str, keys: TicketSigner) -> str:
     return code
 
 
-@router.get("/tickets/{code}.png", response_class=Response)
+@router.get(
+    "/tickets/{code}.png",
+    response_class=Response,
+    responses=media(200, "The QR image (PNG); its text is exactly `code`.", "image/png") | errors(404, 422),
+    summary="A ticket's QR code (PNG)",
+    description="Public: the code is the secret. `404` for a code this deployment did not sign.",
+)
 async def ticket_png(code: Code, keys: TicketSigner = Depends(signer)) -> Response:
     return Response(tickets.qr_png(_checked(code, keys)), media_type="image/png", headers=IMMUTABLE)
 
 
-@router.get("/tickets/{code}.svg", response_class=Response)
+@router.get(
+    "/tickets/{code}.svg",
+    response_class=Response,
+    responses=media(200, "The QR image (SVG); its text is exactly `code`.", "image/svg+xml") | errors(404, 422),
+    summary="A ticket's QR code (SVG)",
+    description="Public: the code is the secret. `404` for a code this deployment did not sign.",
+)
 async def ticket_svg(code: Code, keys: TicketSigner = Depends(signer)) -> Response:
     return Response(tickets.qr_svg(_checked(code, keys)), media_type="image/svg+xml", headers=IMMUTABLE)
 
 
-@router.post("/registrations/{registration_id}/ticket")
+@router.post(
+    "/registrations/{registration_id}/ticket",
+    response_model=RegistrationPublic,
+    responses=errors(400, 401, 403, 404, 409, 413, 422),
+    summary="Re-issue a ticket",
+    description="A new ticket code (lost phone); the previous code then answers `revoked` at the door. "
+    "`409` when the registration has no ticket (not confirmed).",
+)
 async def reissue_ticket(
     registration_id: Id, caller: Caller = Depends(current_caller), show: Presenter = Depends(presenter)
-) -> dict[str, Any]:
-    """A new ticket code (lost phone); the previous code then answers `revoked` at the door."""
+) -> RegistrationPublic:
     await owned_registration(registration_id, caller)
     registration = await tickets.reissue_ticket(registration_id, actor=caller.actor)
-    return show.registration(registration, waitlist_position=None)
+    return RegistrationPublic.of(registration, show, waitlist_position=None)

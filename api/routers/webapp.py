@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import locale, presenter, settings, signer
 from api.routers.checkins import checkin_answer
 from api.schemas import Presenter
+from api.schemas.checkins import CheckinResult
+from api.schemas.common import errors
 from api.telegram_auth import verify_init_data
 from events.errors import EventOutOfScope
 from events.i18n import Locale
@@ -39,15 +41,21 @@ async def mini_app(request: Request, event: int = 0) -> HTMLResponse:
     return templates.TemplateResponse(request, "telegram_scan.html", {"event_id": event})
 
 
-@router.post("/api/v1/webapp/checkins")
+@router.post(
+    "/api/v1/webapp/checkins",
+    response_model=CheckinResult,
+    responses=errors(400, 401, 403, 404, 409, 413, 422),
+    summary="Check a ticket in from the Mini App",
+    description="Redeem a code scanned in the bot's Mini App; the caller is the Telegram user its signed "
+    "`init_data` proves (`401` when it does not verify), who must hold a checker role for the event (`403`).",
+)
 async def webapp_checkin(
     body: WebAppCheckin,
     config: Settings = Depends(settings),
     keys: TicketSigner = Depends(signer),
     show: Presenter = Depends(presenter),
     lang: Locale = Depends(locale),
-) -> dict[str, Any]:
-    """Redeem a code scanned in the Mini App; the caller is the Telegram user its initData proves."""
+) -> CheckinResult:
     user = verify_init_data(config, body.init_data)
     person = await person_for_telegram(telegram_id=user.id, name=user.name, language_code=user.language_code)
     await catalog.get_event(body.event_id, include_unpublished=True)
@@ -61,4 +69,4 @@ async def webapp_checkin(
         actor=f"telegram:{user.id}",
         tz=show.tz,
     )
-    return checkin_answer(outcome, show, lang)
+    return checkin_answer(outcome, lang)

@@ -58,3 +58,19 @@ READ = errors(*COMMON, 404)
 PUBLIC_WRITE = errors(*COMMON, 404, 409, 429)
 AUTHED = errors(*COMMON, 401, 403, 404)
 AUTHED_WRITE = errors(*COMMON, 401, 403, 404, 409)
+
+
+class Items(BaseModel, Generic[T]):
+    """A whole list, short by nature (reference lists, goals): no paging."""
+
+    items: list[T]
+
+
+def media(status: int, description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entry for an answer that is not JSON (an image, a spreadsheet, a calendar)."""
+    return {
+        status: {
+            "description": description,
+            "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in media_types},
+        }
+    }

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q
@@ -17,7 +15,7 @@ from events import clock
 from events.districts import is_known as is_known_district
 from events.errors import N_, CapacityBelowTaken, EventNotFound, InvalidInput, InvalidTransition
 from events.models import Event, EventKind, EventStatus
-from events.services import activity, organizations
+from events.services import activity, organizations, paging
 from events.services.locking import lock_event
 from events.services.waitlist import fill_free_seats
 
@@ -279,6 +277,16 @@ async def cancel_event(event_id: int, *, actor: str, reason: str = "") -> Event:
     return event
 
 
+# Which events a list shows by default: those not yet over, soonest first. "past" lists the ended
+# ones, latest first; "all" every event in start order (the default when ``from``/``to`` is given).
+When = Literal["upcoming", "past", "all"]
+_ORDERS: dict[str, tuple[str, ...]] = {
+    "upcoming": ("starts_at", "id"),
+    "past": ("-starts_at", "-id"),
+    "all": ("starts_at", "id"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class EventQuery:
     kind: EventKind | None = None
@@ -288,38 +296,30 @@ class EventQuery:
     starts_from: datetime | None = None
     starts_to: datetime | None = None
     q: str | None = None
+    when: When | None = None
     limit: int = 20
     cursor: str | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class EventPage:
-    items: list[Event]
-    next_cursor: str | None
-
-
-def _encode_cursor(event: Event) -> str:
-    raw = json.dumps([event.starts_at.isoformat(), event.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        starts, event_id = json.loads(raw)
-        return datetime.fromisoformat(starts), int(event_id)
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(N_("The cursor is not valid."), field="cursor") from exc
+    def window(self) -> When:
+        """``when`` as asked; unset: "all" within ``from``/``to``, "past" for finished events, else "upcoming"."""
+        if self.when is not None:
+            return self.when
+        if self.starts_from is not None or self.starts_to is not None:
+            return "all"
+        return "past" if self.status == EventStatus.FINISHED else "upcoming"
 
 
 async def list_events(
     query: EventQuery, *, include_unpublished: bool = False, scope: organizations.Scope = organizations.EVERYTHING
-) -> EventPage:
-    """Events in start order, filtered, one keyset page at a time. The public sees published ones;
-    ``include_unpublished`` adds the drafts and cancelled events within ``scope``.
+) -> paging.Page[Event]:
+    """Events, filtered, one keyset page at a time (with the total): by default those not yet over,
+    soonest first (``when``: "past" the ended ones, latest first; "all" every one in start order).
+    The public sees published ones; ``include_unpublished`` adds the drafts and cancelled events
+    within ``scope``.
 
     ``starts_from`` keeps events still running at that time (they end after it); ``starts_to``
-    keeps events starting before it. Raises ``invalid_input`` for a bad cursor.
+    keeps events starting before it. Raises ``invalid_input`` (field ``cursor``) for a forged
+    cursor or one of another list or ``when``.
     """
     now = clock.now()
     qs = Event.all()
@@ -346,13 +346,17 @@ async def list_events(
     if query.q:
         for word in query.q.split()[:5]:
             qs = qs.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(host__icontains=word))
-    if query.cursor:
-        starts, last_id = _decode_cursor(query.cursor)
-        qs = qs.filter(Q(starts_at__gt=starts) | Q(starts_at=starts, id__gt=last_id))
-    rows = await qs.order_by("starts_at", "id").limit(query.limit + 1)
-    items = rows[: query.limit]
-    next_cursor = _encode_cursor(items[-1]) if len(rows) > query.limit else None
-    return EventPage(items=items, next_cursor=next_cursor)
+    when = query.window()
+    if when == "upcoming":
+        qs = qs.filter(ends_at__gt=now)
+    elif when == "past":
+        qs = qs.filter(ends_at__lte=now)
+    order = _ORDERS[when]
+    list_name = f"events:{when}"
+    after = paging.after(qs, list_name, order, query.cursor)  # refuses a bad cursor before any query
+    total = await qs.count()
+    rows = await after.order_by(*order).limit(query.limit + 1)
+    return paging.page(rows, list_name, order, query.limit, total=total)
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,11 +11,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from events import clock
@@ -34,6 +34,7 @@ from events.errors import (
 )
 from events.models import (
     ACTIVE_STATUSES,
+    Attendance,
     Event,
     EventKind,
     EventStatus,
@@ -42,7 +43,7 @@ from events.models import (
     RegistrationLink,
     RegistrationStatus,
 )
-from events.services import activity, brokers
+from events.services import activity, brokers, paging
 from events.services.catalog import effective_status
 from events.services.locking import lock_event
 from events.services.people import find_or_create_person, normalize_email, normalize_phone
@@ -364,6 +365,94 @@ async def waitlist_positions(event_id: int) -> dict[int, int]:
     return {reg_id: place for place, reg_id in enumerate(rows, start=1)}
 
 
+# How an event's registrations can be sorted: by registration (oldest or newest first) or by name.
+RegistrationSort = Literal["created", "-created", "name"]
+_REGISTRATION_ORDERS: dict[str, tuple[str, ...]] = {
+    "created": ("id",),
+    "-created": ("-id",),
+    "name": ("name", "id"),
+}
+# A search of at least this many digits (and nothing but phone punctuation) also looks at phones.
+_PHONE_DIGITS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationQuery:
+    """Which registrations of an event to list: ``q`` matches name, organization, e-mail, and the
+    phone in any form people type it ("138 0013 8000", "+86 138-0013-8000")."""
+
+    status: RegistrationStatus | None = None
+    checked_in: bool | None = None
+    q: str | None = None
+    sort: RegistrationSort = "created"
+    limit: int | None = 50  # None: every match (exports)
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRow:
+    """A registration as the organizer's list shows it: its queue place and its first arrival."""
+
+    registration: Registration
+    waitlist_position: int | None
+    checked_in_at: datetime | None
+    gate: str | None
+
+
+def _phone_digits(q: str) -> str | None:
+    if any(c.isalpha() for c in q) or not all(c.isdigit() or c in " +-()." for c in q):
+        return None
+    digits = "".join(c for c in q if c.isdigit())
+    if digits.startswith("00"):  # 0086 … is +86 …
+        digits = digits[2:]
+    return digits if len(digits) >= _PHONE_DIGITS else None
+
+
+async def search_registrations(event_id: int, query: RegistrationQuery) -> paging.Page[RegistrationRow]:
+    """One keyset page of an event's registrations, filtered and sorted, with the number that
+    match. Raises ``invalid_input`` (field ``cursor``) for a forged cursor or one of another sort.
+    """
+    qs = Registration.filter(event_id=event_id)
+    if query.status is not None:
+        qs = qs.filter(status=query.status)
+    if query.checked_in is not None:
+        arrived = Subquery(Attendance.filter(event_id=event_id).values("registration_id"))
+        qs = qs.filter(id__in=arrived) if query.checked_in else qs.filter(id__not_in=arrived)
+    text = (query.q or "").strip()
+    if text:
+        match = Q(name__icontains=text) | Q(organization__icontains=text) | Q(email__icontains=text)
+        digits = _phone_digits(text)
+        if digits is not None:
+            match |= Q(phone__contains=digits)
+        qs = qs.filter(match)
+    order = _REGISTRATION_ORDERS[query.sort]
+    list_name = f"registrations:{event_id}"
+    after = paging.after(qs, list_name, order, query.cursor)  # refuses a bad cursor before any query
+    total = await qs.count()
+    if query.limit is None:
+        rows = await after.order_by(*order)
+        found = paging.Page(items=rows, next_cursor=None, total=total)
+    else:
+        rows = await after.order_by(*order).limit(query.limit + 1)
+        found = paging.page(rows, list_name, order, query.limit, total=total)
+    positions = await waitlist_positions(event_id)
+    arrivals: dict[int, Attendance] = {}
+    ids = [r.id for r in found.items]
+    if ids:
+        for seen in await Attendance.filter(event_id=event_id, registration_id__in=ids).order_by("-checked_in_at"):
+            arrivals[seen.registration_id] = seen  # type: ignore[attr-defined]  # the earliest wins
+    items = [
+        RegistrationRow(
+            registration=r,
+            waitlist_position=positions.get(r.id),
+            checked_in_at=arrivals[r.id].checked_in_at if r.id in arrivals else None,
+            gate=arrivals[r.id].gate if r.id in arrivals else None,
+        )
+        for r in found.items
+    ]
+    return paging.Page(items=items, next_cursor=found.next_cursor, total=total)
+
+
 async def issue_link_code(registration_id: int, *, channel: str = "telegram") -> str:
     """A new one-time code that attaches this registration to whoever redeems it through ``channel``;
     earlier unused codes of the registration stop working. Only its hash is stored.
@@ -444,7 +533,10 @@ async def redeem_link_code(code: str, *, person_id: int, telegram_id: int | None
 
 __all__ = [
     "Applicant",
+    "RegistrationQuery",
     "RegistrationResult",
+    "RegistrationRow",
+    "RegistrationSort",
     "approve_registration",
     "cancel_registration",
     "find_by_secret",
@@ -453,6 +545,7 @@ __all__ = [
     "list_registrations",
     "redeem_link_code",
     "reject_registration",
+    "search_registrations",
     "register",
     "waitlist_position",
     "waitlist_positions",

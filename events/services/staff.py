@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from events import clock
 from events.errors import N_, EventNotFound, InvalidInput, PersonNotFound, RoleNotGrantable, RoleNotHeld
 from events.models import Event, EventStatus, Person, PersonRole, Role
-from events.services import activity, organizations
+from events.services import activity, organizations, paging
 from events.services.organizations import Scope
 from events.services.people import normalize_phone
 
@@ -169,6 +169,27 @@ async def list_roles(*, person_id: int | None = None, scope: Scope = organizatio
     if not scope.everything:
         qs = qs.filter(organization_id=scope.organization_id)
     return await qs.order_by("id")
+
+
+_ROLE_ORDER = ("id",)
+
+
+async def role_page(
+    *, person_id: int | None = None, scope: Scope = organizations.EVERYTHING, limit: int, cursor: str | None = None
+) -> paging.Page[PersonRole]:
+    """``list_roles`` one keyset page at a time, oldest grant first, with the total. Raises
+    ``invalid_input`` (field ``cursor``) for a cursor not made for this list (one person's roles
+    are another list than everyone's)."""
+    qs = PersonRole.all()
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    if not scope.everything:
+        qs = qs.filter(organization_id=scope.organization_id)
+    list_name = "roles" if person_id is None else f"roles:{person_id}"
+    after = paging.after(qs, list_name, _ROLE_ORDER, cursor)
+    total = await qs.count()
+    rows = await after.select_related("person", "organization").order_by(*_ROLE_ORDER).limit(limit + 1)
+    return paging.page(rows, list_name, _ROLE_ORDER, limit, total=total)
 
 
 def _covers(held: PersonRole, event: Event) -> bool:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from events import clock
 from events.errors import N_, EventOutOfScope, Forbidden, InvalidInput, Unauthorized
 from events.models import ApiToken, Role
-from events.services import organizations
+from events.services import organizations, paging
 
 # Roles that may do what a lesser one may. Checkers and judges hold only their own powers.
 _IMPLIES: dict[Role, frozenset[Role]] = {
@@ -107,3 +107,16 @@ async def revoke_token(token_id: int) -> bool:
 
 async def list_tokens() -> list[ApiToken]:
     return await ApiToken.all().select_related("organization").order_by("id")
+
+
+_TOKEN_ORDER = ("id",)
+
+
+async def token_page(*, limit: int, cursor: str | None = None) -> paging.Page[ApiToken]:
+    """One keyset page of every token, oldest first, with the total. Raises ``invalid_input``
+    (field ``cursor``) for a cursor not made for this list."""
+    qs = ApiToken.all()
+    after = paging.after(qs, "tokens", _TOKEN_ORDER, cursor)
+    total = await qs.count()
+    rows = await after.select_related("organization").order_by(*_TOKEN_ORDER).limit(limit + 1)
+    return paging.page(rows, "tokens", _TOKEN_ORDER, limit, total=total)
