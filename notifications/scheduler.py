@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from events import clock
-from events.i18n import format_when, normalize_locale
+from events.i18n import format_when, locale_of
 from events.models import (
     Category,
     Event,
@@ -93,7 +93,7 @@ async def produce_reminders() -> ReminderPass:
         for key, (_, person_id, _, _, opted_out, language) in keys.items():
             if key in existing or Category.REMINDER.value in (opted_out or []):
                 continue
-            locale = normalize_locale(language) or "zh"
+            locale = locale_of(language)
             if locale not in texts:
                 texts[locale] = render(
                     "reminder",
@@ -164,7 +164,7 @@ async def _session_rows(
         telegram_id, blocked_at, opted_out, language = found
         if not telegram_id or blocked_at or Category.REMINDER.value in (opted_out or []):
             continue
-        locale = normalize_locale(language) or "zh"
+        locale = locale_of(language)
         if locale not in texts:
             texts[locale] = render(
                 "session_reminder",
