@@ -242,7 +242,7 @@ class Producer:
 
     async def _credit(self, fact: Activity, conn: Any) -> None:
         """A ledger line: the hours, what for, and where the broker stands after it."""
-        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        person = await _person_of(fact, conn)
         entry_id = fact.payload.get("entry_id")
         if person is None or not isinstance(entry_id, int):
             return
@@ -282,7 +282,7 @@ class Producer:
         )
 
     async def _certified(self, fact: Activity, conn: Any) -> None:
-        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        person = await _person_of(fact, conn)
         broker_id, level, rnd = fact.payload.get("broker_id"), fact.payload.get("level"), fact.payload.get("round", 1)
         if person is None or level not in {lv.value for lv in BrokerLevel}:
             return
@@ -312,7 +312,7 @@ class Producer:
         """A certificate suspended or reinstated by the ledger, or revoked or reinstated by an admin.
         Told as it was at that moment (the payload), whatever happened to it since.
         """
-        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        person = await _person_of(fact, conn)
         payload = fact.payload
         level = payload.get("level")
         if person is None or level not in {lv.value for lv in BrokerLevel}:
@@ -377,6 +377,10 @@ class Producer:
                 buttons=_event_button(event, person, self.bot_username),
                 using_db=conn,
             )
+
+
+async def _person_of(fact: Activity, conn: Any) -> Person | None:
+    return await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
 
 
 def _hours(value: Decimal) -> str:

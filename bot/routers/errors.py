@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from html import escape
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
@@ -24,7 +26,8 @@ async def _reply(event: ErrorEvent, text: str, locale: Locale) -> None:
     t = translator(locale)
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+        with contextlib.suppress(TelegramBadRequest):  # the handler may have answered the button already
+            await update.callback_query.answer(text[:200], show_alert=True)
         if update.callback_query.message is not None:
             await update.callback_query.message.answer(text, reply_markup=main_menu(t))  # type: ignore[union-attr]
     elif update.message is not None:
