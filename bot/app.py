@@ -12,8 +12,21 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.i18n import translator
-from bot.middlewares import PersonMiddleware
-from bot.routers import credits, errors, events, membership, my, organizer, prefs, register, scan, start
+from bot.middlewares import CallbackAnswerMiddleware, LeaveFlowMiddleware, PersonMiddleware
+from bot.routers import (
+    credits,
+    errors,
+    events,
+    fallback,
+    membership,
+    menu,
+    my,
+    organizer,
+    prefs,
+    register,
+    scan,
+    start,
+)
 from events.errors import N_
 from events.services.tickets import TicketSigner
 from events.settings import Settings
@@ -28,6 +41,7 @@ COMMANDS = (
     ("scan", N_("Door staff: scan tickets")),
     ("broadcast", N_("Organizers: announce to registrants")),
     ("help", N_("Help")),
+    ("cancel", N_("Cancel what I am doing")),
 )
 
 
@@ -50,26 +64,26 @@ def build_storage(settings: Settings) -> BaseStorage:
 def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
     dp = Dispatcher(storage=build_storage(settings), settings=settings, signer=signer)
     dp.update.outer_middleware(PersonMiddleware())
-    routers = (
-        membership.router,
-        start.router,
-        events.router,
-        register.router,
-        my.router,
-        credits.router,
-        prefs.router,
-        scan.router,
-        organizer.router,
-        errors.router,
+    leave_flow = LeaveFlowMiddleware()
+    dp.message.outer_middleware(leave_flow)
+    dp.callback_query.outer_middleware(leave_flow)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    # Fresh routers for each dispatcher: a router joins one parent only. Order matters: leaving a
+    # flow (menu) comes before the flows' steps, and the hints for anything else (fallback) last.
+    dp.include_routers(
+        membership.make_router(),
+        menu.make_router(),
+        start.make_router(),
+        events.make_router(),
+        register.make_router(),
+        my.make_router(),
+        credits.make_router(),
+        prefs.make_router(),
+        scan.make_router(),
+        organizer.make_router(),
+        fallback.make_router(),
+        errors.make_router(),
     )
-    for router in routers:
-        # Routers are module-level and attach to one parent; a later dispatcher in the same
-        # process (tests, a rebuilt app) takes them over from the earlier one.
-        previous = router.parent_router
-        if previous is not None:
-            previous.sub_routers.remove(router)
-            router._parent_router = None
-    dp.include_routers(*routers)
     return dp
 
 

@@ -60,7 +60,7 @@ class PrefToggle(CallbackData, prefix="pt"):
 
 
 class PrefMenu(CallbackData, prefix="pm"):
-    section: str  # root | districts | topics | kinds | opted_out | quiet
+    section: str  # root | districts | topics | kinds | opted_out | quiet | language | done
     page: int = 0
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 from urllib.parse import quote
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    AbortFlow,
     Browse,
     BrowseMenu,
     CancelRegistration,
@@ -24,7 +27,7 @@ from bot.callbacks import (
 from bot.i18n import Translate, when
 from events import districts, labels
 from events.errors import N_
-from events.i18n import Locale
+from events.i18n import Locale, gettext
 from events.models import Event, EventStatus, ItemKind, Registration, RegistrationStatus
 from events.services import courses
 from events.services.catalog import effective_status
@@ -157,18 +160,64 @@ def event_keyboard(
     return kb.as_markup()
 
 
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    icon: str
+    label: str  # msgid
+    callback: CallbackData
+
+
+MENU = (
+    MenuItem("🔎", N_("Upcoming events"), Browse(scope="all")),
+    MenuItem("🗂", N_("By kind"), BrowseMenu(by="kind")),
+    MenuItem("🏆", N_("By series"), BrowseMenu(by="series")),
+    MenuItem("🔤", N_("Search"), BrowseMenu(by="keyword")),
+    MenuItem("🗺", N_("By district"), BrowseMenu(by="district")),
+    MenuItem("🎫", N_("My registrations"), Browse(scope="my")),
+    MenuItem("📅", N_("My calendar"), MyCalendar()),
+    MenuItem("🎓", N_("My training credits"), MyCredits()),
+    MenuItem("⚙️", N_("Preferences"), PrefMenu(section="root")),
+)
+MENU_CALLBACKS = frozenset(item.callback.pack() for item in MENU)
+# A label typed as text, in either language, with or without its icon.
+MENU_TEXTS = {
+    " ".join(gettext(locale, item.label).casefold().split()): item for item in MENU for locale in ("zh", "en")
+}
+CANCEL_TEXTS = frozenset(gettext(locale, N_("Cancel")).casefold() for locale in ("zh", "en"))
+
+
 def main_menu(t: Translate) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text="🔎 " + t(N_("Upcoming events")), callback_data=Browse(scope="all"))
-    kb.button(text="🗂 " + t(N_("By kind")), callback_data=BrowseMenu(by="kind"))
-    kb.button(text="🏆 " + t(N_("By series")), callback_data=BrowseMenu(by="series"))
-    kb.button(text="🔤 " + t(N_("Search")), callback_data=BrowseMenu(by="keyword"))
-    kb.button(text="🗺 " + t(N_("By district")), callback_data=BrowseMenu(by="district"))
-    kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
-    kb.button(text="📅 " + t(N_("My calendar")), callback_data=MyCalendar())
-    kb.button(text="🎓 " + t(N_("My training credits")), callback_data=MyCredits())
-    kb.button(text="⚙️ " + t(N_("Preferences")), callback_data=PrefMenu(section="root"))
+    for item in MENU:
+        kb.button(text=f"{item.icon} {t(item.label)}", callback_data=item.callback)
     kb.adjust(1, 2, 2, 1, 2, 1)
+    return kb.as_markup()
+
+
+def _bare(text: str) -> str:
+    """The words of a typed button label: its icon and spacing dropped, case folded."""
+    words = text.split()
+    if words and not any(ch.isalnum() for ch in words[0]):
+        words = words[1:]
+    return " ".join(words).casefold()
+
+
+def is_menu_callback(data: str) -> bool:
+    return data in MENU_CALLBACKS
+
+
+def menu_item_for_text(text: str | None) -> MenuItem | None:
+    return MENU_TEXTS.get(_bare(text)) if text and len(text) <= 60 else None
+
+
+def is_cancel_text(text: str | None) -> bool:
+    """取消 / Cancel typed, or tapped on a reply keyboard (which sends its label as text)."""
+    return bool(text) and len(text or "") <= 20 and _bare(text or "") in CANCEL_TEXTS
+
+
+def cancel_button(t: Translate) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="✖️ " + t(N_("Cancel")), callback_data=AbortFlow())
     return kb.as_markup()
 
 
@@ -204,7 +253,10 @@ def my_list_keyboard(registrations: list[Registration], t: Translate) -> InlineK
 
 def contact_keyboard(t: Translate) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text="📱 " + t(N_("Share my phone number")), request_contact=True)]],
+        keyboard=[
+            [KeyboardButton(text="📱 " + t(N_("Share my phone number")), request_contact=True)],
+            [KeyboardButton(text="✖️ " + t(N_("Cancel")))],
+        ],
         resize_keyboard=True,
         one_time_keyboard=True,
     )

@@ -51,11 +51,13 @@ def _when(event: Event, person: Person) -> str:
     return format_when(event.starts_at, event.ends_at, locale_of(person.language))
 
 
-def _event_button(event: Event, person: Person, bot_username: str | None) -> list[list[dict[str, str]]] | None:
+def _event_button(
+    event: Event, person: Person, bot_username: str | None, *, waitlist: bool = False
+) -> list[list[dict[str, str]]] | None:
     if not bot_username:
         return None
-    label = gettext(locale_of(person.language), N_("View and register"))
-    return [[{"text": label, "url": deep_link(bot_username, event)}]]
+    label = N_("View and join the waitlist") if waitlist else N_("View and register")
+    return [[{"text": gettext(locale_of(person.language), label), "url": deep_link(bot_username, event)}]]
 
 
 Context = Callable[[Activity, Registration, Event, Person, Any], Awaitable[dict[str, Any] | None]]
@@ -347,6 +349,10 @@ class Producer:
         closes = event.registration_closes_at or event.starts_at
         if closes <= clock.now():
             return
+        full = event.capacity is not None and event.seats_taken >= event.capacity
+        if full and not event.waitlist_enabled:
+            # Nobody invited could take part: an invitation would only use up their weekly allowance.
+            return
         registered = set(
             await Registration.filter(event_id=event.id).using_db(conn).values_list("person_id", flat=True)
         )
@@ -367,6 +373,7 @@ class Producer:
                 when=_when(event, person),
                 district=districts.label(event.district, locale_of(person.language)),
                 seats_left=seats_left,
+                waitlist=full,
             )
             await enqueue(
                 person,
@@ -374,7 +381,7 @@ class Producer:
                 dedup_key=f"invitation:event:{event.id}:person:{person.id}",
                 text=text,
                 event_id=event.id,
-                buttons=_event_button(event, person, self.bot_username),
+                buttons=_event_button(event, person, self.bot_username, waitlist=full),
                 using_db=conn,
             )
 

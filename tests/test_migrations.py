@@ -368,8 +368,9 @@ def test_phones_are_renormalised_and_clashes_reported(new_database: NewDatabase,
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            event = _insert(connection, "event", {"public_id": "ev1"})
-            other_event = _insert(connection, "event", {"public_id": "ev2"})
+            owner = connection.execute(sa.text("SELECT min(id) FROM organization")).scalar_one()  # the default
+            event = _insert(connection, "event", {"public_id": "ev1", "organization_id": owner})
+            other_event = _insert(connection, "event", {"public_id": "ev2", "organization_id": owner})
             national = _insert(connection, "person", {"name": "甲", "phone": "13800000000"})
             typed = _insert(connection, "person", {"name": "乙", "phone": "8613800000000"})
             broken = _insert(connection, "person", {"name": "丙", "phone": "12345"})

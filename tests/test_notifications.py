@@ -245,3 +245,24 @@ async def test_reminder_offsets_are_set_per_event(client, frozen_clock):
     p = await person(1)
     await make_registration(event, phone=p.phone, telegram_id=p.telegram_id)
     assert (await produce_reminders()).queued == 1  # three days ahead: the 4320-minute reminder is due
+
+
+async def test_a_full_event_invites_nobody_without_a_waitlist_and_says_waitlist_with_one(db, frozen_clock):
+    zh_person, en_person = await person(1), await person(2, language="en")
+    producer = Producer(limits=Limits(invitations_per_week=1), bot_username="wuchuang_bot")
+    closed = await make_event(capacity=1, waitlist_enabled=False)
+    await make_registration(closed)  # full before the producer reads that it was published
+    await producer.drain()
+    assert await rows(Category.INVITATION) == []  # nobody's weekly allowance went on it
+    waiting = await make_event(capacity=1)
+    await make_registration(waiting)
+    await producer.drain()
+    invited = {r.person_id: r for r in await rows(Category.INVITATION)}
+    assert set(invited) == {zh_person.id, en_person.id} and all(r.event_id == waiting.id for r in invited.values())
+    assert "候补" in invited[zh_person.id].text and "剩余" not in invited[zh_person.id].text
+    assert invited[zh_person.id].buttons[0][0]["text"] == "查看并候补"
+    assert "waitlist" in invited[en_person.id].text and "seats left" not in invited[en_person.id].text
+    open_event = await make_event(capacity=10)
+    await Producer(bot_username="wuchuang_bot").drain()
+    fresh = [r for r in await rows(Category.INVITATION) if r.event_id == open_event.id]
+    assert fresh and all("候补" not in r.text and "waitlist" not in r.text for r in fresh)

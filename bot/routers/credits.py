@@ -20,8 +20,6 @@ from events.services import brokers, transcripts
 from events.services.certification import LEVEL_NAMES, Assessment, certificate_status
 from events.settings import Settings
 
-router = Router(name="credits")
-
 RECENT = 5
 MAX_COURSES = 10
 BAR = 10
@@ -209,15 +207,18 @@ async def show_credits(message: Message, *, person: Person, t: Translate, locale
     )
 
 
-@router.message(Command("credits"))
 async def credits_command(message: Message, person: Person, t: Translate, locale: Locale, settings: Settings) -> None:
     await show_credits(message, person=person, t=t, locale=locale, settings=settings)
 
 
-@router.callback_query(MyCredits.filter())
 async def credits_button(
-    query: CallbackQuery, person: Person, t: Translate, locale: Locale, settings: Settings
+    query: CallbackQuery, message: Message, person: Person, t: Translate, locale: Locale, settings: Settings
 ) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        await show_credits(query.message, person=person, t=t, locale=locale, settings=settings)
+    await show_credits(message, person=person, t=t, locale=locale, settings=settings)
+
+
+def make_router() -> Router:
+    router = Router(name="credits")
+    router.message.register(credits_command, Command("credits"))
+    router.callback_query.register(credits_button, MyCredits.filter())
+    return router

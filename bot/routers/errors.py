@@ -18,7 +18,6 @@ from events.errors import N_, DomainError
 from events.i18n import Locale, locale_of
 from events.models import Person
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 
@@ -41,7 +40,6 @@ def _locale_of(event: ErrorEvent, person: Person | None) -> Locale:
     return locale_of(getattr(getattr(user, "from_user", None), "language_code", None))
 
 
-@router.error(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent, person: Person | None = None) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
@@ -50,7 +48,6 @@ async def domain_error(event: ErrorEvent, person: Person | None = None) -> None:
     await _reply(event, translator(locale)(error.message, **{k: escape(str(v)) for k, v in shown.items()}), locale)
 
 
-@router.error()
 async def unexpected(event: ErrorEvent, person: Person | None = None) -> None:
     log.exception("bot update failed", exc_info=event.exception)
     locale = _locale_of(event, person)
@@ -59,3 +56,10 @@ async def unexpected(event: ErrorEvent, person: Person | None = None) -> None:
         await _reply(event, t(N_("Something went wrong on our side; please try again.")), locale)
     except Exception:  # the reply itself may be what failed (network, blocked); nothing more to do
         log.warning("could not tell the user about the failure", exc_info=True)
+
+
+def make_router() -> Router:
+    router = Router(name="errors")
+    router.error.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.error.register(unexpected)
+    return router

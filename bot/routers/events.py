@@ -8,12 +8,12 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Browse, BrowseMenu, EventCard
 from bot.i18n import Translate, when
-from bot.views import KIND_NAMES, SERIES_NAMES, event_card, event_keyboard
+from bot.views import KIND_NAMES, SERIES_NAMES, cancel_button, event_card, event_keyboard
 from events import clock, districts
 from events.districts import DISTRICTS
 from events.errors import N_
@@ -23,20 +23,17 @@ from events.services import calendar, catalog, courses
 from events.services.registration import find_active_registration
 from events.settings import Settings
 
-router = Router(name="events")
-
 
 class BrowseFlow(StatesGroup):
     keyword = State()
 
 
-@router.message(BrowseFlow.keyword, F.text)
 async def search(message: Message, t: Translate, locale: Locale, state: FSMContext) -> None:
-    await state.clear()
     keyword = " ".join((message.text or "").replace(":", " ").split())[:12]
     if not keyword or keyword.startswith("/"):
-        await message.answer(t(N_("Please send a keyword.")))
+        await message.answer(t(N_("Please send a keyword.")), reply_markup=cancel_button(t))
         return
+    await state.clear()
     text, markup = await _page(Browse(scope=f"q={keyword}", page=0), t, locale)
     await message.answer(text, reply_markup=markup)
 
@@ -57,34 +54,36 @@ async def show_event(
     )
 
 
-@router.callback_query(EventCard.filter())
 async def event_details(
-    query: CallbackQuery, callback_data: EventCard, person: Person, t: Translate, locale: Locale, settings: Settings
+    query: CallbackQuery,
+    message: Message,
+    callback_data: EventCard,
+    person: Person,
+    t: Translate,
+    locale: Locale,
+    settings: Settings,
 ) -> None:
     event = await catalog.get_event(callback_data.event_id)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await show_event(query.message, event, person=person, t=t, locale=locale, settings=settings)
+    await show_event(message, event, person=person, t=t, locale=locale, settings=settings)
 
 
-@router.message(Command("events"))
 async def events_command(message: Message, t: Translate, locale: Locale) -> None:
-    text, markup = await _page(Browse(scope="all", page=0), t, locale)
-    await message.answer(text, reply_markup=markup)
+    await show_page(message, Browse(scope="all", page=0), t, locale)
 
 
-@router.callback_query(BrowseMenu.filter())
-async def browse_menu(
-    query: CallbackQuery, callback_data: BrowseMenu, t: Translate, locale: Locale, state: FSMContext
-) -> None:
+async def show_page(target: Message, spec: Browse, t: Translate, locale: Locale) -> None:
+    text, markup = await _page(spec, t, locale)
+    await target.answer(text, reply_markup=markup)
+
+
+async def show_browse_menu(target: Message, by: str, t: Translate, locale: Locale, state: FSMContext) -> None:
+    """The choices of one way to browse (kind, series, district), or the question for a keyword."""
     kb = InlineKeyboardBuilder()
-    if callback_data.by == "keyword":
+    if by == "keyword":
         await state.set_state(BrowseFlow.keyword)
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.answer(t(N_("Send a keyword, e.g. 人工智能 or 光谷:")))
+        await target.answer(t(N_("Send a keyword, e.g. 人工智能 or 光谷:")), reply_markup=cancel_button(t))
         return
-    if callback_data.by == "series":
+    if by == "series":
         upcoming = (
             await Event.filter(status=EventStatus.PUBLISHED, ends_at__gt=clock.now())
             .distinct()
@@ -94,7 +93,7 @@ async def browse_menu(
             label = t(SERIES_NAMES[series]) if series in SERIES_NAMES else series
             kb.button(text=label, callback_data=Browse(scope=f"series={series}"))
         kb.adjust(1)
-    elif callback_data.by == "kind":
+    elif by == "kind":
         for kind in EventKind:
             kb.button(text=t(KIND_NAMES[kind.value]), callback_data=Browse(scope=f"kind={kind.value}"))
         kb.adjust(1)
@@ -105,27 +104,38 @@ async def browse_menu(
                 callback_data=Browse(scope=f"district={district.code}"),
             )
         kb.adjust(2)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(t(N_("Choose:")), reply_markup=kb.as_markup())
+    await target.answer(t(N_("Choose:")), reply_markup=kb.as_markup())
 
 
-@router.callback_query(Browse.filter())
-async def browse(query: CallbackQuery, callback_data: Browse, t: Translate, locale: Locale) -> None:
+async def browse_menu(
+    query: CallbackQuery, message: Message, callback_data: BrowseMenu, t: Translate, locale: Locale, state: FSMContext
+) -> None:
+    await show_browse_menu(message, callback_data.by, t, locale, state)
+
+
+async def browse(
+    query: CallbackQuery, message: Message, callback_data: Browse, person: Person, t: Translate, locale: Locale
+) -> None:
     if callback_data.scope == "my":
         from bot.routers.my import show_my
 
-        await query.answer()
-        if isinstance(query.message, Message) and query.from_user:
-            await show_my(query.message, telegram_id=query.from_user.id, t=t, locale=locale)
+        await show_my(message, person=person, t=t, locale=locale)
         return
     text, markup = await _page(callback_data, t, locale)
-    await query.answer()
-    if isinstance(query.message, Message) and not isinstance(query.message, InaccessibleMessage):
-        if callback_data.page > 0 or query.message.text and query.message.text.startswith("🔎"):
-            await query.message.edit_text(text, reply_markup=markup)
-        else:
-            await query.message.answer(text, reply_markup=markup)
+    if callback_data.page > 0 or message.text and message.text.startswith("🔎"):
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+def make_router() -> Router:
+    router = Router(name="events")
+    router.message.register(search, BrowseFlow.keyword, F.text)
+    router.callback_query.register(event_details, EventCard.filter())
+    router.message.register(events_command, Command("events"))
+    router.callback_query.register(browse_menu, BrowseMenu.filter())
+    router.callback_query.register(browse, Browse.filter())
+    return router
 
 
 async def _page(spec: Browse, t: Translate, locale: Locale) -> tuple[str, object]:

@@ -7,12 +7,15 @@ from aiogram.types import ChatMemberUpdated
 
 from events.services.people import set_telegram_blocked
 
-router = Router(name="membership")
 
-
-@router.my_chat_member()
 async def membership_changed(update: ChatMemberUpdated) -> None:
     if update.chat.type != "private":
         return
     status = update.new_chat_member.status
     await set_telegram_blocked(update.chat.id, blocked=status in ("kicked", "left"))
+
+
+def make_router() -> Router:
+    router = Router(name="membership")
+    router.my_chat_member.register(membership_changed)
+    return router

@@ -18,30 +18,24 @@ from events.i18n import Locale
 from events.models import Person, Registration
 from events.services import calendar
 from events.services import registration as registrations
-from events.services.people import person_for_telegram
 from events.services.tickets import TicketSigner
 from events.settings import Settings
 
-router = Router(name="my")
 
-
-async def show_my(message: Message, *, telegram_id: int, t: Translate, locale: Locale) -> None:
-    person = await person_for_telegram(telegram_id=telegram_id, name="", language_code=None)
+async def show_my(target: Message, *, person: Person, t: Translate, locale: Locale) -> None:
     mine = await registrations.registrations_of_person(person.id)
     if not mine:
-        await message.answer(t(N_("You have no upcoming registrations.")), reply_markup=main_menu(t))
+        await target.answer(t(N_("You have no upcoming registrations.")), reply_markup=main_menu(t))
         return
     lines = ["🎫 " + t(N_("My registrations:"))]
     for registration in mine:
         position = await registrations.waitlist_position(registration)
         lines.append(registration_line(registration, t, locale, position))
-    await message.answer("\n\n".join(lines), reply_markup=my_list_keyboard(mine, t))
+    await target.answer("\n\n".join(lines), reply_markup=my_list_keyboard(mine, t))
 
 
-@router.message(Command("my"))
-async def my_command(message: Message, t: Translate, locale: Locale) -> None:
-    assert message.from_user is not None
-    await show_my(message, telegram_id=message.from_user.id, t=t, locale=locale)
+async def my_command(message: Message, person: Person, t: Translate, locale: Locale) -> None:
+    await show_my(message, person=person, t=t, locale=locale)
 
 
 async def _mine(registration_id: int, person: Person) -> Registration:
@@ -52,22 +46,23 @@ async def _mine(registration_id: int, person: Person) -> Registration:
     return registration
 
 
-@router.callback_query(MyRegistration.filter())
+async def show_registration(target: Message, registration: Registration, *, t: Translate, locale: Locale) -> None:
+    position = await registrations.waitlist_position(registration)
+    await target.answer(
+        registration_line(registration, t, locale, position), reply_markup=registration_keyboard(registration, t)
+    )
+
+
 async def one_registration(
-    query: CallbackQuery, callback_data: MyRegistration, person: Person, t: Translate, locale: Locale
+    query: CallbackQuery, message: Message, callback_data: MyRegistration, person: Person, t: Translate, locale: Locale
 ) -> None:
     registration = await _mine(callback_data.registration_id, person)
-    position = await registrations.waitlist_position(registration)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            registration_line(registration, t, locale, position), reply_markup=registration_keyboard(registration, t)
-        )
+    await show_registration(message, registration, t=t, locale=locale)
 
 
-@router.callback_query(ResendTicket.filter())
 async def resend(
     query: CallbackQuery,
+    message: Message,
     callback_data: ResendTicket,
     person: Person,
     t: Translate,
@@ -76,19 +71,13 @@ async def resend(
     signer: TicketSigner,
 ) -> None:
     registration = await _mine(callback_data.registration_id, person)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await send_ticket(
-            query.message, registration, registration.event, t=t, locale=locale, settings=settings, signer=signer
-        )
+    await send_ticket(message, registration, registration.event, t=t, locale=locale, settings=settings, signer=signer)
 
 
-@router.callback_query(CancelRegistration.filter())
-async def cancel(query: CallbackQuery, callback_data: CancelRegistration, person: Person, t: Translate) -> None:
+async def cancel(
+    query: CallbackQuery, message: Message, callback_data: CancelRegistration, person: Person, t: Translate
+) -> None:
     registration = await _mine(callback_data.registration_id, person)
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
     if not callback_data.confirmed:
         kb = InlineKeyboardBuilder()
         kb.button(
@@ -96,7 +85,7 @@ async def cancel(query: CallbackQuery, callback_data: CancelRegistration, person
             callback_data=CancelRegistration(registration_id=registration.id, confirmed=True),
         )
         kb.button(text=t(N_("No, keep it")), callback_data=MyRegistration(registration_id=registration.id))
-        await query.message.answer(
+        await message.answer(
             t(
                 N_("Cancel your registration for %(title)s? Your seat goes to the next person on the waitlist."),
                 title=escape(registration.event.title),
@@ -105,31 +94,42 @@ async def cancel(query: CallbackQuery, callback_data: CancelRegistration, person
         )
         return
     await registrations.cancel_registration(registration.id, actor=f"telegram:{person.telegram_id}")
-    await query.message.answer(t(N_("Your registration is cancelled.")), reply_markup=main_menu(t))
+    await message.answer(t(N_("Your registration is cancelled.")), reply_markup=main_menu(t))
 
 
-@router.callback_query(MyCalendar.filter())
-async def my_calendar(
-    query: CallbackQuery, callback_data: MyCalendar, person: Person, t: Translate, settings: Settings
-) -> None:
-    if callback_data.rotate:
+async def show_calendar(target: Message, *, person: Person, t: Translate, settings: Settings, rotate: bool) -> None:
+    if rotate:
         token = await calendar.rotate_calendar_token(person.id)
     else:
         token = await calendar.calendar_token(person.id)
     links = calendar.feed_links(settings.base_url, calendar.person_feed_path(token))
     kb = InlineKeyboardBuilder()
     kb.button(text="🔄 " + t(N_("New link (the old one stops working)")), callback_data=MyCalendar(rotate=True))
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            t(
-                N_(
-                    "Subscribe to your own calendar of registrations in any calendar app:\n%(webcal)s\n\n"
-                    "Or download it: %(url)s\nKeep this link to yourself."
-                ),
-                webcal=links["webcal_url"],
-                url=links["url"],
+    await target.answer(
+        t(
+            N_(
+                "Subscribe to your own calendar of registrations in any calendar app:\n%(webcal)s\n\n"
+                "Or download it: %(url)s\nKeep this link to yourself."
             ),
-            reply_markup=kb.as_markup(),
-            disable_web_page_preview=True,
-        )
+            webcal=links["webcal_url"],
+            url=links["url"],
+        ),
+        reply_markup=kb.as_markup(),
+        disable_web_page_preview=True,
+    )
+
+
+async def my_calendar(
+    query: CallbackQuery, message: Message, callback_data: MyCalendar, person: Person, t: Translate, settings: Settings
+) -> None:
+    await show_calendar(message, person=person, t=t, settings=settings, rotate=callback_data.rotate)
+
+
+def make_router() -> Router:
+    router = Router(name="my")
+    router.message.register(my_command, Command("my"))
+    router.callback_query.register(one_registration, MyRegistration.filter())
+    router.callback_query.register(resend, ResendTicket.filter())
+    router.callback_query.register(cancel, CancelRegistration.filter())
+    router.callback_query.register(my_calendar, MyCalendar.filter())
+    return router

@@ -13,11 +13,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import AbortFlow, BroadcastEvent, BroadcastSend
 from bot.i18n import Translate
+from bot.views import cancel_button
 from events.errors import N_
 from events.models import ACTIVE_STATUSES, Person, Registration
 from events.services import broadcasts, staff
-
-router = Router(name="organizer")
 
 
 class BroadcastFlow(StatesGroup):
@@ -25,7 +24,6 @@ class BroadcastFlow(StatesGroup):
     confirm = State()
 
 
-@router.message(Command("broadcast"))
 async def broadcast_command(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
     if not await staff.is_organizer(person):
         await message.answer(t(N_("Announcements are for organizers.")))
@@ -38,27 +36,30 @@ async def broadcast_command(message: Message, person: Person, t: Translate, stat
     kb = InlineKeyboardBuilder()
     for event in upcoming:
         kb.button(text=event.title[:50], callback_data=BroadcastEvent(event_id=event.id))
+    kb.button(text="✖️ " + t(N_("Cancel")), callback_data=AbortFlow())
     kb.adjust(1)
     await message.answer(t(N_("Announce to the registrants of which event?")), reply_markup=kb.as_markup())
 
 
-@router.callback_query(BroadcastEvent.filter())
 async def choose_event(
-    query: CallbackQuery, callback_data: BroadcastEvent, person: Person, t: Translate, state: FSMContext
+    query: CallbackQuery,
+    message: Message,
+    callback_data: BroadcastEvent,
+    person: Person,
+    t: Translate,
+    state: FSMContext,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message) or not await staff.may_broadcast(person, callback_data.event_id):
+    if not await staff.may_broadcast(person, callback_data.event_id):
         return
     await state.set_state(BroadcastFlow.text)
     await state.set_data({"event_id": callback_data.event_id})
-    await query.message.answer(t(N_("Send the announcement text (up to 3500 characters).")))
+    await message.answer(t(N_("Send the announcement text (up to 3500 characters).")), reply_markup=cancel_button(t))
 
 
-@router.message(BroadcastFlow.text, F.text)
 async def got_text(message: Message, t: Translate, state: FSMContext) -> None:
     text = (message.text or "").strip()
     if not text or len(text) > 3500 or text.startswith("/"):
-        await message.answer(t(N_("An announcement needs 1 to 3500 characters.")))
+        await message.answer(t(N_("An announcement needs 1 to 3500 characters.")), reply_markup=cancel_button(t))
         return
     event_id = (await state.get_data())["event_id"]
     count = await Registration.filter(event_id=event_id, status__in=ACTIVE_STATUSES).count()
@@ -72,16 +73,28 @@ async def got_text(message: Message, t: Translate, state: FSMContext) -> None:
     await message.answer(escape(text), reply_markup=kb.as_markup())
 
 
-@router.callback_query(BroadcastFlow.confirm, BroadcastSend.filter())
 async def send(
-    query: CallbackQuery, callback_data: BroadcastSend, person: Person, t: Translate, state: FSMContext
+    query: CallbackQuery,
+    message: Message,
+    callback_data: BroadcastSend,
+    person: Person,
+    t: Translate,
+    state: FSMContext,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    await query.answer()
     if "text" not in data or data.get("event_id") != callback_data.event_id:
         return
-    if not isinstance(query.message, Message) or not await staff.may_broadcast(person, callback_data.event_id):
+    if not await staff.may_broadcast(person, callback_data.event_id):
         return
     await broadcasts.create_broadcast(callback_data.event_id, data["text"], actor=f"telegram:{person.telegram_id}")
-    await query.message.answer(t(N_("Queued. It goes out at the allowed pace; quiet hours are respected.")))
+    await message.answer(t(N_("Queued. It goes out at the allowed pace; quiet hours are respected.")))
+
+
+def make_router() -> Router:
+    router = Router(name="organizer")
+    router.message.register(broadcast_command, Command("broadcast"))
+    router.callback_query.register(choose_event, BroadcastEvent.filter())
+    router.message.register(got_text, BroadcastFlow.text, F.text)
+    router.callback_query.register(send, BroadcastFlow.confirm, BroadcastSend.filter())
+    return router

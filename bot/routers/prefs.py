@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Language, PrefMenu, PrefToggle, QuietHours
 from bot.i18n import Translate
-from bot.views import KIND_NAMES
+from bot.views import KIND_NAMES, main_menu
 from events import districts
 from events.districts import DISTRICTS
 from events.errors import N_
 from events.i18n import Locale
 from events.models import EventKind, Person
 from events.services import preferences as prefs
-
-router = Router(name="prefs")
 
 CATEGORY_NAMES = {
     "invitation": N_("Invitations to new events"),
@@ -53,6 +52,7 @@ def root_keyboard(person: Person, t: Translate) -> InlineKeyboardMarkup:
     )
     kb.button(text=t(N_("Messages I receive")), callback_data=PrefMenu(section="opted_out"))
     kb.button(text="🌐 中文 / English", callback_data=PrefMenu(section="language"))
+    kb.button(text="✅ " + t(N_("Done")), callback_data=PrefMenu(section="done"))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -114,42 +114,61 @@ SECTION_HINTS = {
 }
 
 
-@router.message(Command("prefs"))
 async def prefs_command(message: Message, person: Person, t: Translate) -> None:
     await message.answer(t(N_("What would you like to hear about?")), reply_markup=root_keyboard(person, t))
 
 
-@router.callback_query(PrefMenu.filter())
 async def open_section(
-    query: CallbackQuery, callback_data: PrefMenu, person: Person, t: Translate, locale: Locale
+    query: CallbackQuery, message: Message, callback_data: PrefMenu, person: Person, t: Translate, locale: Locale
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
     if callback_data.section == "root":
-        await query.message.edit_text(
-            t(N_("What would you like to hear about?")), reply_markup=root_keyboard(person, t)
-        )
+        await message.edit_text(t(N_("What would you like to hear about?")), reply_markup=root_keyboard(person, t))
         return
     hint = SECTION_HINTS.get(callback_data.section, SECTION_HINTS["kinds"])
-    await query.message.edit_text(t(hint), reply_markup=section_keyboard(callback_data.section, person, t, locale))
+    await message.edit_text(t(hint), reply_markup=section_keyboard(callback_data.section, person, t, locale))
 
 
-@router.callback_query(PrefToggle.filter())
-async def toggle(query: CallbackQuery, callback_data: PrefToggle, person: Person, t: Translate, locale: Locale) -> None:
+async def toggle(
+    query: CallbackQuery,
+    message: Message,
+    callback_data: PrefToggle,
+    person: Person,
+    t: Translate,
+    locale: Locale,
+    callback_answer: CallbackAnswer,
+) -> None:
     value = callback_data.value
     if callback_data.field == "topics":
         value = prefs.TOPICS[int(value)] if value.isdigit() and int(value) < len(prefs.TOPICS) else value
     await prefs.toggle_preference(person, field=callback_data.field, value=value)
-    await query.answer(t(N_("Saved.")))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=section_keyboard(callback_data.field, person, t, locale))
+    callback_answer.text = t(N_("Saved."))
+    await message.edit_reply_markup(reply_markup=section_keyboard(callback_data.field, person, t, locale))
 
 
-@router.callback_query(QuietHours.filter())
-async def quiet(query: CallbackQuery, callback_data: QuietHours, person: Person, t: Translate, locale: Locale) -> None:
+async def quiet(
+    query: CallbackQuery,
+    message: Message,
+    callback_data: QuietHours,
+    person: Person,
+    t: Translate,
+    locale: Locale,
+    callback_answer: CallbackAnswer,
+) -> None:
     start, end = QUIET_CHOICES.get(callback_data.choice, (None, None))
     await prefs.set_quiet_hours(person, start=start, end=end)
-    await query.answer(t(N_("Saved.")))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=section_keyboard("quiet", person, t, locale))
+    callback_answer.text = t(N_("Saved."))
+    await message.edit_reply_markup(reply_markup=section_keyboard("quiet", person, t, locale))
+
+
+async def done(query: CallbackQuery, message: Message, t: Translate) -> None:
+    await message.answer(t(N_("Saved. What next?")), reply_markup=main_menu(t))
+
+
+def make_router() -> Router:
+    router = Router(name="prefs")
+    router.message.register(prefs_command, Command("prefs"))
+    router.callback_query.register(done, PrefMenu.filter(F.section == "done"))
+    router.callback_query.register(open_section, PrefMenu.filter())
+    router.callback_query.register(toggle, PrefToggle.filter())
+    router.callback_query.register(quiet, QuietHours.filter())
+    return router

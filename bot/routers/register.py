@@ -5,14 +5,15 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import AbortFlow, AnswerChoice, ConfirmRegistration, StartRegistration
+from bot.callbacks import AbortFlow, AnswerChoice, Browse, ConfirmRegistration, StartRegistration
 from bot.i18n import Translate, when
-from bot.views import contact_keyboard, main_menu, map_link
+from bot.views import cancel_button, contact_keyboard, map_link, registration_keyboard, registration_line
 from events.errors import N_, AlreadyRegistered, InvalidInput
 from events.i18n import Locale
 from events.models import Event, Person, Registration, RegistrationStatus
@@ -20,8 +21,6 @@ from events.services import catalog, people, tickets
 from events.services import registration as registrations
 from events.services.tickets import TicketSigner
 from events.settings import Settings
-
-router = Router(name="register")
 
 
 class RegisterFlow(StatesGroup):
@@ -32,9 +31,9 @@ class RegisterFlow(StatesGroup):
     confirm = State()
 
 
-@router.callback_query(StartRegistration.filter())
 async def begin(
     query: CallbackQuery,
+    message: Message,
     callback_data: StartRegistration,
     person: Person,
     t: Translate,
@@ -42,34 +41,58 @@ async def begin(
     state: FSMContext,
 ) -> None:
     event = await catalog.get_event(callback_data.event_id)
-    registrations.check_open(event)  # a stale button of a cancelled or closed event ends here
-    await query.answer()
-    if not isinstance(query.message, Message):
+    # A second tap (an older card, a forwarded link): say where the registration stands, ask nothing.
+    if await _already_registered(message, event, person, t, locale):
         return
+    registrations.check_open(event)  # a stale button of a cancelled or closed event ends here
     await state.set_data({"event_id": event.id})
     if person.phone:  # details known from an earlier registration: on to the event's questions
-        await _next_step(query.message, event, person, t, locale, state)
+        await _next_step(message, event, person, t, locale, state)
         return
     await state.set_state(RegisterFlow.name)
-    await query.message.answer(t(N_("Registering for %(title)s.\nWhat is your full name?"), title=escape(event.title)))
+    await message.answer(
+        t(N_("Registering for %(title)s.\nWhat is your full name?"), title=escape(event.title)),
+        reply_markup=cancel_button(t),
+    )
 
 
-@router.message(RegisterFlow.name, F.text)
+async def _already_registered(message: Message, event: Event, person: Person, t: Translate, locale: Locale) -> bool:
+    """Tell the person they are registered already, with the way to their ticket; False if they are not."""
+    if person.telegram_id is None:
+        return False
+    registration = await registrations.find_active_registration(event.id, telegram_id=person.telegram_id)
+    if registration is None:
+        return False
+    registration.event = event
+    position = await registrations.waitlist_position(registration)
+    kb = InlineKeyboardBuilder.from_markup(registration_keyboard(registration, t))
+    kb.row()
+    kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
+    await message.answer(
+        t(N_("You are already registered for this event."))
+        + "\n\n"
+        + registration_line(registration, t, locale, position),
+        reply_markup=kb.as_markup(),
+    )
+    return True
+
+
 async def got_name(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
     name = (message.text or "").strip()
     if not 1 <= len(name) <= 100 or name.startswith("/"):
-        await message.answer(t(N_("Please send your name (up to 100 characters).")))
+        await message.answer(t(N_("Please send your name (up to 100 characters).")), reply_markup=cancel_button(t))
         return
     await people.update_contact(person, name=name)
     await state.set_state(RegisterFlow.organization)
-    await message.answer(t(N_("Which organization are you with? Send “-” if none.")))
+    await message.answer(t(N_("Which organization are you with? Send “-” if none.")), reply_markup=cancel_button(t))
 
 
-@router.message(RegisterFlow.organization, F.text)
 async def got_organization(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
     organization = (message.text or "").strip()
     if len(organization) > 200 or organization.startswith("/"):
-        await message.answer(t(N_("Please send the organization's name (up to 200 characters).")))
+        await message.answer(
+            t(N_("Please send the organization's name (up to 200 characters).")), reply_markup=cancel_button(t)
+        )
         return
     await people.update_contact(person, organization="" if organization in ("-", "—", "无") else organization)
     await state.set_state(RegisterFlow.phone)
@@ -78,7 +101,6 @@ async def got_organization(message: Message, person: Person, t: Translate, state
     )
 
 
-@router.message(RegisterFlow.phone, F.contact)
 async def got_contact(message: Message, person: Person, t: Translate, locale: Locale, state: FSMContext) -> None:
     contact = message.contact
     assert contact is not None
@@ -114,6 +136,8 @@ async def _next_step(
         if not question.get("required", True):
             kb.button(text=t(N_("Skip")), callback_data=AnswerChoice(index=-1))
         kb.adjust(2)
+        kb.row()
+        kb.button(text="✖️ " + t(N_("Cancel")), callback_data=AbortFlow())
         hint = "" if question.get("choices") else "\n" + t(N_("(reply with text)"))
         await message.answer(f"❓ {escape(label)}{hint}", reply_markup=kb.as_markup())
         return
@@ -136,28 +160,31 @@ async def _save_answer(
     await _next_step(message, event, person, t, locale, state)
 
 
-@router.message(RegisterFlow.answer, F.text)
 async def got_answer(message: Message, person: Person, t: Translate, locale: Locale, state: FSMContext) -> None:
     text = (message.text or "").strip()
     data = await state.get_data()
     event = await catalog.get_event(data["event_id"])
     question = (event.questions or [])[data.get("asking") or 0]
     if question.get("choices"):
-        await message.answer(t(N_("Please tap one of the choices above.")))
+        await message.answer(t(N_("Please tap one of the choices above.")), reply_markup=cancel_button(t))
         return
     if not text or len(text) > 500 or text.startswith("/"):
-        await message.answer(t(N_("Please reply with a short text (up to 500 characters).")))
+        await message.answer(
+            t(N_("Please reply with a short text (up to 500 characters).")), reply_markup=cancel_button(t)
+        )
         return
     await _save_answer(message, person, t, locale, state, text)
 
 
-@router.callback_query(RegisterFlow.answer, AnswerChoice.filter())
 async def got_choice(
-    query: CallbackQuery, callback_data: AnswerChoice, person: Person, t: Translate, locale: Locale, state: FSMContext
+    query: CallbackQuery,
+    message: Message,
+    callback_data: AnswerChoice,
+    person: Person,
+    t: Translate,
+    locale: Locale,
+    state: FSMContext,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
     data = await state.get_data()
     event = await catalog.get_event(data["event_id"])
     question = (event.questions or [])[data.get("asking") or 0]
@@ -169,10 +196,9 @@ async def got_choice(
         if callback_data.index < len(choices)
         else None
     )
-    await _save_answer(query.message, person, t, locale, state, value)
+    await _save_answer(message, person, t, locale, state, value)
 
 
-@router.message(RegisterFlow.phone)
 async def phone_typed(message: Message, t: Translate) -> None:
     await message.answer(
         t(N_("Please use the button to share your phone number; typed numbers are not accepted.")),
@@ -180,12 +206,10 @@ async def phone_typed(message: Message, t: Translate) -> None:
     )
 
 
-@router.message(RegisterFlow.name)
-@router.message(RegisterFlow.organization)
-@router.message(RegisterFlow.answer)
-@router.message(RegisterFlow.confirm)
 async def expected_text(message: Message, t: Translate) -> None:
-    await message.answer(t(N_("Please answer with text, or tap a button above. /start to leave.")))
+    await message.answer(
+        t(N_("Please answer with text, or tap a button above. /cancel to leave.")), reply_markup=cancel_button(t)
+    )
 
 
 async def _ask_confirmation(message: Message, event: Event, person: Person, t: Translate, state: FSMContext) -> None:
@@ -206,17 +230,9 @@ async def _ask_confirmation(message: Message, event: Event, person: Person, t: T
     await message.answer(summary + extra, reply_markup=kb.as_markup())
 
 
-@router.callback_query(AbortFlow.filter())
-async def abort(query: CallbackQuery, t: Translate, state: FSMContext) -> None:
-    await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(t(N_("Stopped.")), reply_markup=main_menu(t))
-
-
-@router.callback_query(ConfirmRegistration.filter())
 async def confirm(
     query: CallbackQuery,
+    message: Message,
     callback_data: ConfirmRegistration,
     person: Person,
     t: Translate,
@@ -225,11 +241,15 @@ async def confirm(
     settings: Settings,
     signer: TicketSigner,
 ) -> None:
-    answers = {k: v for k, v in (await state.get_data()).get("answers", {}).items() if v}
+    data = await state.get_data()
+    # A second tap, or the summary of a flow that was left, has no answers: the service then asks
+    # for any that are required, and a registration made meanwhile is reported below.
+    answers = (
+        {k: v for k, v in data.get("answers", {}).items() if v}
+        if data.get("event_id") == callback_data.event_id
+        else {}
+    )
     await state.clear()
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
     try:
         result = await registrations.register(
             callback_data.event_id,
@@ -246,14 +266,16 @@ async def confirm(
         )
     except AlreadyRegistered:
         # A double tap, or a second try: not an error for the person.
-        await query.message.answer(t(N_("You are already registered for this event. /my shows your ticket.")))
+        event = await catalog.get_event(callback_data.event_id)
+        if not await _already_registered(message, event, person, t, locale):
+            await message.answer(t(N_("You are already registered for this event. /my shows your ticket.")))
         return
     registration = result.registration
     event = await catalog.get_event(callback_data.event_id)
     if registration.status == RegistrationStatus.CONFIRMED:
-        await send_ticket(query.message, registration, event, t=t, locale=locale, settings=settings, signer=signer)
+        await send_ticket(message, registration, event, t=t, locale=locale, settings=settings, signer=signer)
     elif registration.status == RegistrationStatus.WAITLISTED:
-        await query.message.answer(
+        await message.answer(
             t(
                 N_(
                     "The event is full. You are number %(position)s on the waitlist; "
@@ -263,7 +285,7 @@ async def confirm(
             )
         )
     else:
-        await query.message.answer(
+        await message.answer(
             t(N_("Thank you! Your registration awaits the organizer's approval; we will tell you the decision here."))
         )
 
@@ -297,3 +319,20 @@ async def send_ticket(
     await message.answer_photo(
         BufferedInputFile(tickets.qr_png(code, box_size=8), filename="ticket.png"), caption="\n".join(lines)
     )
+
+
+def make_router() -> Router:
+    router = Router(name="register")
+    router.callback_query.register(begin, StartRegistration.filter())
+    router.message.register(got_name, RegisterFlow.name, F.text)
+    router.message.register(got_organization, RegisterFlow.organization, F.text)
+    router.message.register(got_contact, RegisterFlow.phone, F.contact)
+    router.message.register(got_answer, RegisterFlow.answer, F.text)
+    router.callback_query.register(got_choice, RegisterFlow.answer, AnswerChoice.filter())
+    router.message.register(phone_typed, RegisterFlow.phone)
+    router.message.register(
+        expected_text,
+        StateFilter(RegisterFlow.name, RegisterFlow.organization, RegisterFlow.answer, RegisterFlow.confirm),
+    )
+    router.callback_query.register(confirm, ConfirmRegistration.filter())
+    return router

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from PIL import Image, UnidentifiedImageError
 
-from bot.callbacks import ScanEvent
+from bot.callbacks import AbortFlow, ScanEvent
 from bot.i18n import Translate
 from events.errors import N_
 from events.models import Person
@@ -21,12 +21,10 @@ from events.services import checkin, staff
 from events.services.tickets import TicketSigner
 from events.settings import Settings
 
-router = Router(name="scan")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 ICONS = {"ok": "🟢", "already_checked_in": "🟡", "not_open_yet": "🟡", "closed": "🟡"}
 
 
-@router.message(Command("scan"))
 async def scan_command(message: Message, person: Person, t: Translate) -> None:
     if not await staff.is_door_staff(person):
         await message.answer(t(N_("Scanning is for door staff. Ask the organizer to add you.")))
@@ -38,19 +36,22 @@ async def scan_command(message: Message, person: Person, t: Translate) -> None:
     kb = InlineKeyboardBuilder()
     for event in allowed[:20]:
         kb.button(text=event.title[:50], callback_data=ScanEvent(event_id=event.id))
+    kb.button(text="✖️ " + t(N_("Cancel")), callback_data=AbortFlow())
     kb.adjust(1)
     await message.answer(t(N_("Which event are you checking people in to?")), reply_markup=kb.as_markup())
 
 
-@router.callback_query(ScanEvent.filter())
 async def choose_event(
-    query: CallbackQuery, callback_data: ScanEvent, person: Person, t: Translate, state: FSMContext, settings: Settings
+    query: CallbackQuery,
+    message: Message,
+    callback_data: ScanEvent,
+    person: Person,
+    t: Translate,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
     if not await staff.may_check_in(person, callback_data.event_id):
-        await query.message.answer(t(N_("This token may not act on this event.")))
+        await message.answer(t(N_("This token may not act on this event.")))
         return
     await state.update_data(scan_event_id=callback_data.event_id)
     kb = InlineKeyboardBuilder()
@@ -60,13 +61,13 @@ async def choose_event(
             text="📷 " + t(N_("Open the scanner")),
             web_app=WebAppInfo(url=f"{settings.base_url}/scan/telegram?event={callback_data.event_id}"),
         )
-    await query.message.answer(
-        t(N_("Ready. Scan with the scanner, or send me a photo of a ticket's QR code.")),
-        reply_markup=kb.as_markup() if settings.base_url.startswith("https://") else None,
+    kb.button(text="✖️ " + t(N_("Stop scanning")), callback_data=AbortFlow())
+    kb.adjust(1)
+    await message.answer(
+        t(N_("Ready. Scan with the scanner, or send me a photo of a ticket's QR code.")), reply_markup=kb.as_markup()
     )
 
 
-@router.message(F.photo)
 async def ticket_photo(
     message: Message, bot: Bot, person: Person, t: Translate, state: FSMContext, signer: TicketSigner
 ) -> None:
@@ -103,3 +104,11 @@ async def ticket_photo(
     name = escape(outcome.registration.name) + " · " if outcome.registration else ""
     reason = t(outcome.reason, **{key: escape(str(value)) for key, value in outcome.params.items()})
     await message.answer(f"{ICONS.get(str(outcome.result), '🔴')} {name}{reason}")
+
+
+def make_router() -> Router:
+    router = Router(name="scan")
+    router.message.register(scan_command, Command("scan"))
+    router.callback_query.register(choose_event, ScanEvent.filter())
+    router.message.register(ticket_photo, F.photo)
+    return router

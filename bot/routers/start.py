@@ -16,17 +16,14 @@ from bot.routers.events import show_event
 from bot.routers.register import send_ticket
 from bot.views import main_menu
 from events.errors import N_, DomainError
-from events.i18n import Locale
+from events.i18n import Locale, locale_of
 from events.models import Person, RegistrationStatus
 from events.services import catalog, people
 from events.services import registration as registrations
 from events.services.tickets import TicketSigner
 from events.settings import Settings
 
-router = Router(name="start")
 
-
-@router.message(CommandStart(deep_link=True))
 async def start_with_payload(
     message: Message,
     command: CommandObject,
@@ -79,7 +76,6 @@ async def link_registration(
         await send_ticket(message, registration, event, t=t, locale=locale, settings=settings, signer=signer)
 
 
-@router.message(CommandStart())
 async def start(message: Message, person: Person, t: Translate, state: FSMContext) -> None:
     await state.clear()
     await message.answer(
@@ -94,21 +90,19 @@ async def start(message: Message, person: Person, t: Translate, state: FSMContex
     )
 
 
-@router.message(Command("help"))
-@router.message(Command("menu"))
 async def help_menu(message: Message, t: Translate) -> None:
     await message.answer(
         t(
             N_(
                 "/events — upcoming events\n/my — my registrations and tickets\n/credits — my training credits\n"
-                "/prefs — invitations I want\n/lang — language\n/scan — door staff: scan tickets"
+                "/prefs — invitations I want\n/lang — language\n/scan — door staff: scan tickets\n"
+                "/cancel — leave what you are doing"
             )
         ),
         reply_markup=main_menu(t),
     )
 
 
-@router.message(Command("lang"))
 async def choose_language(message: Message, t: Translate) -> None:
     kb = InlineKeyboardBuilder()
     kb.button(text="简体中文", callback_data=Language(code="zh"))
@@ -116,15 +110,22 @@ async def choose_language(message: Message, t: Translate) -> None:
     await message.answer(t(N_("Choose your language:")), reply_markup=kb.as_markup())
 
 
-@router.callback_query(Language.filter())
-async def set_language(query: CallbackQuery, callback_data: Language, person: Person) -> None:
+async def set_language(query: CallbackQuery, message: Message, callback_data: Language, person: Person) -> None:
     person = await people.set_language(person, callback_data.code)
-    t = translator(person.language)  # type: ignore[arg-type]
-    await query.answer()
-    if query.message is not None:
-        await query.message.answer(t(N_("Language set to English.")), reply_markup=main_menu(t))
+    t = translator(locale_of(person.language))
+    await message.answer(t(N_("Language set to English.")), reply_markup=main_menu(t))
 
 
-@router.callback_query(F.data == "noop")
 async def noop(query: CallbackQuery) -> None:
-    await query.answer()
+    """A button that only labels (its press is answered by the middleware)."""
+
+
+def make_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start_with_payload, CommandStart(deep_link=True))
+    router.message.register(start, CommandStart())
+    router.message.register(help_menu, Command("help", "menu"))
+    router.message.register(choose_language, Command("lang"))
+    router.callback_query.register(set_language, Language.filter())
+    router.callback_query.register(noop, F.data == "noop")
+    return router

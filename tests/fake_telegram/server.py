@@ -953,20 +953,31 @@ class FakeTelegram:
         return await self._push_user_message(user_id, user, web_app_data={"data": data, "button_text": button_text})
 
     async def user_callback(
-        self, user_id: int, callback_data: str, message: dict[str, Any] | None = None, **user: Any
+        self,
+        user_id: int,
+        callback_data: str,
+        message: dict[str, Any] | None = None,
+        *,
+        inaccessible: bool = False,
+        **user: Any,
     ) -> dict[str, Any]:
         """The user presses the inline button carrying ``callback_data`` on ``message`` (a record from
         sent_messages or a Telegram Message; default: the latest bot message in their chat with such a
-        button). Raises ValueError if no such button is there now: a real user couldn't press it."""
+        button). Raises ValueError if no such button is there now: a real user couldn't press it.
+        ``inaccessible``: the message is too old for the bot to see; Telegram then sends only its chat,
+        id and date 0 (an InaccessibleMessage)."""
         target = self._button_message(
             user_id, message, lambda b: b.get("callback_data") == callback_data, f"callback_data {callback_data!r}"
         )
         user_obj, _ = self._user_for(user_id, user)
         query_id = str(secrets.randbits(63))
+        seen = copy.deepcopy(target)
+        if inaccessible:
+            seen = {"chat": seen["chat"], "message_id": seen["message_id"], "date": 0}
         query = {
             "id": query_id,
             "from": user_obj,
-            "message": copy.deepcopy(target),
+            "message": seen,
             "chat_instance": str(abs(hash((self.bot_id, user_id))) % 10**18),
             "data": callback_data,
         }
