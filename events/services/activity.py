@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 
+from events import clock
 from events.errors import N_, InvalidInput
 from events.models import Activity, Event
 from events.services import paging
@@ -32,6 +33,8 @@ async def record(
         registration_id=registration_id,
         person_id=person_id,
         payload=payload,
+        # The service clock, not the database's: the log is read by period (``from``/``to``).
+        created_at=clock.now(),
         using_db=using_db,
     )
 
