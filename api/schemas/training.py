@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.presenter import Presenter
+from api.schemas.registrations import TicketPublic
 from events import clock
 from events.districts import BY_CODE
 from events.models import Broker, BrokerLevel, Certification, Course, CreditEntry, Registration, hours_of
@@ -458,14 +459,6 @@ class CoursePublic(BaseModel):
         )
 
 
-class CoursePass(BaseModel):
-    """The enrollment's ticket: it opens the door of every session of the course."""
-
-    code: str = Field(description="The QR's text.")
-    qr_png_url: str
-    qr_svg_url: str
-
-
 class Enrollment(BaseModel):
     """Enrolling is registering for the course's event: confirmed, waitlisted or pending by its rules."""
 
@@ -474,20 +467,19 @@ class Enrollment(BaseModel):
     broker_id: int
     status: Literal["confirmed", "waitlisted", "pending", "cancelled", "rejected"]
     waitlist_position: int | None
-    ticket: CoursePass | None
+    ticket: TicketPublic | None = Field(description="The course pass: it opens the door of every session.")
 
     @classmethod
     def of(
         cls, show: Presenter, course_id: int, broker_id: int, registration: Registration, position: int | None
     ) -> Enrollment:
-        ticket = show.ticket(registration)
         return cls(
             registration_id=registration.id,
             course_id=course_id,
             broker_id=broker_id,
             status=str(registration.status),  # type: ignore[arg-type]
             waitlist_position=position,
-            ticket=CoursePass(**ticket) if ticket is not None else None,
+            ticket=TicketPublic.of(registration, show),
         )
 
 
