@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -76,13 +75,13 @@ def test_an_unreachable_database_server_is_one_line(env, command):
 
 
 @pytest.fixture
-def missing_database() -> Iterator[str]:
+def missing_database() -> str:
     """A database name the configured test server does not have (needs WUCHUANG_TEST_POSTGRES_URL)."""
     url = os.environ.get("WUCHUANG_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("WUCHUANG_TEST_POSTGRES_URL is not set: no PostgreSQL server to ask")
     parts = urlsplit(url)
-    yield urlunsplit(parts._replace(path=f"/nope_{uuid.uuid4().hex[:12]}"))
+    return urlunsplit(parts._replace(path=f"/nope_{uuid.uuid4().hex[:12]}"))
 
 
 @pytest.mark.parametrize("command", ["serve", "migrate", "demo", "token create", "role list"])
