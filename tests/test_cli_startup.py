@@ -118,3 +118,40 @@ def test_a_listen_address_that_is_not_ours_is_one_line(env):
     # 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
     result = run("serve", "--host", "192.0.2.1", "--port", str(_free_port()), env=env)
     assert_one_line(result, "cannot listen on 192.0.2.1")
+
+
+def test_make_demo_installs_once_until_pyproject_changes(tmp_path):
+    """`make demo` twice: one install. A stub .venv records what make asks of pip and of wuchuang."""
+    make = subprocess.run(["which", "make"], capture_output=True, text=True, check=False).stdout.strip()
+    if not make:
+        pytest.skip("make is not installed")
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    calls = tmp_path / "calls.log"
+    for tool in ("python", "wuchuang"):
+        stub = bin_dir / tool
+        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\n')
+        stub.chmod(0o755)
+
+    def make_demo() -> list[str]:
+        calls.write_text("")
+        done = subprocess.run([make, "-s", "demo"], cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return calls.read_text().splitlines()
+
+    assert make_demo() == ["python -m pip install --quiet -e .", "wuchuang serve --demo"]
+    assert make_demo() == ["wuchuang serve --demo"]  # nothing changed: no reinstall
+
+    def edit_pyproject() -> None:  # the stamps become older than pyproject.toml
+        edited = (tmp_path / "pyproject.toml").stat().st_mtime
+        for stamp in (tmp_path / ".venv").glob(".installed*"):
+            os.utime(stamp, (edited - 60, edited - 60))
+
+    edit_pyproject()
+    assert make_demo() == ["python -m pip install --quiet -e .", "wuchuang serve --demo"]
+    # The dev install covers the base one: `make test` then `make demo` installs nothing more.
+    edit_pyproject()
+    subprocess.run([make, "-s", "install-dev"], cwd=tmp_path, capture_output=True, check=True)
+    assert make_demo() == ["wuchuang serve --demo"]

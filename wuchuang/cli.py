@@ -9,10 +9,13 @@ import errno
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from events.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from wuchuang.demo import DemoSummary
 
 T = TypeVar("T")
 
@@ -127,6 +130,25 @@ def _claim_port(host: str, port: int) -> socket.socket:
     return sock
 
 
+# What `serve --demo` suggests opening, after the API docs.
+DEMO_PLACES: tuple[tuple[str, str], ...] = (
+    ("/api/v1/events?limit=5", "upcoming events (JSON)"),
+    ("/api/v1/goals", "the programme's figures against its targets"),
+    ("/calendar/series/wuchuanghui.ics", "the 武创荟 sessions as a calendar feed"),
+    ("/scan", "the door scanner (sign in with a checker token)"),
+)
+
+
+def _demo_summary(summary: DemoSummary) -> str:
+    """What the demo load did, as a person reads it."""
+    if summary.already_loaded:
+        return "demo programme: already loaded (nothing added)"
+    return (
+        f"demo programme loaded: {summary.events_created} events, {summary.registrations_created} registrations, "
+        f"{summary.brokers_created} brokers, {summary.certifications} certificates"
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -140,14 +162,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from events.services.tokens import create_token
         from wuchuang.demo import load_demo
 
-        async def prepare() -> tuple[object, str]:
+        async def prepare() -> tuple[DemoSummary, str]:
             summary = await load_demo()
             issued = await create_token(role="admin", name="demo admin")
             return summary, issued.plaintext
 
         summary, token = _with_db(settings, prepare)
-        print(f"demo data: {summary}")
+        print(_demo_summary(summary))
         print(f"admin token: {token}")
+        print(f"open {url}/docs and click Authorize with the admin token; also:")
+        for path, what in DEMO_PLACES:
+            print(f"  {url + path:<{len(url) + 34}} {what}")
+        print(f"in a shell: TOKEN={token}, then the examples in README.md")
     print(f"wuchuang listening on {url}  (API docs: {url}/docs)", flush=True)
     if settings.bot_token is None:
         print("bot: off (WUCHUANG_BOT_TOKEN is not set)", flush=True)
@@ -195,7 +221,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _migrate(settings)
-    print(_with_db(settings, load_demo))
+    print(_demo_summary(_with_db(settings, load_demo)))
     return 0
 
 
