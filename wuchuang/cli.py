@@ -132,7 +132,7 @@ def _claim_port(host: str, port: int) -> socket.socket:
 
 # What `serve --demo` suggests opening, after the API docs.
 DEMO_PLACES: tuple[tuple[str, str], ...] = (
-    ("/api/v1/events?limit=5", "upcoming events (JSON)"),
+    ("/api/v1/events?limit=5", "the events (JSON)"),
     ("/api/v1/goals", "the programme's figures against its targets"),
     ("/calendar/series/wuchuanghui.ics", "the 武创荟 sessions as a calendar feed"),
     ("/scan", "the door scanner (sign in with a checker token)"),
