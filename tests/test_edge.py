@@ -6,6 +6,7 @@ namespace, and the client address comes from X-Forwarded-For only behind a confi
 from __future__ import annotations
 
 import json
+import socket
 from itertools import count
 from typing import Any
 
@@ -16,6 +17,7 @@ from api.app import create_app
 from events import labels
 from events.models import Registration
 from events.settings import Settings, SettingsError, load_settings
+from tests.browser.helpers import free_port
 from tests.factories import bearer, make_event, make_token
 from tests.test_api_training import new_broker, new_course
 
@@ -217,9 +219,16 @@ def test_serve_turns_uvicorns_own_proxy_handling_off(monkeypatch, tmp_path):
     from wuchuang import cli
 
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+
+    def run(server: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
+        seen.update(vars(server.config))
+        for sock in sockets or []:  # the port serve bound before it did anything else
+            sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     monkeypatch.setattr(cli, "_migrate", lambda settings: None)
     monkeypatch.setenv("WUCHUANG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WUCHUANG_PORT", str(free_port()))
     monkeypatch.setenv("WUCHUANG_FORWARDED_ALLOW_IPS", "10.0.0.1")
     monkeypatch.setenv("WUCHUANG_NOTIFICATIONS", "false")
     assert cli.main(["serve"]) == 0

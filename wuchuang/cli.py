@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
+import socket
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from events.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from wuchuang.demo import DemoSummary
+
 T = TypeVar("T")
+
+
+class StartupError(Exception):
+    """What stops a command before it can do its work (the database, the port); one line for stderr."""
 
 
 def _settings(**overrides: object) -> Settings:
@@ -19,6 +30,60 @@ def _settings(**overrides: object) -> Settings:
     except SettingsError as exc:
         print(f"wuchuang: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _database_label(settings: Settings) -> str:
+    """The configured database as a person wrote it, with any password hidden."""
+    if not settings.database_url:
+        return f"the SQLite file {settings.sqlite_path}"
+    parts = urlsplit(settings.database_url)
+    if parts.password is not None:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    return settings.database_url
+
+
+def _database_reason(exc: BaseException) -> str:
+    """The driver's reason on one line: psycopg's "connection failed: connection to server at …
+    failed: FATAL:  database "x" does not exist" becomes 'database "x" does not exist'."""
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    if cause.__cause__ is not None and not str(cause).strip():
+        cause = cause.__cause__
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()] or [type(cause).__name__]
+    first = lines[0].rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    hint = lines[1] if len(lines) > 1 and not lines[1].startswith("(Background") else ""
+    if hint.endswith("?"):  # "Is the server running on that host and accepting TCP/IP connections?"
+        first += f" ({hint[0].lower()}{hint[1:]})"
+    return first
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[None]:
+    """Turn "the database is not there" (no such database, server down or unreachable, wrong
+    password, a data dir that cannot be written) into one line instead of a driver traceback."""
+    import sqlalchemy.exc
+    from tortoise.exceptions import DBConnectionError
+
+    connection_errors: tuple[type[BaseException], ...] = (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        DBConnectionError,
+        OSError,
+    )
+    try:
+        import asyncpg
+
+        connection_errors += (asyncpg.PostgresConnectionError, asyncpg.InvalidCatalogNameError)
+        connection_errors += (asyncpg.InvalidAuthorizationSpecificationError,)
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        pass
+    try:
+        yield
+    except connection_errors as exc:
+        reason = _database_reason(exc)
+        if "does not exist" in reason and settings.dialect == "postgres":
+            reason += "; create it first (createdb) or set WUCHUANG_DATABASE_URL to another"
+        raise StartupError(f"cannot use the database {_database_label(settings)}: {reason}") from None
 
 
 def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
@@ -31,13 +96,57 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
         finally:
             await close_db()
 
-    return asyncio.run(run())
+    with _database(settings):
+        return asyncio.run(run())
 
 
 def _migrate(settings: Settings) -> None:
     from wuchuang.migrate import upgrade_to_head
 
-    upgrade_to_head(settings)
+    with _database(settings):
+        upgrade_to_head(settings)
+
+
+def _claim_port(host: str, port: int) -> socket.socket:
+    """Bind HOST:PORT now, before anything is migrated, minted or loaded, and keep it for uvicorn:
+    a port taken by another process is one line, and nobody can take it while the demo loads.
+    (Bound, not listening: a client meanwhile is refused rather than left waiting.)"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"port {port} on {host} is already in use (another `wuchuang serve`?); "
+                "stop it or choose another port with --port or WUCHUANG_PORT"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise StartupError(f"not allowed to listen on port {port} (ports below 1024 need privileges)") from None
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+# What `serve --demo` suggests opening, after the API docs.
+DEMO_PLACES: tuple[tuple[str, str], ...] = (
+    ("/api/v1/events?limit=5", "the events (JSON)"),
+    ("/api/v1/goals", "the programme's figures against its targets"),
+    ("/calendar/series/wuchuanghui.ics", "the 武创荟 sessions as a calendar feed"),
+    ("/scan", "the door scanner (sign in with a checker token)"),
+)
+
+
+def _demo_summary(summary: DemoSummary) -> str:
+    """What the demo load did, as a person reads it."""
+    if summary.already_loaded:
+        return "demo programme: already loaded (nothing added)"
+    return (
+        f"demo programme loaded: {summary.events_created} events, {summary.registrations_created} registrations, "
+        f"{summary.brokers_created} brokers, {summary.certifications} certificates"
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -46,20 +155,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from wuchuang.runtime import build_app
 
     settings = _settings(host=args.host, port=args.port)
+    listener = _claim_port(settings.host, settings.port)
     _migrate(settings)
     url = f"http://{settings.host}:{settings.port}"
     if args.demo:
         from events.services.tokens import create_token
         from wuchuang.demo import load_demo
 
-        async def prepare() -> tuple[object, str]:
+        async def prepare() -> tuple[DemoSummary, str]:
             summary = await load_demo()
             issued = await create_token(role="admin", name="demo admin")
             return summary, issued.plaintext
 
         summary, token = _with_db(settings, prepare)
-        print(f"demo data: {summary}")
+        print(_demo_summary(summary))
         print(f"admin token: {token}")
+        print(f"open {url}/docs and click Authorize with the admin token; also:")
+        for path, what in DEMO_PLACES:
+            print(f"  {url + path:<{len(url) + 34}} {what}")
+        print(f"in a shell: TOKEN={token}, then the examples in README.md")
     print(f"wuchuang listening on {url}  (API docs: {url}/docs)", flush=True)
     if settings.bot_token is None:
         print("bot: off (WUCHUANG_BOT_TOKEN is not set)", flush=True)
@@ -68,7 +182,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = build_app(settings, webhook=args.webhook)
     # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
     # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -76,6 +190,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 
@@ -106,7 +221,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _migrate(settings)
-    print(_with_db(settings, load_demo))
+    print(_demo_summary(_with_db(settings, load_demo)))
     return 0
 
 
@@ -321,7 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except StartupError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -66,6 +66,11 @@ SESSIONS_PER_MONTH: dict[int, int] = {2: 3, 3: 6, 4: 6, 5: 6, 6: 6, 7: 5, 8: 4, 
 SESSION_CAPACITIES: tuple[int, ...] = (80, 80, 100, 100, 120, 120, 150, 150, 200, 300)
 # Days kept free of sessions: Spring Festival, May Day, National Day, the year's end.
 BLOCKED_DAYS: dict[int, range] = {2: range(1, 20), 5: range(1, 6), 10: range(1, 9), 12: range(26, 32)}
+# Whatever today is, at least OPEN_SOON events take registrations and start 7 to 28 days from today
+# (between the year's last session and the first after the Spring Festival there would be none):
+# the movable occasions (those with ``lead_days``) are brought into that window when it is short.
+SOON_DAYS = range(7, 29)
+OPEN_SOON = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +134,8 @@ async def load_demo() -> DemoSummary:
         return DemoSummary(events_created=0, registrations_created=0, already_loaded=True)
     now = clock.now()
     rng = random.Random(SEED)
-    plans = sorted(_sessions(now, rng) + _occasions(now, rng), key=lambda p: p.event.starts_at)
+    sessions = _sessions(now, rng)
+    plans = sorted(sessions + _occasions(now, rng, others=sessions), key=lambda p: p.event.starts_at)
     loader = _Loader(now, rng, _people(rng, PEOPLE))
     training = _Training(now, random.Random(SEED + 1), loader.people, loader.clock)
     previous = clock._now  # restored below: a test's frozen clock survives the load
@@ -856,14 +862,49 @@ def _session_description(rng: random.Random, theme: data.Theme, host: str, distr
     return "".join(sentences)
 
 
-def _occasions(now: datetime, rng: random.Random) -> list[_Plan]:
+def _open_soon(spec: EventInput, now: datetime) -> bool:
+    """Starts 7–28 days from today (local dates) and takes registrations for a few days more."""
+    ahead = (spec.starts_at.astimezone(localtime.zone()).date() - now.astimezone(localtime.zone()).date()).days
+    closes = spec.registration_closes_at or spec.starts_at
+    return ahead in SOON_DAYS and closes > now + timedelta(days=2)
+
+
+def _occasion_days(now: datetime, *, already_soon: int) -> dict[data.Occasion, date]:
+    """The first day of each occasion this year; a movable one whose date has come too near is kept
+    ``lead_days`` ahead, and movable ones are brought 9, 14, 19… days ahead while fewer than
+    OPEN_SOON events (``already_soon`` of them others) would start in the coming weeks."""
     year = now.astimezone(localtime.zone()).year
     today = now.astimezone(localtime.zone()).date()
-    plans: list[_Plan] = []
+    days: dict[data.Occasion, date] = {}
     for occ in data.OCCASIONS:
         first = date(year, occ.month, occ.day)
         if occ.lead_days is not None and _at(first, occ.start) - now < timedelta(days=occ.lead_days):
             first = today + timedelta(days=occ.lead_days)  # its date has come too near: keep it upcoming
+        days[occ] = first
+
+    def soon(occ: data.Occasion) -> bool:
+        starts_at = _at(days[occ], occ.start)
+        closes = starts_at - timedelta(days=occ.closes_days_before or 0)
+        return (days[occ] - today).days in SOON_DAYS and closes > now + timedelta(days=2)
+
+    short = OPEN_SOON - already_soon - sum(soon(occ) for occ in data.OCCASIONS)
+    # Roadshows and courses move before the competition; open seats before a waitlist or an approval.
+    movable = sorted(
+        (occ for occ in data.OCCASIONS if occ.lead_days is not None and not soon(occ)),
+        key=lambda occ: (occ.kind == "competition", occ.requires_approval, occ.waitlist_extra > 0),
+    )
+    for offset, occ in zip(range(9, 29, 5), movable[: max(short, 0)], strict=False):
+        days[occ] = today + timedelta(days=offset)
+    return days
+
+
+def _occasions(now: datetime, rng: random.Random, *, others: list[_Plan]) -> list[_Plan]:
+    year = now.astimezone(localtime.zone()).year
+    already_soon = sum(1 for p in others if p.publish and p.cancel_reason is None and _open_soon(p.event, now))
+    days = _occasion_days(now, already_soon=already_soon)
+    plans: list[_Plan] = []
+    for occ in data.OCCASIONS:
+        first = days[occ]
         starts_at = _at(first, occ.start)
         venue = data.VENUES_BY_NAME[occ.venue]
         spec = EventInput(
