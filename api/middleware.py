@@ -41,6 +41,32 @@ async def _send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body (already bounded by BodyLimitMiddleware), or None on a disconnect."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body this middleware already read, then the real stream."""
+    delivered = False
+
+    async def replay_receive() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay_receive
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes`` with 413 before they are read into memory."""
 
@@ -73,14 +99,7 @@ class BodyLimitMiddleware:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        delivered = False
-
-        async def replay_receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        replay_receive = _replaying(body, receive)
 
         await self.app(scope, replay_receive, send)
 
@@ -141,27 +160,14 @@ class TextGuardMiddleware:
         if field is not None:
             await self._refuse(send, scope, field)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
+        body = await _read_body(receive)
+        if body is None:  # the client went away
+            return
         field = self._bad_body(scope, body)
         if field is not None:
             await self._refuse(send, scope, field)
             return
-        delivered = False
-
-        async def replay_receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        replay_receive = _replaying(body, receive)
 
         await self.app(scope, replay_receive, send)
 
@@ -291,15 +297,9 @@ class IdempotencyMiddleware:
             )
             return
 
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
+        body = await _read_body(receive)
+        if body is None:  # the client went away
+            return
         digest = hashlib.sha256(body + b"\0" + scope.get("query_string", b"")).hexdigest()
         caller, anonymous = _caller_identity(scope, digest)
         try:
@@ -318,14 +318,7 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": claimed.body})
             return
 
-        delivered = False
-
-        async def replay_receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        replay_receive = _replaying(body, receive)
 
         status = 500
         response_headers: dict[str, str] = {}
