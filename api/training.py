@@ -166,7 +166,7 @@ def certification_body(show: Presenter, cert: Certification) -> dict[str, Any]:
         "status": certificate_status(cert.state, cert.expires_at, clock.now()),
         "state": str(cert.state),
         "state_reason": cert.state_reason,
-        "state_entry_id": cert.state_entry_id,  # type: ignore[attr-defined]
+        "state_entry_id": cert.state_entry_id,
         "state_changed_by": cert.state_changed_by,
         "state_changed_at": show.time(cert.state_changed_at),
         "verify_url": verify_url(show, cert.number),
@@ -179,7 +179,7 @@ def entry_body(show: Presenter, line: CreditEntry) -> dict[str, Any]:
     item: CourseItem | None = line.item
     return {
         "id": line.id,
-        "broker_id": line.broker_id,  # type: ignore[attr-defined]
+        "broker_id": line.broker_id,
         "earned_at": show.time(line.earned_at),
         "hours": hours(hours_of(line.hours_tenths)),
         "source": str(line.source),
@@ -189,7 +189,7 @@ def entry_body(show: Presenter, line: CreditEntry) -> dict[str, Any]:
         "external_id": line.external_id,
         "reason": line.reason,
         "author": line.author,
-        "corrects": line.corrects_id,  # type: ignore[attr-defined]
+        "corrects": line.corrects_id,
         "created_at": show.time(line.created_at),
     }
 
@@ -274,7 +274,7 @@ def item_body(show: Presenter, item: CourseItem) -> dict[str, Any]:
         "title": item.title,
         "hours": hours(hours_of(item.hours_tenths)),
         "required": item.required,
-        "event_id": item.event_id,  # type: ignore[attr-defined]
+        "event_id": item.event_id,
         "starts_at": show.time(event.starts_at) if event is not None else None,
         "ends_at": show.time(event.ends_at) if event is not None else None,
         "requires_checkout": item.requires_checkout,
@@ -415,8 +415,8 @@ def _entry_row(show: Presenter, line: CreditEntry, locale: Locale) -> dict[str, 
     course: Course | None = line.course
     item: CourseItem | None = line.item
     note = line.reason
-    if line.corrects_id is not None:  # type: ignore[attr-defined]
-        note = f"{gettext(locale, CORRECTS, id=line.corrects_id)} {note}".strip()  # type: ignore[attr-defined]
+    if line.corrects_id is not None:
+        note = f"{gettext(locale, CORRECTS, id=line.corrects_id)} {note}".strip()
     return {
         "id": line.id,
         "date": _day(show, line.earned_at),

@@ -205,10 +205,10 @@ class Producer:
             .order_by("id")
             .using_db(conn)
         )
-        return list({r.person_id: r for r in reversed(rows)}.values())  # type: ignore[attr-defined]
+        return list({r.person_id: r for r in reversed(rows)}.values())
 
     async def _changed(self, fact: Activity, conn: Any) -> None:
-        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        event = await Event.get_or_none(id=fact.event_id, using_db=conn)
         if event is None:
             return
         for registration in await self._registrants(event.id, conn):
@@ -224,7 +224,7 @@ class Producer:
             )
 
     async def _cancelled(self, fact: Activity, conn: Any) -> None:
-        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        event = await Event.get_or_none(id=fact.event_id, using_db=conn)
         if event is None:
             return
         for registration in await self._registrants(event.id, conn):
@@ -243,7 +243,7 @@ class Producer:
         broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id")).using_db(conn)
         if broadcast is None or broadcast.cancelled_at is not None:
             return
-        event = await Event.get(id=broadcast.event_id).using_db(conn)
+        event = await Event.get(id=broadcast.event_id, using_db=conn)
         for registration in await self._registrants(event.id, conn):
             person = registration.person
             await enqueue(
@@ -258,7 +258,7 @@ class Producer:
 
     async def _credit(self, fact: Activity, conn: Any) -> None:
         """A ledger line: the hours, what for, and where the broker stands after it."""
-        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        person = await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
         entry_id = fact.payload.get("entry_id")
         if person is None or not isinstance(entry_id, int):
             return
@@ -298,11 +298,11 @@ class Producer:
         )
 
     async def _certified(self, fact: Activity, conn: Any) -> None:
-        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        person = await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
         broker_id, level, rnd = fact.payload.get("broker_id"), fact.payload.get("level"), fact.payload.get("round", 1)
         if person is None or level not in {lv.value for lv in BrokerLevel}:
             return
-        cert = await Certification.get_or_none(broker_id=broker_id, level=level, round=rnd).using_db(conn)
+        cert = await Certification.get_or_none(broker_id=broker_id, level=level, round=rnd, using_db=conn)
         if cert is None:
             return
         locale = normalize_locale(person.language) or "zh"
@@ -328,7 +328,7 @@ class Producer:
         """A certificate suspended or reinstated by the ledger, or revoked or reinstated by an admin.
         Told as it was at that moment (the payload), whatever happened to it since.
         """
-        person = await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+        person = await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
         payload = fact.payload
         level = payload.get("level")
         if person is None or level not in {lv.value for lv in BrokerLevel}:
@@ -353,7 +353,7 @@ class Producer:
 
     async def _published(self, fact: Activity, conn: Any) -> None:
         """Invite people whose preferences match, at most ``invitations_per_week`` each."""
-        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        event = await Event.get_or_none(id=fact.event_id, using_db=conn)
         # Only events people can still register for are worth an invitation.
         if event is None or event.status != "published" or event.starts_at <= clock.now():
             return

@@ -180,7 +180,7 @@ def cmd_role_grant(args: argparse.Namespace) -> int:
             person, role=args.role, event_ids=args.event, actor="cli", organization_id=organization_id
         )
         events = ",".join(map(str, held.event_ids)) if held.event_ids else "all events"
-        return f"{person.name} (person {person.id}) is now {held.role} of organization {held.organization_id}, {events}"  # type: ignore[attr-defined]
+        return f"{person.name} (person {person.id}) is now {held.role} of organization {held.organization_id}, {events}"
 
     try:
         print(_with_db(settings, grant))

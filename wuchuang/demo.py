@@ -504,7 +504,7 @@ class _Training:
             actor=ACTOR,
         )
         self.clock.at = published
-        for event_id in (course.event_id, *(e.id for e in sessions)):  # type: ignore[attr-defined]
+        for event_id in (course.event_id, *(e.id for e in sessions)):
             await publish_event(event_id, actor=ACTOR)
             self.event_ids.add(event_id)
         self.events += 1 + len(sessions)

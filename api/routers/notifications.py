@@ -28,7 +28,7 @@ def _row(row: OutboxMessage, show: Presenter) -> dict[str, Any]:
     return {
         "id": row.id,
         "person_id": row.person_id,
-        "category": str(row.category),  # type: ignore[attr-defined]
+        "category": str(row.category),
         "status": str(row.status),
         "event_id": row.event_id,
         "broadcast_id": row.broadcast_id,

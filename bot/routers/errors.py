@@ -24,7 +24,7 @@ async def _reply(event: ErrorEvent, text: str, locale: str) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(text[:200], show_alert=True)
         if update.callback_query.message is not None:
-            await update.callback_query.message.answer(text, reply_markup=main_menu(t))  # type: ignore[union-attr]
+            await update.callback_query.message.answer(text, reply_markup=main_menu(t))
     elif update.message is not None:
         await update.message.answer(text, reply_markup=main_menu(t))
 

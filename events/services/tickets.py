@@ -146,9 +146,7 @@ def ticket_code(registration: Registration, signer: TicketSigner) -> str | None:
     """The current code of a registration's ticket, if it holds one (confirmed)."""
     if registration.status != RegistrationStatus.CONFIRMED or registration.ticket_version < 1:
         return None
-    return signer.sign(
-        TicketClaims(registration.id, registration.event_id, registration.ticket_version)  # type: ignore[attr-defined]
-    )
+    return signer.sign(TicketClaims(registration.id, registration.event_id, registration.ticket_version))
 
 
 def qr_png(code: str, *, box_size: int = 10) -> bytes:
@@ -182,9 +180,9 @@ async def reissue_ticket(registration_id: int, *, actor: str) -> Registration:
         await activity.record(
             "ticket.reissued",
             actor=actor,
-            event_id=registration.event_id,  # type: ignore[attr-defined]
+            event_id=registration.event_id,
             registration_id=registration.id,
-            person_id=registration.person_id,  # type: ignore[attr-defined]
+            person_id=registration.person_id,
             using_db=conn,
             version=registration.ticket_version,
         )

@@ -55,12 +55,9 @@ async def transcript(broker_id: int, *, tz: zoneinfo.ZoneInfo) -> Transcript:
     """Everything on a broker's record. Raises ``broker_not_found``."""
     broker = await get_broker(broker_id)
     entries = await CreditEntry.filter(broker_id=broker_id).select_related("course", "item").order_by("earned_at", "id")
-    lines = [
-        certification.Line(e.earned_at, e.hours_tenths, e.course_id, e.item_id)  # type: ignore[attr-defined]
-        for e in entries
-    ]
+    lines = [certification.Line(e.earned_at, e.hours_tenths, e.course_id, e.item_id) for e in entries]
     held = await certification.held_by(broker_id)
-    enrollments = await Registration.filter(person_id=broker.person_id, event__course__id__isnull=False).values_list(  # type: ignore[attr-defined]
+    enrollments = await Registration.filter(person_id=broker.person_id, event__course__id__isnull=False).values_list(
         "event__course__id", "status", "id"
     )
     status_of: dict[int, str] = {}
