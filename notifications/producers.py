@@ -107,7 +107,7 @@ class Producer:
         if fact.registration_id is None:
             return None
         registration = (
-            await Registration.get_or_none(id=fact.registration_id).select_related("event", "person").using_db(conn)
+            await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related("event", "person")
         )
         if registration is None:
             return None
@@ -240,7 +240,7 @@ class Producer:
             )
 
     async def _broadcast(self, fact: Activity, conn: Any) -> None:
-        broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id")).using_db(conn)
+        broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id"), using_db=conn)
         if broadcast is None or broadcast.cancelled_at is not None:
             return
         event = await Event.get(id=broadcast.event_id, using_db=conn)
@@ -262,7 +262,7 @@ class Producer:
         entry_id = fact.payload.get("entry_id")
         if person is None or not isinstance(entry_id, int):
             return
-        entry = await CreditEntry.get_or_none(id=entry_id).select_related("course", "item").using_db(conn)
+        entry = await CreditEntry.get_or_none(id=entry_id, using_db=conn).select_related("course", "item")
         assessment = await assessment_after(entry_id, conn)
         if entry is None or assessment is None:
             return

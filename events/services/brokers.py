@@ -153,7 +153,7 @@ async def ensure_broker(
 
 async def on_registered(conn: BaseDBAsyncClient, *, event_id: int, person_id: int, actor: str) -> None:
     """Registering for a course's event is enrolling: the person becomes a broker if not one yet."""
-    course = await Course.get_or_none(event_id=event_id).select_related("event").using_db(conn)
+    course = await Course.get_or_none(event_id=event_id, using_db=conn).select_related("event")
     if course is not None:
         await ensure_broker(conn, person_id, actor=actor, organization_id=course.event.organization_id)
 

@@ -117,7 +117,7 @@ class Progress:
 
     @property
     def ratio(self) -> float:
-        hours = float(min(1, self.hours_have / self.hours_required)) if self.hours_required else 1.0
+        hours = float(min(Decimal(1), self.hours_have / self.hours_required)) if self.hours_required else 1.0
         if not self.courses_required:
             return hours
         courses = len(self.courses_done) / len(self.courses_required)
@@ -177,9 +177,9 @@ def assess(
 ) -> Assessment:
     total_tenths = sum(line.tenths for line in lines)
     latest: dict[BrokerLevel, Held] = {}
-    for cert in held:
-        if cert.level not in latest or cert.round > latest[cert.level].round:
-            latest[cert.level] = cert
+    for one in held:
+        if one.level not in latest or one.round > latest[one.level].round:
+            latest[one.level] = one
     due: list[tuple[BrokerLevel, int]] = []
     progress: Progress | None = None
     for rule in rules:
@@ -215,8 +215,8 @@ def assess(
                 continue
             progress = Progress(level, True, Decimal(str(rule.renewal_hours)), hours_of(since), [], [])
             break
-    level, status, certified_at, expires_at = standing([*held, *(Held(lv, rd, now, None) for lv, rd in due)], now)
-    return Assessment(hours_of(total_tenths), level, status, certified_at, expires_at, progress, due)
+    top, status, certified_at, expires_at = standing([*held, *(Held(lv, rd, now, None) for lv, rd in due)], now)
+    return Assessment(hours_of(total_tenths), top, status, certified_at, expires_at, progress, due)
 
 
 def _regain(

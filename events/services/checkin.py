@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -350,8 +350,11 @@ class EventStats:
 
 async def event_stats(event: Event, *, bucket_minutes: int = 5) -> EventStats:
     """Door figures: confirmed, checked in, no-shows once the event is over, arrivals per 5 minutes."""
-    counts = Counter(
-        await Registration.filter(event_id__in=await ticket_event_ids(event)).values_list("status", flat=True)
+    counts: Counter[RegistrationStatus] = Counter(
+        cast(
+            "list[RegistrationStatus]",
+            await Registration.filter(event_id__in=await ticket_event_ids(event)).values_list("status", flat=True),
+        )
     )
     arrivals_at = await Attendance.filter(event_id=event.id).values_list("checked_in_at", "registration_id")
     checked_in = len({reg_id for _, reg_id in arrivals_at})

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints, model_validator
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -392,10 +392,11 @@ async def course_of_session(session_event_id: int) -> Course | None:
 
 
 async def course_event_of_session(session_event_id: int, using_db: BaseDBAsyncClient | None = None) -> int | None:
-    rows = await (
-        CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION)
+    rows = cast(
+        "list[int]",
+        await CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION)
         .using_db(using_db)
-        .values_list("course__event_id", flat=True)
+        .values_list("course__event_id", flat=True),
     )
     return rows[0] if rows else None
 
@@ -435,11 +436,10 @@ async def courses_with_sessions(event_ids: Iterable[int]) -> set[int]:
     ids = list(set(event_ids))
     if not ids:
         return set()
-    return set(
-        await CourseItem.filter(course__event_id__in=ids, kind=ItemKind.SESSION).values_list(
-            "course__event_id", flat=True
-        )
+    rows = await CourseItem.filter(course__event_id__in=ids, kind=ItemKind.SESSION).values_list(
+        "course__event_id", flat=True
     )
+    return set(cast("list[int]", rows))
 
 
 async def enrollment_of(course: Course, broker: Broker) -> Registration | None:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
@@ -176,10 +176,11 @@ async def credit_attendance(
         if not enrolled:
             return None
     if direction == Direction.EXIT:
-        entered = await (
-            Attendance.filter(registration_id=registration.id, event_id=event_id, day=day)
+        entered = cast(
+            "list[datetime]",
+            await Attendance.filter(registration_id=registration.id, event_id=event_id, day=day)
             .using_db(conn)
-            .values_list("checked_in_at", flat=True)
+            .values_list("checked_in_at", flat=True),
         )
         if not entered:
             return None
@@ -318,7 +319,10 @@ async def correct(broker_id: int, *, entry_id: int, hours: Any, reason: str | No
             raise CreditEntryNotFound(entry_id=entry_id)
         if target.source == CreditSource.CORRECTION:
             raise InvalidInput(N_("Correct the original entry, not a correction."), field="entry_id")
-        earlier = await CreditEntry.filter(corrects_id=entry_id).using_db(conn).values_list("hours_tenths", flat=True)
+        earlier = cast(
+            "list[int]",
+            await CreditEntry.filter(corrects_id=entry_id).using_db(conn).values_list("hours_tenths", flat=True),
+        )
         net = target.hours_tenths + sum(earlier)
         if net + tenths < 0:
             raise InvalidInput(

@@ -12,7 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q, Subquery
@@ -162,11 +162,8 @@ async def register(
     async with in_transaction() as conn:
         event = await lock_event(conn, event_id)
         _check_open(event)
-        identity = [
-            Q(**{field: value})
-            for field, value in (("telegram_id", applicant.telegram_id), ("phone", phone), ("email", email))
-            if value is not None
-        ]
+        contacts: dict[str, Any] = {"telegram_id": applicant.telegram_id, "phone": phone, "email": email}
+        identity = [Q(**{field: value}) for field, value in contacts.items() if value is not None]
         if identity:
             duplicate = await (
                 Registration.filter(Q(*identity, join_type="OR"), event_id=event.id, status__in=ACTIVE_STATUSES)
@@ -248,7 +245,9 @@ async def find_by_secret(secret: str) -> Registration | None:
 
 
 async def _locked_registration(conn: Any, registration_id: int) -> tuple[Event, Registration]:
-    event_id = await Registration.filter(id=registration_id).using_db(conn).values_list("event_id", flat=True)
+    event_id = cast(
+        "list[int]", await Registration.filter(id=registration_id).using_db(conn).values_list("event_id", flat=True)
+    )
     if not event_id:
         raise RegistrationNotFound()
     event = await lock_event(conn, event_id[0])
@@ -357,10 +356,11 @@ async def list_registrations(event_id: int, *, status: RegistrationStatus | None
 
 async def waitlist_positions(event_id: int) -> dict[int, int]:
     """Registration id → place in the queue, for every waitlisted registration of the event."""
-    rows = await (
-        Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
+    rows = cast(
+        "list[int]",
+        await Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
         .order_by("waitlist_order")
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
     return {reg_id: place for place, reg_id in enumerate(rows, start=1)}
 
@@ -485,7 +485,7 @@ async def redeem_link_code(code: str, *, person_id: int, telegram_id: int | None
     if not code or len(code) > 64:
         raise LinkCodeInvalid()
     async with in_transaction() as conn:
-        link = await RegistrationLink.get_or_none(code_hash=hash_secret(code)).using_db(conn)
+        link = await RegistrationLink.get_or_none(code_hash=hash_secret(code), using_db=conn)
         if link is None or link.used_at is not None or link.expires_at <= clock.now():
             raise LinkCodeInvalid()
         registration_id: int = link.registration_id

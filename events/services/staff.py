@@ -60,7 +60,7 @@ async def _events_organization(event_ids: list[int], scope: Scope) -> int:
     """The one organization that owns all these events. Raises ``event_not_found`` (also for an event
     out of ``scope``), ``invalid_input`` (events of several organizations).
     """
-    owners = dict(await Event.filter(id__in=event_ids).values_list("id", "organization_id"))
+    owners: dict[int, int] = dict(await Event.filter(id__in=event_ids).values_list("id", "organization_id"))
     if len(owners) != len(event_ids) or not all(scope.covers(o) for o in owners.values()):
         raise EventNotFound()
     if len(set(owners.values())) != 1:

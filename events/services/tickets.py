@@ -25,6 +25,7 @@ import qrcode.image.svg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from qrcode.image.pil import PilImage
 from tortoise.transactions import in_transaction
 
 from events.errors import InvalidTransition, RegistrationNotFound
@@ -150,7 +151,9 @@ def ticket_code(registration: Registration, signer: TicketSigner) -> str | None:
 
 
 def qr_png(code: str, *, box_size: int = 10) -> bytes:
-    image = qrcode.make(code, box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    image = qrcode.make(
+        code, box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M, image_factory=PilImage
+    )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
