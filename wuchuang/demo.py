@@ -155,7 +155,7 @@ async def load_demo() -> DemoSummary:
 
 # Chat ids of demo people on Telegram. Without a bot token their messages (confirmations,
 # reminders, invitations) appear in the console channel, so the whole flow can be watched locally.
-TELEGRAM_PEOPLE = (
+TELEGRAM_PEOPLE: tuple[tuple[int, str, str, list[str], list[str]], ...] = (
     (700000001, "周晓明", "zh", ["donghu_gaoxin", "hongshan"], ["人工智能", "光电子信息"]),
     (700000002, "Chen Yu", "en", [], ["生物医药", "数字医疗"]),
     (700000003, "黄丽", "zh", ["wuchang"], []),
