@@ -106,8 +106,8 @@ class Producer:
     async def _registration(self, fact: Activity, conn: Any) -> tuple[Registration, Event, Person] | None:
         if fact.registration_id is None:
             return None
-        registration = (
-            await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related("event", "person")
+        registration = await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related(
+            "event", "person"
         )
         if registration is None:
             return None

@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from events.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from events.services.staff import PersonRef
+    from events.services.tokens import IssuedToken
 
 T = TypeVar("T")
 
@@ -118,7 +122,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     settings = _settings()
     _migrate(settings)
 
-    async def create() -> object:
+    async def create() -> IssuedToken:
         organization_id = None
         if args.org is not None:
             organization_id = (await resolve_organization(args.org, create=True)).id
@@ -129,7 +133,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"wuchuang: {exc}", file=sys.stderr)
         return 2
-    print(issued.plaintext)  # type: ignore[attr-defined]
+    print(issued.plaintext)
     return 0
 
 
@@ -157,7 +161,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _person_ref(args: argparse.Namespace) -> object:
+def _person_ref(args: argparse.Namespace) -> PersonRef:
     from events.services.staff import PersonRef
 
     return PersonRef(person_id=args.person_id, telegram_id=args.telegram_id, phone=args.phone)
@@ -172,7 +176,7 @@ def cmd_role_grant(args: argparse.Namespace) -> int:
     _migrate(settings)
 
     async def grant() -> str:
-        person = await staff.find_person(_person_ref(args))  # type: ignore[arg-type]
+        person = await staff.find_person(_person_ref(args))
         organization_id = None
         if args.org is not None:
             organization_id = (await resolve_organization(args.org, create=True)).id
@@ -199,7 +203,7 @@ def cmd_role_revoke(args: argparse.Namespace) -> int:
     _migrate(settings)
 
     async def revoke() -> int:
-        person = await staff.find_person(_person_ref(args))  # type: ignore[arg-type]
+        person = await staff.find_person(_person_ref(args))
         organization_id = None
         if args.org is not None:
             organization_id = (await resolve_organization(args.org)).id
