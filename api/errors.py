@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,8 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from events import labels
 from events.errors import N_, DomainError, RateLimited
-from events.i18n import gettext, negotiate
+from events.i18n import Locale, gettext, negotiate
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ def error_response(
     locale = negotiate(request.headers.get("accept-language"))
     extra = {k: v for k, v in params.items() if k == "field"}
     return JSONResponse(
-        error_body(code, gettext(locale, msgid, **params), **extra), status_code=status, headers=headers
+        error_body(code, labels.message(locale, msgid, params), **extra), status_code=status, headers=headers
     )
 
 
@@ -69,10 +73,108 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, status, exc.code, exc.message, headers=headers or None, params=exc.params)
 
 
-def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, str]:
-    first = errors[0]
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-    return ".".join(loc), str(first.get("msg", ""))
+# Pydantic's error types as sentences of our own (its English ``msg`` never reaches a person); the
+# limits come from the error's ctx. Types not listed read "… is not valid".
+_NUMBER = N_("%(field)s must be a number.")
+_WHOLE = N_("%(field)s must be a whole number.")
+_DATETIME = N_("%(field)s must be a date and time with its offset, like 2026-12-10T14:00:00+08:00.")
+_DATE = N_("%(field)s must be a date, like 2026-12-10.")
+_TIME = N_("%(field)s must be a time of day, like 14:00.")
+_TEXT = N_("%(field)s must be text.")
+_LIST = N_("%(field)s must be a list.")
+_OBJECT = N_("%(field)s must be an object.")
+_TRUTH = N_("%(field)s must be true or false.")
+_URL = N_("%(field)s must be a web address.")
+_INVALID = N_("%(field)s is not valid.")
+_PYDANTIC_MESSAGES: dict[str, str] = {
+    "missing": N_("%(field)s is required."),
+    "extra_forbidden": N_("%(field)s is not a field of this request."),
+    "string_too_short": N_("%(field)s needs at least %(min_length)s characters."),
+    "string_too_long": N_("%(field)s can have at most %(max_length)s characters."),
+    "too_short": N_("%(field)s needs at least %(min_length)s items."),
+    "too_long": N_("%(field)s can have at most %(max_length)s items."),
+    "greater_than": N_("%(field)s must be greater than %(gt)s."),
+    "greater_than_equal": N_("%(field)s must be at least %(ge)s."),
+    "less_than": N_("%(field)s must be less than %(lt)s."),
+    "less_than_equal": N_("%(field)s must be at most %(le)s."),
+    "multiple_of": N_("%(field)s must be a multiple of %(multiple_of)s."),
+    "enum": N_("%(field)s must be one of: %(expected)s."),
+    "literal_error": N_("%(field)s must be one of: %(expected)s."),
+    "string_pattern_mismatch": N_("%(field)s is not in the expected format."),
+    "timezone_aware": N_("%(field)s needs a time-zone offset, like 2026-12-10T14:00:00+08:00."),
+    "timezone_naive": N_("%(field)s must be given without a time-zone offset."),
+    "decimal_max_places": N_("%(field)s can have at most %(decimal_places)s decimal places."),
+    "decimal_max_digits": N_("%(field)s can have at most %(max_digits)s digits."),
+    "int_type": _WHOLE,
+    "int_parsing": _WHOLE,
+    "int_parsing_size": _WHOLE,
+    "int_from_float": _WHOLE,
+    "float_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "finite_number": _NUMBER,
+    "decimal_type": _NUMBER,
+    "decimal_parsing": _NUMBER,
+    "decimal_whole_digits": _NUMBER,
+    "bool_type": _TRUTH,
+    "bool_parsing": _TRUTH,
+    "string_type": _TEXT,
+    "string_sub_type": _TEXT,
+    "string_unicode": _TEXT,
+    "datetime_type": _DATETIME,
+    "datetime_parsing": _DATETIME,
+    "datetime_object_invalid": _DATETIME,
+    "datetime_from_date_parsing": _DATETIME,
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "time_type": _TIME,
+    "time_parsing": _TIME,
+    "list_type": _LIST,
+    "tuple_type": _LIST,
+    "set_type": _LIST,
+    "frozen_set_type": _LIST,
+    "iterable_type": _LIST,
+    "dict_type": _OBJECT,
+    "mapping_type": _OBJECT,
+    "model_type": _OBJECT,
+    "model_attributes_type": _OBJECT,
+    "url_type": _URL,
+    "url_parsing": _URL,
+    "url_syntax_violation": _URL,
+    "url_scheme": _URL,
+    "url_too_long": _URL,
+}
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def _field_of(error: Mapping[str, Any]) -> str:
+    """The machine name of the field an error is about: ``starts_at``, ``questions.0.label``."""
+    return ".".join(str(p) for p in error.get("loc", ()) if p not in _LOCATIONS)
+
+
+def _choices(expected: str, locale: Locale) -> str:
+    """Pydantic's "'a', 'b' or 'c'" without its English "or": the codes a client may send."""
+    codes = re.findall(r"'([^']*)'", expected) or [expected]
+    return ("、" if locale == "zh" else ", ").join(codes)
+
+
+def validation_message(error: Mapping[str, Any], locale: Locale) -> str:
+    """One pydantic error as a sentence wholly in ``locale``: field label, our wording, its limits."""
+    kind = str(error.get("type", ""))
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    params: dict[str, Any] = {k: v for k, v in ctx.items() if isinstance(v, str | int | float | Decimal)}
+    params["field"] = _field_of(error) or "body"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return labels.message(locale, N_("%(field)s cannot be empty."), params)
+    if kind in ("enum", "literal_error"):
+        params["expected"] = _choices(str(ctx.get("expected", "")), locale)
+    if kind in ("value_error", "assertion_error"):
+        # A validator of ours speaks an English msgid; shown when the catalogue has it in this language.
+        reason = str(ctx.get("error", "")).strip()
+        if reason and (locale == "en" or gettext(locale, reason) != reason):
+            return labels.message(locale, N_("%(field)s: %(reason)s"), {**params, "reason": gettext(locale, reason)})
+    return labels.message(locale, _PYDANTIC_MESSAGES.get(kind, _INVALID), params)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -80,18 +182,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(request, 400, "invalid_json", N_("The body is not valid JSON."))
-    field, detail = _describe_validation(errors)
     locale = negotiate(request.headers.get("accept-language"))
-    message = gettext(locale, N_("Invalid value for %(field)s: %(detail)s"), field=field or "body", detail=detail)
     details = [
-        {
-            "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")),
-            "message": str(e.get("msg", "")),
-            "type": e.get("type"),
-        }
-        for e in errors[:20]
+        {"field": _field_of(e), "message": validation_message(e, locale), "type": e.get("type")} for e in errors[:20]
     ]
-    return JSONResponse(error_body("validation_error", message, field=field or None, details=details), 422)
+    body = error_body("validation_error", details[0]["message"], field=details[0]["field"] or None, details=details)
+    return JSONResponse(body, 422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

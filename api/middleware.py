@@ -14,8 +14,9 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from events import labels
 from events.errors import N_, DomainError
-from events.i18n import gettext, negotiate
+from events.i18n import negotiate
 from events.services import idempotency
 
 MAX_KEY_LENGTH = 255
@@ -31,7 +32,7 @@ async def _send_error(
     field: str | None = None,
 ) -> None:
     locale = negotiate(Headers(scope=scope).get("accept-language"))
-    error: dict[str, Any] = {"code": code, "message": gettext(locale, msgid, **({"field": field} if field else {}))}
+    error: dict[str, Any] = {"code": code, "message": labels.message(locale, msgid, {"field": field} if field else {})}
     if field is not None:
         error["field"] = field
     body = json.dumps({"error": error}, ensure_ascii=False).encode()

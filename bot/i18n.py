@@ -6,7 +6,6 @@ aiogram's SimpleI18nMiddleware maps odd Telegram codes (zh-hans, zh-hant) to the
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 from events.i18n import Locale, format_when, gettext
 
 Translate = Callable[..., str]
-TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 def translator(locale: Locale) -> Translate:
@@ -25,4 +23,5 @@ def translator(locale: Locale) -> Translate:
 
 
 def when(starts: datetime, ends: datetime, locale: Locale) -> str:
-    return format_when(starts, ends, locale, TZ)
+    """On the display zone's clock (WUCHUANG_TIMEZONE)."""
+    return format_when(starts, ends, locale)

@@ -15,7 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.i18n import translator
 from bot.views import is_menu_callback, menu_item_for_text
 from events.errors import N_
-from events.i18n import normalize_locale
+from events.i18n import locale_of
 from events.services.people import person_for_telegram
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -28,7 +28,7 @@ class PersonMiddleware(BaseMiddleware):
             return await handler(event, data)
         name = " ".join(part for part in (user.first_name, user.last_name) if part)
         person = await person_for_telegram(telegram_id=user.id, name=name, language_code=user.language_code)
-        locale = normalize_locale(person.language) or "zh"
+        locale = locale_of(person.language)
         data["person"] = person
         data["locale"] = locale
         data["t"] = translator(locale)

@@ -25,20 +25,14 @@ from bot.callbacks import (
     StartRegistration,
 )
 from bot.i18n import Translate, when
-from events.districts import BY_CODE
+from events import districts, labels
 from events.errors import N_
 from events.i18n import Locale, gettext
 from events.models import Event, EventStatus, ItemKind, Registration, RegistrationStatus
 from events.services import courses
 from events.services.catalog import effective_status
 
-KIND_NAMES = {
-    "session": N_("Technology-transfer session"),
-    "competition": N_("Competition"),
-    "roadshow": N_("Roadshow"),
-    "fair": N_("Matchmaking fair"),
-    "training": N_("Broker training"),
-}
+KIND_NAMES = labels.EVENT_KINDS
 SERIES_NAMES = {
     "wuchuanghui": N_("武创荟 sessions"),
     "wuchuangyuan": N_("武创源 disruptive-technology contest"),
@@ -46,13 +40,6 @@ SERIES_NAMES = {
     "chanyi": N_("Industry–medicine matchmaking"),
     "luyan": N_("Project roadshows"),
     "jishu-jingliren": N_("Technology-broker training"),
-}
-STATUS_NAMES = {
-    "confirmed": N_("Confirmed"),
-    "waitlisted": N_("On the waitlist"),
-    "pending": N_("Awaiting approval"),
-    "cancelled": N_("Cancelled"),
-    "rejected": N_("Not approved"),
 }
 
 
@@ -67,9 +54,8 @@ def event_card(event: Event, t: Translate, locale: Locale, training: courses.Tra
     lines = [f"<b>{escape(event.title)}</b>", ""]
     lines.append("🗓 " + when(event.starts_at, event.ends_at, locale))
     place = escape(event.venue) + (f"（{escape(event.address)}）" if event.address else "")
-    district = BY_CODE.get(event.district or "")
-    if district:
-        place += f" · {district.name if locale == 'zh' else district.name_en}"
+    if district := districts.label(event.district, locale):
+        place += f" · {district}"
     lines.append("📍 " + place)
     if event.host:
         lines.append("🏛 " + escape(event.host))
@@ -237,7 +223,7 @@ def cancel_button(t: Translate) -> InlineKeyboardMarkup:
 
 def registration_line(registration: Registration, t: Translate, locale: Locale, position: int | None) -> str:
     event = registration.event
-    status = t(STATUS_NAMES[str(registration.status)])
+    status = labels.status(registration.status, locale, capitalized=True)
     if registration.status == RegistrationStatus.WAITLISTED and position:
         status = t(N_("Waitlist position %(position)s"), position=position)
     return f"<b>{escape(event.title)}</b>\n🗓 {when(event.starts_at, event.ends_at, locale)}\n{status}"

@@ -43,3 +43,15 @@ BY_CODE: dict[str, District] = {d.code: d for d in DISTRICTS}
 
 def is_known(code: str) -> bool:
     return code in BY_CODE
+
+
+def label(code: str | None, locale: str, *, short: bool = False) -> str:
+    """A district's name in a language ('东湖新技术开发区' / 'East Lake High-tech Development Zone (Optics
+    Valley)'); ``short`` drops the English parenthesis (buttons). '' for no or an unknown code.
+    """
+    district = BY_CODE.get(code or "")
+    if district is None:
+        return ""
+    if locale == "zh":
+        return district.name
+    return district.name_en.split(" (")[0] if short else district.name_en

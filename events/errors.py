@@ -137,6 +137,11 @@ class InvalidTransition(Conflict):
     message = N_("This cannot be done while the status is %(status)s.")
 
 
+class BroadcastClosed(Conflict):
+    code = "broadcast_closed"
+    message = N_("Announcements go only to a published event's registrants, until %(hours)s hours after it ends.")
+
+
 class CapacityBelowTaken(Conflict):
     code = "capacity_below_taken"
     message = N_("Capacity cannot be lower than the %(taken)s seats already taken.")

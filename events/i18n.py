@@ -15,6 +15,8 @@ from typing import Any, Literal
 from babel.dates import format_datetime, format_time
 from babel.support import NullTranslations, Translations
 
+from events import localtime
+
 Locale = Literal["zh", "en"]
 DEFAULT_LOCALE: Locale = "zh"
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -31,6 +33,11 @@ def normalize_locale(code: str | None) -> Locale | None:
     if code.startswith("en"):
         return "en"
     return None
+
+
+def locale_of(language: str | None, *, accept_language: str | None = None) -> Locale:
+    """The one locale fallback: a stored or asked-for language wins, then Accept-Language, then Chinese."""
+    return normalize_locale(language) or negotiate(accept_language)
 
 
 def negotiate(accept_language: str | None) -> Locale:
@@ -71,12 +78,12 @@ def gettext(locale: Locale, message: str, **params: Any) -> str:
 
 
 _BABEL = {"zh": "zh_CN", "en": "en_GB"}
-LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-def format_when(starts: datetime, ends: datetime, locale: Locale, tz: zoneinfo.ZoneInfo = LOCAL_TZ) -> str:
+def format_when(starts: datetime, ends: datetime, locale: Locale, tz: zoneinfo.ZoneInfo | None = None) -> str:
     """'2026年12月2日 周三 09:30–12:00' / 'Wed 2 Dec 2026, 09:30–12:00' in local time; multi-day spans both dates."""
-    start, end = starts.astimezone(tz), ends.astimezone(tz)
+    zone = tz or localtime.zone()
+    start, end = starts.astimezone(zone), ends.astimezone(zone)
     pattern = "yyyy年M月d日 EEE HH:mm" if locale == "zh" else "EEE d MMM yyyy, HH:mm"
     first = format_datetime(start, pattern, locale=_BABEL[locale])
     if start.date() == end.date():
@@ -84,7 +91,7 @@ def format_when(starts: datetime, ends: datetime, locale: Locale, tz: zoneinfo.Z
     return f"{first} – {format_datetime(end, pattern, locale=_BABEL[locale])}"
 
 
-def format_date(moment: datetime, locale: Locale, tz: zoneinfo.ZoneInfo = LOCAL_TZ) -> str:
+def format_date(moment: datetime, locale: Locale, tz: zoneinfo.ZoneInfo | None = None) -> str:
     """'2027年6月1日' / '1 Jun 2027': the local calendar day of a moment."""
     pattern = "yyyy年M月d日" if locale == "zh" else "d MMM yyyy"
-    return format_datetime(moment.astimezone(tz), pattern, locale=_BABEL[locale])
+    return format_datetime(moment.astimezone(tz or localtime.zone()), pattern, locale=_BABEL[locale])

@@ -14,7 +14,7 @@ before the row's chat may be written to again:
 * 400 and the like → ``failed`` with the reason at once.
 
 Before a row is sent: a person who blocked the bot (or has no Telegram id, for Telegram) → ``skipped``;
-a non-urgent row in the person's quiet hours (default 22:00–08:00 Asia/Shanghai, per-person bounds,
+a non-urgent row in the person's quiet hours (default 22:00–08:00 in the display zone, per-person bounds,
 equal bounds = off) → ``queued`` again with ``not_before`` at the end of the quiet window.
 
 Limits: a token bucket keeps the whole bot at ``rate_per_s`` (default 25/s, under Telegram's ~30/s), and
@@ -63,7 +63,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, localtime
 from events.db import conn, dialect_of
 from events.models import OutboxMessage, OutboxStatus, Person
 from events.services.people import set_telegram_blocked
@@ -165,7 +165,7 @@ class Dispatcher:
         max_attempts: int = 6,
         backoff_base: float = 2.0,
         photo_loader: PhotoLoader | None = None,
-        tz: str = "Asia/Shanghai",
+        tz: str | None = None,
         backoff_cap: timedelta = timedelta(minutes=10),
         burst: float | None = None,
         concurrency: int | None = None,
@@ -185,7 +185,7 @@ class Dispatcher:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.photo_loader = photo_loader
-        self.tz = zoneinfo.ZoneInfo(tz)
+        self.tz = zoneinfo.ZoneInfo(tz) if tz else localtime.zone()
         # What the bucket may save up: enough to make up for a late wake-up (50 ms at the rate), small
         # enough that rate + burst stays well within Telegram's 30 in any second.
         self.burst = burst if burst is not None else max(1.0, self.rate_per_s / 20)

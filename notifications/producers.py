@@ -6,15 +6,16 @@ crash re-reads the batch; the outbox's dedup keys make that re-reading harmless.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from events import clock
-from events.districts import BY_CODE
-from events.i18n import format_date, format_when, gettext, normalize_locale
+from events import clock, districts
+from events.errors import N_
+from events.i18n import format_date, format_when, gettext, locale_of
 from events.models import (
     ACTIVE_STATUSES,
     Activity,
@@ -32,6 +33,7 @@ from events.models import (
 )
 from events.services import courses
 from events.services.certification import LEVEL_NAMES, assessment_after
+from events.services.posters import deep_link
 from notifications.outbox import enqueue, reachable, sent_this_week
 from notifications.render import render
 
@@ -46,7 +48,7 @@ class Limits:
 
 
 def _when(event: Event, person: Person) -> str:
-    return format_when(event.starts_at, event.ends_at, normalize_locale(person.language) or "zh")
+    return format_when(event.starts_at, event.ends_at, locale_of(person.language))
 
 
 def _event_button(
@@ -54,11 +56,90 @@ def _event_button(
 ) -> list[list[dict[str, str]]] | None:
     if not bot_username:
         return None
-    if waitlist:
-        label = "查看并候补" if person.language == "zh" else "View and join the waitlist"
-    else:
-        label = "查看并报名" if person.language == "zh" else "View and register"
-    return [[{"text": label, "url": f"https://t.me/{bot_username}?start=ev_{event.public_id}"}]]
+    label = N_("View and join the waitlist") if waitlist else N_("View and register")
+    return [[{"text": gettext(locale_of(person.language), label), "url": deep_link(bot_username, event)}]]
+
+
+Context = Callable[[Activity, Registration, Event, Person, Any], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What one kind of fact tells the person of a registration (or, ``to_all``, every registrant of
+    its event): the template, its extra context (None: nothing to tell), the outbox category and the
+    dedup key (formatted with ``fact``, ``event``, ``person``, ``registration`` ids).
+    """
+
+    template: str
+    category: Category
+    dedup: str
+    context: Context
+    to_all: bool = False
+    ticket: bool = False  # the ticket goes with it (a seat is now the person's)
+
+
+async def _confirmed(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    approved = bool(fact.payload.get("approved"))
+    # In the bot the person got the ticket in the chat already; tell only API registrants and approvals.
+    if registration.source == "bot" and not approved:
+        return None
+    return {"when": _when(event, person), "approved": approved}
+
+
+async def _waitlisted(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    if not fact.payload.get("approved"):
+        return None
+    position = (
+        await Registration.filter(
+            event_id=event.id,
+            status=RegistrationStatus.WAITLISTED,
+            waitlist_order__lte=registration.waitlist_order or 0,
+        )
+        .using_db(conn)
+        .count()
+    )
+    return {"position": position}
+
+
+async def _with_when(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any]:
+    return {"when": _when(event, person)}
+
+
+async def _with_reason(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any]:
+    return {"reason": fact.payload.get("reason", "")}
+
+
+TOLD: dict[str, Told] = {
+    "registration.confirmed": Told(
+        "registration_confirmed", Category.REGISTRATION_CONFIRMED, "confirmed:registration:{registration}",
+        _confirmed, ticket=True,
+    ),
+    "registration.waitlisted": Told(
+        "registration_waitlisted", Category.REGISTRATION_CONFIRMED, "approved:registration:{registration}", _waitlisted
+    ),
+    "registration.rejected": Told(
+        "registration_rejected", Category.REGISTRATION_CONFIRMED, "rejected:registration:{registration}", _with_reason
+    ),
+    "waitlist.promoted": Told(
+        "waitlist_promoted", Category.WAITLIST_PROMOTED, "promoted:registration:{registration}", _with_when,
+        ticket=True,
+    ),
+    "event.changed": Told(
+        "event_changed", Category.EVENT_CHANGED, "changed:{fact}:registration:{registration}", _with_when, to_all=True
+    ),
+    "event.cancelled": Told(
+        "event_cancelled", Category.EVENT_CANCELLED, "cancelled:event:{event}:person:{person}", _with_reason,
+        to_all=True,
+    ),
+}  # fmt: skip
 
 
 class Producer:
@@ -85,13 +166,10 @@ class Producer:
         return total
 
     async def _handle(self, fact: Activity, conn: Any) -> None:
+        if (told := TOLD.get(fact.kind)) is not None:
+            await self._tell(fact, told, conn)
+            return
         handler = {
-            "registration.confirmed": self._confirmed,
-            "registration.waitlisted": self._approved_to_waitlist,
-            "registration.rejected": self._rejected,
-            "waitlist.promoted": self._promoted,
-            "event.changed": self._changed,
-            "event.cancelled": self._cancelled,
             "event.published": self._published,
             "broadcast.created": self._broadcast,
             "credit.granted": self._credit,
@@ -103,94 +181,34 @@ class Producer:
         if handler is not None:
             await handler(fact, conn)
 
-    async def _registration(self, fact: Activity, conn: Any) -> tuple[Registration, Event, Person] | None:
-        if fact.registration_id is None:
-            return None
-        registration = await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related(
-            "event", "person"
-        )
-        if registration is None:
-            return None
-        return registration, registration.event, registration.person
-
-    async def _confirmed(self, fact: Activity, conn: Any) -> None:
-        found = await self._registration(fact, conn)
-        if found is None:
-            return
-        registration, event, person = found
-        approved = bool(fact.payload.get("approved"))
-        # In the bot the person got the ticket in the chat already; tell only API registrants and approvals.
-        if registration.source == "bot" and not approved:
-            return
-        text = render(
-            "registration_confirmed", person.language, event=event, when=_when(event, person), approved=approved
-        )
-        await enqueue(
-            person,
-            Category.REGISTRATION_CONFIRMED,
-            dedup_key=f"confirmed:registration:{registration.id}",
-            text=text,
-            event_id=event.id,
-            photo={"ticket_registration_id": registration.id},
-            using_db=conn,
-        )
-
-    async def _approved_to_waitlist(self, fact: Activity, conn: Any) -> None:
-        if not fact.payload.get("approved"):
-            return
-        found = await self._registration(fact, conn)
-        if found is None:
-            return
-        registration, event, person = found
-        position = (
-            await Registration.filter(
-                event_id=event.id,
-                status=RegistrationStatus.WAITLISTED,
-                waitlist_order__lte=registration.waitlist_order or 0,
+    async def _tell(self, fact: Activity, told: Told, conn: Any) -> None:
+        """One message per registration the fact is about: its own, or every registrant's of its event."""
+        if told.to_all:
+            event = await Event.get_or_none(id=fact.event_id, using_db=conn)
+            registrations = await self._registrants(event.id, conn) if event is not None else []
+        else:
+            found = (
+                await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related("event", "person")
+                if fact.registration_id is not None
+                else None
             )
-            .using_db(conn)
-            .count()
-        )
-        text = render("registration_waitlisted", person.language, event=event, position=position)
-        await enqueue(
-            person,
-            Category.REGISTRATION_CONFIRMED,
-            dedup_key=f"approved:registration:{registration.id}",
-            text=text,
-            event_id=event.id,
-            using_db=conn,
-        )
-
-    async def _rejected(self, fact: Activity, conn: Any) -> None:
-        found = await self._registration(fact, conn)
-        if found is None:
-            return
-        registration, event, person = found
-        text = render("registration_rejected", person.language, event=event, reason=fact.payload.get("reason", ""))
-        await enqueue(
-            person,
-            Category.REGISTRATION_CONFIRMED,
-            dedup_key=f"rejected:registration:{registration.id}",
-            text=text,
-            event_id=event.id,
-            using_db=conn,
-        )
-
-    async def _promoted(self, fact: Activity, conn: Any) -> None:
-        found = await self._registration(fact, conn)
-        if found is None:
-            return
-        registration, event, person = found
-        text = render("waitlist_promoted", person.language, event=event, when=_when(event, person))
-        await enqueue(
-            person,
-            Category.WAITLIST_PROMOTED,
-            dedup_key=f"promoted:registration:{registration.id}",
-            text=text,
-            event_id=event.id,
-            photo={"ticket_registration_id": registration.id},
-            using_db=conn,
-        )
+            event, registrations = (found.event, [found]) if found is not None else (None, [])
+        for registration in registrations:
+            assert event is not None  # a course enrollment hears of the session that changed
+            person = registration.person
+            extra = await told.context(fact, registration, event, person, conn)
+            if extra is None:
+                continue
+            ids = {"fact": fact.id, "event": event.id, "person": person.id, "registration": registration.id}
+            await enqueue(
+                person,
+                told.category,
+                dedup_key=told.dedup.format(**ids),
+                text=render(told.template, person.language, event=event, **extra),
+                event_id=event.id,
+                photo={"ticket_registration_id": registration.id} if told.ticket else None,
+                using_db=conn,
+            )
 
     async def _registrants(self, event_id: int, conn: Any) -> list[Registration]:
         """Who holds a place: the event's registrants and, for a course session, the course's
@@ -206,38 +224,6 @@ class Producer:
             .using_db(conn)
         )
         return list({r.person_id: r for r in reversed(rows)}.values())
-
-    async def _changed(self, fact: Activity, conn: Any) -> None:
-        event = await Event.get_or_none(id=fact.event_id, using_db=conn)
-        if event is None:
-            return
-        for registration in await self._registrants(event.id, conn):
-            person = registration.person
-            text = render("event_changed", person.language, event=event, when=_when(event, person))
-            await enqueue(
-                person,
-                Category.EVENT_CHANGED,
-                dedup_key=f"changed:{fact.id}:registration:{registration.id}",
-                text=text,
-                event_id=event.id,
-                using_db=conn,
-            )
-
-    async def _cancelled(self, fact: Activity, conn: Any) -> None:
-        event = await Event.get_or_none(id=fact.event_id, using_db=conn)
-        if event is None:
-            return
-        for registration in await self._registrants(event.id, conn):
-            person = registration.person
-            text = render("event_cancelled", person.language, event=event, reason=fact.payload.get("reason", ""))
-            await enqueue(
-                person,
-                Category.EVENT_CANCELLED,
-                dedup_key=f"cancelled:event:{event.id}:person:{person.id}",
-                text=text,
-                event_id=event.id,
-                using_db=conn,
-            )
 
     async def _broadcast(self, fact: Activity, conn: Any) -> None:
         broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id"), using_db=conn)
@@ -258,7 +244,7 @@ class Producer:
 
     async def _credit(self, fact: Activity, conn: Any) -> None:
         """A ledger line: the hours, what for, and where the broker stands after it."""
-        person = await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
+        person = await _person_of(fact, conn)
         entry_id = fact.payload.get("entry_id")
         if person is None or not isinstance(entry_id, int):
             return
@@ -266,7 +252,7 @@ class Producer:
         assessment = await assessment_after(entry_id, conn)
         if entry is None or assessment is None:
             return
-        locale = normalize_locale(person.language) or "zh"
+        locale = locale_of(person.language)
         if entry.item is not None:
             what = entry.item.title + (f" · {entry.course.title}" if entry.course is not None else "")
         else:
@@ -298,14 +284,14 @@ class Producer:
         )
 
     async def _certified(self, fact: Activity, conn: Any) -> None:
-        person = await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
+        person = await _person_of(fact, conn)
         broker_id, level, rnd = fact.payload.get("broker_id"), fact.payload.get("level"), fact.payload.get("round", 1)
         if person is None or level not in {lv.value for lv in BrokerLevel}:
             return
         cert = await Certification.get_or_none(broker_id=broker_id, level=level, round=rnd, using_db=conn)
         if cert is None:
             return
-        locale = normalize_locale(person.language) or "zh"
+        locale = locale_of(person.language)
         text = render(
             "broker_certified",
             locale,
@@ -328,7 +314,7 @@ class Producer:
         """A certificate suspended or reinstated by the ledger, or revoked or reinstated by an admin.
         Told as it was at that moment (the payload), whatever happened to it since.
         """
-        person = await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
+        person = await _person_of(fact, conn)
         payload = fact.payload
         level = payload.get("level")
         if person is None or level not in {lv.value for lv in BrokerLevel}:
@@ -336,7 +322,7 @@ class Producer:
         change = fact.kind.removeprefix("certification.")
         if change == "reinstated" and payload.get("suspended"):
             return  # back from revocation but below the line: the suspension that follows tells it
-        locale = normalize_locale(person.language) or "zh"
+        locale = locale_of(person.language)
         text = render(
             "certification_changed",
             locale,
@@ -371,7 +357,6 @@ class Producer:
             await Registration.filter(event_id=event.id).using_db(conn).values_list("person_id", flat=True)
         )
         seats_left = None if event.capacity is None else max(0, event.capacity - event.seats_taken)
-        district = BY_CODE.get(event.district or "")
         for person in await Person.filter(telegram_id__not_isnull=True, telegram_blocked_at__isnull=True).using_db(
             conn
         ):
@@ -386,7 +371,7 @@ class Producer:
                 person.language,
                 event=event,
                 when=_when(event, person),
-                district=(district.name if person.language == "zh" else district.name_en) if district else "",
+                district=districts.label(event.district, locale_of(person.language)),
                 seats_left=seats_left,
                 waitlist=full,
             )
@@ -399,6 +384,10 @@ class Producer:
                 buttons=_event_button(event, person, self.bot_username, waitlist=full),
                 using_db=conn,
             )
+
+
+async def _person_of(fact: Activity, conn: Any) -> Person | None:
+    return await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
 
 
 def _hours(value: Decimal) -> str:
@@ -430,7 +419,7 @@ async def enqueue_matched_opportunity(
         return False
     text = render("matched_opportunity", person.language, item=item, reasons=reasons)
     buttons = (
-        [[{"text": "查看" if person.language == "zh" else "Open", "url": item["url"]}]] if item.get("url") else None
+        [[{"text": gettext(locale_of(person.language), N_("Open")), "url": item["url"]}]] if item.get("url") else None
     )
     return await enqueue(
         person,

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from events.i18n import Locale, normalize_locale, translations
+from events.i18n import Locale, locale_of, translations
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,7 +31,7 @@ def environment(locale: Locale) -> Environment:
 
 
 def render(template: str, language: str | None, **context: Any) -> str:
-    locale = normalize_locale(language) or "zh"
+    locale = locale_of(language)
     text = environment(locale).get_template(f"{template}.j2").render(locale=locale, **context)
     # Block tags leave blank lines behind; messages here never want one.
     return "\n".join(line.rstrip() for line in text.strip().splitlines() if line.strip())

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from events import clock
-from events.i18n import format_when, normalize_locale
+from events.i18n import Locale, format_when, locale_of
 from events.models import (
     Category,
     Event,
@@ -87,34 +88,14 @@ async def produce_reminders() -> ReminderPass:
             if keys
             else set()
         )
-        hours = max(1, round((event.starts_at - now).total_seconds() / 3600))
-        texts: dict[str, str] = {}
-        rows = []
-        for key, (_, person_id, _, _, opted_out, language) in keys.items():
-            if key in existing or Category.REMINDER.value in (opted_out or []):
-                continue
-            locale = normalize_locale(language) or "zh"
-            if locale not in texts:
-                texts[locale] = render(
-                    "reminder",
-                    locale,
-                    event=event,
-                    hours=hours,
-                    when=format_when(event.starts_at, event.ends_at, locale),
-                )
-            rows.append(
-                OutboxMessage(
-                    person_id=person_id,
-                    category=Category.REMINDER,
-                    dedup_key=key,
-                    locale=locale,
-                    event_id=event.id,
-                    text=texts[locale],
-                    # A reminder a few hours ahead must not sleep through quiet hours past the start.
-                    urgent=minutes <= 180,
-                    not_before=now,
-                )
+        texts: dict[Locale, str] = {}
+        rows = [
+            _reminder_row(
+                event, minutes, now, texts, template="reminder", key=key, person_id=person_id, language=language
             )
+            for key, (_, person_id, _, _, opted_out, language) in keys.items()
+            if key not in existing and Category.REMINDER.value not in (opted_out or [])
+        ]
         if event.id in passes:
             # Someone registered for the session itself was reminded just above.
             registered = {r[1] for r in registrants}
@@ -154,8 +135,7 @@ async def _session_rows(
     course = await courses.course_of_session(event.id)
     if course is None:
         return []
-    hours = max(1, round((event.starts_at - now).total_seconds() / 3600))
-    texts: dict[str, str] = {}
+    texts: dict[Locale, str] = {}
     rows = []
     for key, (registration_id, person_id) in keys.items():
         found = people.get(person_id)
@@ -164,27 +144,51 @@ async def _session_rows(
         telegram_id, blocked_at, opted_out, language = found
         if not telegram_id or blocked_at or Category.REMINDER.value in (opted_out or []):
             continue
-        locale = normalize_locale(language) or "zh"
-        if locale not in texts:
-            texts[locale] = render(
-                "session_reminder",
-                locale,
-                event=event,
-                course=course,
-                hours=hours,
-                when=format_when(event.starts_at, event.ends_at, locale),
-            )
         rows.append(
-            OutboxMessage(
+            _reminder_row(
+                event,
+                minutes,
+                now,
+                texts,
+                template="session_reminder",
+                key=key,
                 person_id=person_id,
-                category=Category.REMINDER,
-                dedup_key=key,
-                locale=locale,
-                event_id=event.id,
-                text=texts[locale],
+                language=language,
                 photo={"ticket_registration_id": registration_id},
-                urgent=minutes <= 180,
-                not_before=now,
+                course=course,
             )
         )
     return rows
+
+
+def _reminder_row(
+    event: Event,
+    minutes: int,
+    now: datetime,
+    texts: dict[Locale, str],
+    *,
+    template: str,
+    key: str,
+    person_id: int,
+    language: str | None,
+    photo: dict[str, Any] | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """One reminder; its text is rendered once per locale in a pass (``texts`` keeps them)."""
+    locale = locale_of(language)
+    if locale not in texts:
+        hours = max(1, round((event.starts_at - now).total_seconds() / 3600))
+        when = format_when(event.starts_at, event.ends_at, locale)
+        texts[locale] = render(template, locale, event=event, hours=hours, when=when, **context)
+    return OutboxMessage(
+        person_id=person_id,
+        category=Category.REMINDER,
+        dedup_key=key,
+        locale=locale,
+        event_id=event.id,
+        text=texts[locale],
+        photo=photo,
+        # A reminder a few hours ahead must not sleep through quiet hours past the start.
+        urgent=minutes <= 180,
+        not_before=now,
+    )

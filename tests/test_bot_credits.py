@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from bot.i18n import TZ, translator
+from bot.i18n import translator
 from bot.routers.credits import MAX_TEXT, credits_text
 from events import clock
 from events.errors import N_
@@ -101,7 +101,7 @@ async def test_someone_who_is_not_a_broker_is_shown_the_way_to_a_course(world, r
 
 async def test_a_long_record_stays_within_one_telegram_message(db, frozen_clock):
     broker = await training.make_broker(1)
-    record = await transcripts.transcript(broker.id, tz=TZ)
+    record = await transcripts.transcript(broker.id)
     long_title = "很长的课程名称" * 40
     standings = [
         transcripts.CourseStanding(
@@ -131,7 +131,7 @@ async def test_a_lapsed_certification_shows_what_renewing_takes(db, frozen_clock
         await credits.grant(broker.id, hours=10, reason="初始学时", actor="admin")
         frozen_clock.set(frozen_clock.now + timedelta(days=400))
         await credits.grant(broker.id, hours=1, reason="继续教育", actor="admin")
-        text = credits_text(await transcripts.transcript(broker.id, tz=TZ), en, "en")
+        text = credits_text(await transcripts.transcript(broker.id), en, "en")
     finally:
         certification.use_rules(None)
     assert "Level: Junior · expired on 1 Jun 2027" in text
@@ -161,9 +161,9 @@ async def test_credits_show_each_certificate_with_its_number_and_a_suspension(db
         broker = await training.make_broker(1)
         granted = await credits.grant(broker.id, hours=40, reason="补录", actor="admin")
         number = granted.certified[0].number
-        valid = credits_text(await transcripts.transcript(broker.id, tz=TZ), en, "en")
+        valid = credits_text(await transcripts.transcript(broker.id), en, "en")
         await credits.correct(broker.id, entry_id=granted.entry.id, hours=-36, reason="重复录入", actor="admin")
-        record = await transcripts.transcript(broker.id, tz=TZ)
+        record = await transcripts.transcript(broker.id)
         suspended_en, suspended_zh = credits_text(record, en, "en"), credits_text(record, zh, "zh")
     finally:
         certification.use_rules(None)

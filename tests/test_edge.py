@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from events import labels
 from events.models import Registration
 from events.settings import Settings, SettingsError, load_settings
 from tests.factories import bearer, make_event, make_token
@@ -25,7 +26,8 @@ def assert_refused(response: httpx.Response, field: str) -> dict[str, Any]:
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "invalid_input" and error["field"] == field, error
-    assert field in error["message"], error
+    english = response.request.headers.get("accept-language", "").startswith("en")
+    assert labels.field(field, "en" if english else "zh") in error["message"], error  # its label, the caller's language
     return error
 
 

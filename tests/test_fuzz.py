@@ -1,6 +1,8 @@
 """Fuzzing the whole OpenAPI document (issue 11, point 5): schemathesis makes valid and invalid
 requests for every operation; on SQLite and on PostgreSQL, anonymously and with an admin token, no
-answer may be a server error (schemathesis' ``not_a_server_error``).
+answer may be a server error (schemathesis' ``not_a_server_error``), and every answer must match
+what the document declares for its status (``response_schema_conformance``,
+``content_type_conformance``): the contract a generated client relies on.
 
 The cases are generated once (they do not depend on the database) with a bounded number of examples
 per operation, then sent to the app through httpx's ASGI transport on the test's own event loop, so
@@ -22,6 +24,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis import GenerationMode
+from schemathesis.checks import content_type_conformance, response_schema_conformance
+from schemathesis.core.failures import FailureGroup
 
 from api.app import create_app
 from events.settings import Settings
@@ -131,6 +135,7 @@ async def test_fuzzing_every_operation_gives_no_server_error(db: Settings):
     app = create_app(db, manage_db=False)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     server_errors: list[str] = []
+    nonconforming: list[str] = []
     sent = 0
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         org = bearer(await make_token(name="fuzz organizer"))
@@ -151,10 +156,21 @@ async def test_fuzzing_every_operation_gives_no_server_error(db: Settings):
                 except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeEncodeError, ValueError):
                     continue  # not sendable over HTTP at all (e.g. a header with a newline)
                 sent += 1
+                who = "admin" if identity else "anonymous"
                 if response.status_code >= 500:
                     server_errors.append(
-                        f"{case.operation.label} {'admin' if identity else 'anonymous'} → {response.status_code}\n"
+                        f"{case.operation.label} {who} → {response.status_code}\n"
                         f"  {case.as_curl_command(headers=identity)}\n  {response.text[:300]}"
+                    )
+                    continue
+                try:
+                    case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])
+                except FailureGroup as failure:
+                    kinds = sorted({type(f).__name__ for f in failure.exceptions})
+                    nonconforming.append(
+                        f"{case.operation.label} {who} → {response.status_code}: {', '.join(kinds)}\n"
+                        f"  {str(failure.exceptions[0])[:300]}\n  {response.text[:200]}"
                     )
     assert sent > len(cases)
     assert server_errors == [], f"{len(server_errors)} server errors:\n" + "\n".join(server_errors[:30])
+    assert nonconforming == [], f"{len(nonconforming)} answers not as declared:\n" + "\n".join(nonconforming[:30])

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from events import localtime
 from events.errors import (
     AlreadyCredited,
     AlreadyRegistered,
@@ -27,7 +28,7 @@ from events.services import brokers, certification, checkin, courses, credits, g
 from events.settings import LevelRule
 from tests.factories import make_event
 
-TZ = checkin.DEFAULT_TZ
+TZ = localtime.zone()
 
 
 @pytest.fixture

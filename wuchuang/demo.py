@@ -25,12 +25,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, localtime
 from events.models import (
     Broker,
     Certification,
@@ -59,7 +58,6 @@ from wuchuang import demo_data as data
 
 ACTOR = "demo"
 SEED = 2026
-LOCAL = ZoneInfo("Asia/Shanghai")
 SESSION_SERIES = "wuchuanghui"
 PEOPLE = 1500
 
@@ -381,7 +379,7 @@ class _Training:
             await action()
 
     async def load(self) -> None:
-        today = self.now.astimezone(LOCAL).date()
+        today = self.now.astimezone(localtime.zone()).date()
         anchor = today - timedelta(days=(today.weekday() - SATURDAY) % 7 or 7)  # the last Saturday before today
         weeks = [anchor + timedelta(weeks=n) for n in range(10)]
         # The intermediate course is under way: its first session was last Saturday (or before, after a
@@ -646,7 +644,7 @@ class _Training:
                         earned_at=before - timedelta(days=150 - 60 * n),
                     ),
                 )
-        ended = run.sessions[-1].ends_at.astimezone(LOCAL).date()
+        ended = run.sessions[-1].ends_at.astimezone(localtime.zone()).date()
 
         def office(days: int) -> datetime:
             return _at(ended + timedelta(days=days), "09:30") + timedelta(minutes=self.rng.randint(0, 150))
@@ -736,12 +734,12 @@ class _Training:
 def _at(day: date, hhmm: str) -> datetime:
     """Local (Wuhan) wall time on ``day``, as UTC."""
     hour, minute = (int(part) for part in hhmm.split(":"))
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=localtime.zone()).astimezone(UTC)
 
 
 def _daytime(at: datetime, limit: datetime) -> datetime:
     """Few people register between midnight and 7 in the morning: move such a time into the day."""
-    return min(at + timedelta(hours=8), limit) if at.astimezone(LOCAL).hour < 7 else at
+    return min(at + timedelta(hours=8), limit) if at.astimezone(localtime.zone()).hour < 7 else at
 
 
 def _session_days(year: int, rng: random.Random) -> list[date]:
@@ -767,7 +765,7 @@ def _theme_deck(rng: random.Random) -> Iterator[data.Theme]:
 
 
 def _sessions(now: datetime, rng: random.Random) -> list[_Plan]:
-    year = now.astimezone(LOCAL).year
+    year = now.astimezone(localtime.zone()).year
     days = _session_days(year, rng)
     districts = [code for code, share in data.DISTRICT_SHARES.items() for _ in range(share)]
     assert len(days) == len(districts) == 60
@@ -859,8 +857,8 @@ def _session_description(rng: random.Random, theme: data.Theme, host: str, distr
 
 
 def _occasions(now: datetime, rng: random.Random) -> list[_Plan]:
-    year = now.astimezone(LOCAL).year
-    today = now.astimezone(LOCAL).date()
+    year = now.astimezone(localtime.zone()).year
+    today = now.astimezone(localtime.zone()).date()
     plans: list[_Plan] = []
     for occ in data.OCCASIONS:
         first = date(year, occ.month, occ.day)

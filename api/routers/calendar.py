@@ -118,8 +118,7 @@ async def my_feed(token: Slug, request: Request, feeds: calendar.FeedRenderer = 
 
 
 def feed_links(base_url: str, path: str) -> CalendarLinks:
-    url = f"{base_url}{path}"
-    return CalendarLinks(url=url, webcal_url="webcal://" + url.split("://", 1)[1])
+    return CalendarLinks(**calendar.feed_links(base_url, path))
 
 
 class AlarmBody(BaseModel):
@@ -139,7 +138,7 @@ async def my_calendar_link(
 ) -> CalendarLinks:
     registration = await owned_registration(registration_id, caller)
     token = await calendar.registration_calendar_token(registration.id)
-    return feed_links(request.app.state.settings.base_url, f"/calendar/me/{token}.ics")
+    return feed_links(request.app.state.settings.base_url, calendar.person_feed_path(token))
 
 
 @router.post(
@@ -154,7 +153,7 @@ async def rotate_calendar_link(
 ) -> CalendarLinks:
     registration = await owned_registration(registration_id, caller)
     token = await calendar.rotate_registration_calendar_token(registration.id)
-    return feed_links(request.app.state.settings.base_url, f"/calendar/me/{token}.ics")
+    return feed_links(request.app.state.settings.base_url, calendar.person_feed_path(token))
 
 
 @router.put(

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from api.auth import Caller, require
 from api.deps import Id, locale, presenter, signer
 from api.schemas import Presenter
-from api.schemas.checkins import CheckinList, CheckinResult, DoorEvent, EventStats, OfflineEntry
+from api.schemas.checkins import CheckinAnswer, CheckinList, DoorEvent, EventStats, OfflineEntry
 from api.schemas.common import AUTHED, Items, errors
 from api.schemas.events import EventPublic
 from events import clock
@@ -38,9 +38,9 @@ class CheckinBody(BaseModel):
     offline: bool = False
 
 
-def checkin_answer(outcome: checkin.Outcome, lang: Locale) -> CheckinResult:
+def checkin_answer(outcome: checkin.Outcome, lang: Locale) -> CheckinAnswer:
     """The answer to a scan, the same for door-staff tokens and the bot's Mini App."""
-    return CheckinResult.of(outcome, lang)
+    return CheckinAnswer.of(outcome, lang)
 
 
 async def _event_in_scope(event_id: int, caller: Caller) -> Event:
@@ -52,7 +52,7 @@ async def _event_in_scope(event_id: int, caller: Caller) -> Event:
 
 @router.post(
     "/checkins",
-    response_model=CheckinResult,
+    response_model=CheckinAnswer,
     responses=errors(400, 401, 403, 404, 409, 413, 422),
     summary="Check a ticket in at the door",
     description="Every scan gets `200` with a `result` (`ok`, `already_checked_in`, `wrong_event`, `cancelled`, "
@@ -66,7 +66,7 @@ async def redeem(
     keys: TicketSigner = Depends(signer),
     show: Presenter = Depends(presenter),
     lang: Locale = Depends(locale),
-) -> CheckinResult:
+) -> CheckinAnswer:
     await _event_in_scope(body.event_id, caller)
     outcome = await checkin.redeem(
         checkin.Scan(

@@ -197,7 +197,7 @@ async def invite_poster(
 ) -> Response:
     event = await ownership.owned_event(event_id, caller.reach)
     link = posters.deep_link(_bot_username(request), event)
-    png = await asyncio.to_thread(posters.poster_png, event, link, timezone=str(show.tz))
+    png = await asyncio.to_thread(posters.poster_png, event, link)
     return Response(
         png, media_type="image/png", headers={"Content-Disposition": f'inline; filename="event-{event.id}-poster.png"'}
     )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import locale, presenter, settings, signer
 from api.routers.checkins import checkin_answer
 from api.schemas import Presenter
-from api.schemas.checkins import CheckinResult
+from api.schemas.checkins import CheckinAnswer
 from api.schemas.common import errors
 from api.telegram_auth import verify_init_data
 from events.errors import EventOutOfScope
@@ -43,7 +43,7 @@ async def mini_app(request: Request, event: int = 0) -> HTMLResponse:
 
 @router.post(
     "/api/v1/webapp/checkins",
-    response_model=CheckinResult,
+    response_model=CheckinAnswer,
     responses=errors(400, 401, 403, 404, 409, 413, 422),
     summary="Check a ticket in from the Mini App",
     description="Redeem a code scanned in the bot's Mini App; the caller is the Telegram user its signed "
@@ -55,7 +55,7 @@ async def webapp_checkin(
     keys: TicketSigner = Depends(signer),
     show: Presenter = Depends(presenter),
     lang: Locale = Depends(locale),
-) -> CheckinResult:
+) -> CheckinAnswer:
     user = verify_init_data(config, body.init_data)
     person = await person_for_telegram(telegram_id=user.id, name=user.name, language_code=user.language_code)
     await catalog.get_event(body.event_id, include_unpublished=True)

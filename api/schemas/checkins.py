@@ -21,7 +21,7 @@ class CheckinRegistration(BaseModel):
     status: RegistrationStatus
 
 
-class CheckinResult(BaseModel):
+class CheckinAnswer(BaseModel):
     """The answer to a scan (API.md): `result` is one of a closed set; `reason` says it to people."""
 
     result: Result
@@ -33,7 +33,7 @@ class CheckinResult(BaseModel):
     credit_hours: float | None = Field(description="Training sessions: the hours written to the broker's ledger.")
 
     @classmethod
-    def of(cls, outcome: checkin.Outcome, lang: Locale) -> CheckinResult:
+    def of(cls, outcome: checkin.Outcome, lang: Locale) -> CheckinAnswer:
         registration = outcome.registration
         return cls(
             result=outcome.result,

@@ -8,9 +8,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.schemas.presenter import Presenter
-from events.districts import BY_CODE
+from events import districts
 from events.localtime import local
 from events.models import Event, EventKind, EventStatus
+from events.services import calendar
 from events.services.catalog import effective_status
 
 
@@ -64,8 +65,7 @@ class EventPublic(BaseModel):
 
     @classmethod
     def of(cls, event: Event, show: Presenter) -> EventPublic:
-        district = BY_CODE.get(event.district) if event.district else None
-        calendar_url = f"{show.public_url}/calendar/events/{event.id}.ics"
+        feed = calendar.feed_links(show.public_url, calendar.event_feed_path(event.id))
         fields: dict[str, Any] = {
             name: getattr(event, name)
             for name in (
@@ -96,15 +96,15 @@ class EventPublic(BaseModel):
             status=effective_status(event),
             starts_at=local(event.starts_at),
             ends_at=local(event.ends_at),
-            district_name=district.name if district else None,
+            district_name=districts.label(event.district, "zh") or None,
             organization_id=event.organization_id,
             questions=[QuestionPublic.model_validate(q) for q in event.questions or []],
             seats_left=None if event.capacity is None else max(0, event.capacity - event.seats_taken),
             registration_opens_at=local(event.registration_opens_at) if event.registration_opens_at else None,
             registration_closes_at=local(event.registration_closes_at or event.starts_at),
             url=f"{show.public_url}/api/v1/events/{event.id}",
-            calendar_url=calendar_url,
-            webcal_url="webcal://" + calendar_url.split("://", 1)[1],
+            calendar_url=feed["url"],
+            webcal_url=feed["webcal_url"],
             created_at=local(event.created_at),
             updated_at=local(event.updated_at),
         )

@@ -11,9 +11,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Browse, MyCredits
-from bot.i18n import TZ, Translate
-from bot.views import STATUS_NAMES
-from events import clock
+from bot.i18n import Translate
+from events import clock, labels, localtime
 from events.errors import N_
 from events.i18n import Locale, format_date
 from events.models import LEVEL_ORDER, Broker, CreditEntry, CreditSource, Person, RegistrationStatus
@@ -117,7 +116,7 @@ def certificate_lines(record: transcripts.Transcript, t: Translate, locale: Loca
     return lines
 
 
-def course_lines(record: transcripts.Transcript, t: Translate) -> list[str]:
+def course_lines(record: transcripts.Transcript, t: Translate, locale: Locale) -> list[str]:
     if not record.courses:
         return []
     lines = ["", "📚 " + t(N_("Courses"))]
@@ -126,8 +125,8 @@ def course_lines(record: transcripts.Transcript, t: Translate) -> list[str]:
         done = t(N_("%(have)s / %(offered)s hours"), have=hours(standing.hours), offered=hours(standing.hours_offered))
         line = f"{mark} {escape(standing.course.title[:40])} — {done}"
         status = standing.enrollment_status
-        if status and status != RegistrationStatus.CONFIRMED and status in STATUS_NAMES:
-            line += " · " + t(STATUS_NAMES[status])
+        if status and status != RegistrationStatus.CONFIRMED:
+            line += " · " + labels.status(status, locale, capitalized=True)
         lines.append(line)
     if len(record.courses) > MAX_COURSES:
         lines.append(t(N_("… and %(n)s more"), n=len(record.courses) - MAX_COURSES))
@@ -149,13 +148,13 @@ def ledger_lines(record: transcripts.Transcript, t: Translate) -> list[str]:
         return []
     lines = ["", "🧾 " + t(N_("Latest entries"))]
     for entry in reversed(record.entries[-RECENT:]):
-        day = entry.earned_at.astimezone(TZ).strftime("%Y-%m-%d")
+        day = localtime.local(entry.earned_at).strftime("%Y-%m-%d")
         lines.append(f"{day}  <b>{signed(Decimal(entry.hours_tenths) / 10)}</b> · {entry_label(entry, t)}")
     return lines
 
 
 def credits_text(record: transcripts.Transcript, t: Translate, locale: Locale) -> str:
-    year = clock.now().astimezone(TZ).year
+    year = localtime.local(clock.now()).year
     this_year = record.balances.by_year.get(year, Decimal(0))
     lines = [
         "🎓 <b>" + t(N_("My training credits")) + "</b>",
@@ -164,7 +163,7 @@ def credits_text(record: transcripts.Transcript, t: Translate, locale: Locale) -
         + t(N_("this year: %(hours)s"), hours=hours(this_year)),
         *standing_lines(record, t, locale),
         *certificate_lines(record, t, locale),
-        *course_lines(record, t),
+        *course_lines(record, t, locale),
         *ledger_lines(record, t),
     ]
     text = "\n".join(lines)
@@ -200,7 +199,7 @@ async def show_credits(message: Message, *, person: Person, t: Translate, locale
             reply_markup=kb.as_markup(),
         )
         return
-    record = await transcripts.transcript(broker.id, tz=TZ)
+    record = await transcripts.transcript(broker.id)
     await message.answer(
         credits_text(record, t, locale),
         reply_markup=broker_keyboard(broker, t, settings),

@@ -15,12 +15,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import Browse, BrowseMenu, EventCard
 from bot.i18n import Translate, when
 from bot.views import KIND_NAMES, SERIES_NAMES, cancel_button, event_card, event_keyboard
-from events import clock
+from events import clock, districts
 from events.districts import DISTRICTS
 from events.errors import N_
 from events.i18n import Locale
 from events.models import Event, EventKind, EventStatus, Person
-from events.services import catalog, courses
+from events.services import calendar, catalog, courses
 from events.services.registration import find_active_registration
 from events.settings import Settings
 
@@ -46,7 +46,7 @@ async def show_event(
     target: Message, event: Event, *, person: Person, t: Translate, locale: Locale, settings: Settings
 ) -> None:
     registered = await find_active_registration(event.id, telegram_id=person.telegram_id or 0) is not None
-    calendar_url = f"{settings.base_url}/calendar/events/{event.id}.ics"
+    calendar_url = settings.base_url + calendar.event_feed_path(event.id)
     training = await courses.training_context(event, person_id=person.id)
     await target.answer(
         event_card(event, t, locale, training),
@@ -102,7 +102,7 @@ async def show_browse_menu(target: Message, by: str, t: Translate, locale: Local
     else:
         for district in DISTRICTS:
             kb.button(
-                text=district.name if locale == "zh" else district.name_en[:30],
+                text=districts.label(district.code, locale, short=True)[:30],
                 callback_data=Browse(scope=f"district={district.code}"),
             )
         kb.adjust(2)

@@ -102,8 +102,7 @@ async def show_calendar(target: Message, *, person: Person, t: Translate, settin
         token = await calendar.rotate_calendar_token(person.id)
     else:
         token = await calendar.calendar_token(person.id)
-    url = f"{settings.base_url}/calendar/me/{token}.ics"
-    webcal = "webcal://" + url.split("://", 1)[1]
+    links = calendar.feed_links(settings.base_url, calendar.person_feed_path(token))
     kb = InlineKeyboardBuilder()
     kb.button(text="🔄 " + t(N_("New link (the old one stops working)")), callback_data=MyCalendar(rotate=True))
     await target.answer(
@@ -112,8 +111,8 @@ async def show_calendar(target: Message, *, person: Person, t: Translate, settin
                 "Subscribe to your own calendar of registrations in any calendar app:\n%(webcal)s\n\n"
                 "Or download it: %(url)s\nKeep this link to yourself."
             ),
-            webcal=webcal,
-            url=url,
+            webcal=links["webcal_url"],
+            url=links["url"],
         ),
         reply_markup=kb.as_markup(),
         disable_web_page_preview=True,

@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import Language, PrefMenu, PrefToggle, QuietHours
 from bot.i18n import Translate
 from bot.views import KIND_NAMES, main_menu
+from events import districts
 from events.districts import DISTRICTS
 from events.errors import N_
 from events.i18n import Locale
@@ -61,7 +62,7 @@ def section_keyboard(section: str, person: Person, t: Translate, locale: Locale)
     kb = InlineKeyboardBuilder()
     if section == "districts":
         for d in DISTRICTS:
-            label = d.name if locale == "zh" else d.name_en.split(" (")[0]
+            label = districts.label(d.code, locale, short=True)
             kb.button(
                 text=_mark(d.code in p.districts) + label, callback_data=PrefToggle(field="districts", value=d.code)
             )

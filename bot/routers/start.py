@@ -16,7 +16,7 @@ from bot.routers.events import show_event
 from bot.routers.register import send_ticket
 from bot.views import main_menu
 from events.errors import N_, DomainError
-from events.i18n import Locale, normalize_locale
+from events.i18n import Locale, locale_of
 from events.models import Person, RegistrationStatus
 from events.services import catalog, people
 from events.services import registration as registrations
@@ -112,7 +112,7 @@ async def choose_language(message: Message, t: Translate) -> None:
 
 async def set_language(query: CallbackQuery, message: Message, callback_data: Language, person: Person) -> None:
     person = await people.set_language(person, callback_data.code)
-    t = translator(normalize_locale(person.language) or "zh")
+    t = translator(locale_of(person.language))
     await message.answer(t(N_("Language set to English.")), reply_markup=main_menu(t))
 
 

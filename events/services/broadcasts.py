@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from events import clock
-from events.errors import N_, InvalidInput, InvalidTransition, NotFound
-from events.models import Broadcast, OutboxMessage, OutboxStatus
+from events.errors import N_, BroadcastClosed, InvalidInput, InvalidTransition, NotFound
+from events.models import Broadcast, Event, EventStatus, OutboxMessage, OutboxStatus
 from events.services import activity
 from events.services.catalog import get_event
 
 MAX_TEXT = 3500  # leaves room for the event title within Telegram's 4096 characters
+# Announcements go to the registrants of a published event until a little after it ends (thanks,
+# slides, a lost-and-found note); later ones would reach people who have moved on.
+AFTER_END = timedelta(hours=6)
+
+
+def window() -> Q:
+    """The events an announcement may be made for now (a filter: the bot lists them)."""
+    return Q(status=EventStatus.PUBLISHED, ends_at__gt=clock.now() - AFTER_END)
+
+
+def in_window(event: Event) -> bool:
+    return event.status == EventStatus.PUBLISHED and event.ends_at > clock.now() - AFTER_END
 
 
 async def create_broadcast(event_id: int, text: str, *, actor: str) -> Broadcast:
-    """Announce ``text`` to everyone registered (confirmed, waitlisted, pending). Raises ``event_not_found``,
-    ``invalid_input``.
+    """Announce ``text`` to everyone registered (confirmed, waitlisted, pending) of a published event
+    until six hours after it ends. Raises ``event_not_found``, ``invalid_input``, ``broadcast_closed``.
     """
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         raise InvalidInput(N_("An announcement needs 1 to 3500 characters."), field="text")
     event = await get_event(event_id, include_unpublished=True)
+    if not in_window(event):
+        raise BroadcastClosed(hours=int(AFTER_END.total_seconds() // 3600))
     async with in_transaction() as conn:
         broadcast = await Broadcast.create(event_id=event.id, text=text, author=actor, using_db=conn)
         await activity.record(

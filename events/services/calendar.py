@@ -30,8 +30,7 @@ from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
 from tortoise.signals import post_delete, post_save
 
-from events import clock, secretbox
-from events.districts import BY_CODE
+from events import clock, districts, secretbox
 from events.errors import N_, InvalidInput, NotFound
 from events.models import Event, EventKind, EventStatus, Person, Registration, RegistrationStatus
 from events.services import courses
@@ -175,10 +174,10 @@ async def scope_for_series(series: str) -> FeedScope:
 
 
 def scope_for_district(code: str) -> FeedScope:
-    district = BY_CODE.get(code)
-    if district is None:
+    name = districts.label(code, "zh")
+    if not name:
         raise FeedNotFound()
-    return FeedScope(key=f"district:{code}", name=f"科创活动 · {district.name}", district=code)
+    return FeedScope(key=f"district:{code}", name=f"科创活动 · {name}", district=code)
 
 
 def scope_all() -> FeedScope:
@@ -481,6 +480,25 @@ class FeedRenderer:
             ]
         out.append("END:VEVENT")
         return _lines(out)
+
+
+def webcal_url(url: str) -> str:
+    """The subscribe form of a feed's URL (``webcal://host/path``): calendar apps open it and follow it."""
+    return "webcal://" + url.split("://", 1)[-1]
+
+
+def feed_links(base_url: str, path: str) -> dict[str, str]:
+    """A feed's download and subscribe URLs: ``{"url": ..., "webcal_url": ...}``."""
+    url = f"{base_url}{path}"
+    return {"url": url, "webcal_url": webcal_url(url)}
+
+
+def person_feed_path(token: str) -> str:
+    return f"/calendar/me/{token}.ics"
+
+
+def event_feed_path(event_id: int) -> str:
+    return f"/calendar/events/{event_id}.ics"
 
 
 async def calendar_token(person_id: int) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, localtime
 from events.errors import (
     N_,
     CertificateNotFound,
@@ -446,7 +446,7 @@ async def _certify_due(
     if not assessment.due:
         return []
     rules = {BrokerLevel(rule.level): rule for rule in current_rules()}
-    tz = zoneinfo.ZoneInfo(get_settings().timezone)
+    tz = localtime.zone()
     made: list[Certification] = []
     for level, rnd in assessment.due:
         cert = await Certification.create(

@@ -29,7 +29,7 @@ from typing import Any, cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, localtime
 from events.errors import N_, ScanIdReused
 from events.models import (
     Attendance,
@@ -46,7 +46,6 @@ from events.models import (
 from events.services import activity, courses, credits
 from events.services.tickets import TicketSigner, strip_scanner_newline
 
-DEFAULT_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 # A scanner's clock may run a little fast; a scan "from the future" is taken as received.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -103,7 +102,7 @@ def _local_time(value: datetime, tz: zoneinfo.ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%H:%M")
 
 
-async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.ZoneInfo = DEFAULT_TZ) -> Outcome:
+async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.ZoneInfo | None = None) -> Outcome:
     """Check a scanned code in (or out) at ``scan.event_id``; never raises for a bad code.
 
     Results: ok, already_checked_in, wrong_event, cancelled, revoked, invalid, not_open_yet, closed.
@@ -114,6 +113,7 @@ async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.Z
     received_at = clock.now()
     at = received_at if scan.scanned_at is None else min(scan.scanned_at, received_at + MAX_CLOCK_SKEW)
     at = min(at, received_at)
+    tz = tz or localtime.zone()
     outcome = await _judge(scan, signer=signer, at=at, tz=tz)
     if outcome.result == CheckinResult.OK and outcome.registration is not None:
         return await _admit(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)

@@ -18,7 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, localtime
 from events.errors import (
     N_,
     AlreadyCredited,
@@ -384,7 +384,7 @@ async def totals_by_broker(
     if broker_ids is not None:
         qs = qs.filter(broker_id__in=broker_ids)
     if year is not None:
-        zone = tz or zoneinfo.ZoneInfo("Asia/Shanghai")
+        zone = tz or localtime.zone()
         start = datetime(year, 1, 1, tzinfo=zone)
         qs = qs.filter(earned_at__gte=start, earned_at__lt=datetime(year + 1, 1, 1, tzinfo=zone))
     rows = await qs.annotate(tenths=Sum("hours_tenths")).group_by("broker_id").values_list("broker_id", "tenths")

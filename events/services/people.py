@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from events.errors import N_, InvalidInput
+from events.i18n import locale_of, normalize_locale
 from events.models import Person
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -119,7 +120,7 @@ async def find_or_create_person(
             email=email,
             organization=organization,
             telegram_id=telegram_id,
-            language=language or "zh",
+            language=locale_of(language),
             using_db=using_db,
         )
     changed = []
@@ -134,22 +135,18 @@ async def find_or_create_person(
 
 async def person_for_telegram(*, telegram_id: int, name: str, language_code: str | None) -> Person:
     """The person behind a Telegram user, created on first contact with Telegram's language."""
-    from events.i18n import normalize_locale
-
     person = await Person.get_or_none(telegram_id=telegram_id)
     if person is not None:
         return person
     name = (name or "").strip()[:100] or str(telegram_id)
     try:
-        return await Person.create(name=name, telegram_id=telegram_id, language=normalize_locale(language_code) or "zh")
+        return await Person.create(name=name, telegram_id=telegram_id, language=locale_of(language_code))
     except IntegrityError:  # created by a concurrent update of the same user
         return await Person.get(telegram_id=telegram_id)
 
 
 async def set_language(person: Person, language: str) -> Person:
     """Raises ``invalid_input`` for a language the platform does not speak."""
-    from events.i18n import normalize_locale
-
     locale = normalize_locale(language)
     if locale is None:
         raise InvalidInput(N_("Unsupported language %(value)s."), field="language", value=language[:20])

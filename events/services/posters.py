@@ -11,6 +11,7 @@ from functools import lru_cache
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from events import localtime
 from events.models import Event
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
@@ -59,8 +60,17 @@ def _wrap(
     return [*lines, line] if line else lines
 
 
-def poster_png(event: Event, link: str, *, timezone: str = "Asia/Shanghai") -> bytes:
-    """An A4 poster (PNG, 150 dpi): title, time, place, and a large QR of ``link``."""
+def poster_when(event: Event, tz: zoneinfo.ZoneInfo | None = None) -> str:
+    """The poster's time line, on the display zone's clock: '2026年12月10日 14:00–16:00'."""
+    zone = tz or localtime.zone()
+    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    if start.date() == end.date():
+        return f"{start:%Y年%m月%d日 %H:%M}–{end:%H:%M}"
+    return f"{start:%Y年%m月%d日 %H:%M} – {end:%m月%d日 %H:%M}"
+
+
+def poster_png(event: Event, link: str, *, timezone: str | None = None) -> bytes:
+    """An A4 poster (PNG, 150 dpi): title, time, place, and a large QR of ``link``; times in the display zone."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 220), fill=(176, 30, 35))
@@ -70,13 +80,7 @@ def poster_png(event: Event, link: str, *, timezone: str = "Asia/Shanghai") -> b
     for line in _wrap(draw, event.title, title_font, WIDTH - 160)[:4]:
         draw.text((80, y), line, font=title_font, fill=(20, 20, 20))
         y += 96
-    local = event.starts_at.astimezone(zoneinfo.ZoneInfo(timezone))
-    end = event.ends_at.astimezone(zoneinfo.ZoneInfo(timezone))
-    when = (
-        f"{local:%Y年%m月%d日 %H:%M}–{end:%H:%M}"
-        if local.date() == end.date()
-        else (f"{local:%Y年%m月%d日 %H:%M} – {end:%m月%d日 %H:%M}")
-    )
+    when = poster_when(event, zoneinfo.ZoneInfo(timezone) if timezone else localtime.zone())
     info_font = _font(44)
     for line in [
         when,

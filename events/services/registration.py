@@ -93,7 +93,7 @@ def _check_open(event: Event) -> None:
         raise RegistrationClosed()
     now = clock.now()
     if event.registration_opens_at is not None and now < event.registration_opens_at:
-        raise RegistrationNotOpenYet(opens_at=event.registration_opens_at.isoformat())
+        raise RegistrationNotOpenYet(opens_at=event.registration_opens_at)
     closes_at = event.registration_closes_at or event.starts_at
     if now >= closes_at:
         raise RegistrationClosed()

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from events import clock
 from events.errors import N_, EventNotFound, InvalidInput, PersonNotFound, RoleNotGrantable, RoleNotHeld
 from events.models import Event, EventStatus, Person, PersonRole, Role
-from events.services import activity, organizations, paging
+from events.services import activity, broadcasts, organizations, paging
 from events.services.organizations import Scope
 from events.services.people import normalize_phone
 
@@ -254,11 +254,11 @@ async def scannable_events_of(person: Person) -> list[Event]:
 
 
 async def broadcastable_events(person: Person, *, limit: int = 20) -> list[Event]:
-    """Upcoming published events a person may announce to (the bot's /broadcast)."""
+    """The events a person may announce to now (the bot's /broadcast; the window is broadcasts')."""
     roles = [h for h in await _roles(person) if h.role in (Role.ADMIN, Role.ORGANIZER)]
     if not roles:
         return []
-    qs = Event.filter(status=EventStatus.PUBLISHED, ends_at__gt=clock.now() - timedelta(hours=6))
+    qs = Event.filter(broadcasts.window())
     if not any(h.role == Role.ADMIN for h in roles):
         qs = qs.filter(organization_id__in=[h.organization_id for h in roles])
     return await qs.order_by("starts_at").limit(limit)

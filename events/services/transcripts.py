@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from tortoise.expressions import Q
 
-from events import clock
+from events import clock, localtime
 from events.errors import N_, InvalidInput
 from events.models import (
     ACTIVE_STATUSES,
@@ -51,8 +51,8 @@ class Transcript:
     generated_at: datetime
 
 
-async def transcript(broker_id: int, *, tz: zoneinfo.ZoneInfo) -> Transcript:
-    """Everything on a broker's record. Raises ``broker_not_found``."""
+async def transcript(broker_id: int, *, tz: zoneinfo.ZoneInfo | None = None) -> Transcript:
+    """Everything on a broker's record (years on the display zone's calendar). Raises ``broker_not_found``."""
     broker = await get_broker(broker_id)
     entries = await CreditEntry.filter(broker_id=broker_id).select_related("course", "item").order_by("earned_at", "id")
     lines = [certification.Line(e.earned_at, e.hours_tenths, e.course_id, e.item_id) for e in entries]
@@ -69,7 +69,7 @@ async def transcript(broker_id: int, *, tz: zoneinfo.ZoneInfo) -> Transcript:
     required = await certification.required_items_of(course_ids)
     completed = certification.completed_course_codes(lines, required)
     assessment = certification.assess(lines, held, completed, certification.current_rules(), clock.now())
-    balances = credits.balances_of(lines, tz)
+    balances = credits.balances_of(lines, tz or localtime.zone())
     offered = dict.fromkeys(course_ids, 0)
     for course_id, tenths in await CourseItem.filter(course_id__in=course_ids).values_list("course_id", "hours_tenths"):
         offered[course_id] += tenths
@@ -129,7 +129,7 @@ STATUSES = ("certified", "expired", "suspended", "revoked", "in_training")
 
 
 async def list_brokers(
-    query: BrokerQuery, *, tz: zoneinfo.ZoneInfo, scope: organizations.Scope = organizations.EVERYTHING
+    query: BrokerQuery, *, tz: zoneinfo.ZoneInfo | None = None, scope: organizations.Scope = organizations.EVERYTHING
 ) -> BrokerPage:
     """Brokers with their hours and standing, filtered and sorted (``-hours``: the leaderboard).
     Raises ``invalid_input`` for an unknown sort or status.
