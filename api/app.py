@@ -12,6 +12,7 @@ from api import errors, pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
+    activity,
     brokers,
     calendar,
     checkins,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(calendar.router)
     app.include_router(webapp.router)
     app.include_router(notifications.router)
+    app.include_router(activity.router)
     app.include_router(brokers.router)
     app.include_router(brokers.pages)
     app.include_router(courses.router)

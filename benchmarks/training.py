@@ -593,7 +593,7 @@ async def measure_in_process(broker_ids: list[int], args: argparse.Namespace) ->
         collect=True,
     )
     first = await transcripts.list_brokers(page_query, tz=TZ)
-    page.note = f"{len(first.rows)} of {first.total} rows; top {first.rows[0].hours} h" if first.rows else ""
+    page.note = f"{len(first.items)} of {first.total} rows; top {first.items[0].hours} h" if first.items else ""
     export = await timed(
         "leaderboard export: list_brokers sort=-hours, no limit",
         [lambda: transcripts.list_brokers(export_query, tz=TZ)] * args.export_runs,

@@ -151,4 +151,4 @@ async def _training_programme(summary: DemoSummary, now) -> None:
     assert record.courses[0].completed and record.balances.total > 40
 
     leaderboard = await transcripts.list_brokers(transcripts.BrokerQuery(sort="-hours", limit=5), tz=LOCAL)
-    assert leaderboard.rows[0].level == "intermediate" and leaderboard.total == len(brokers)
+    assert leaderboard.items[0].level == "intermediate" and leaderboard.total == len(brokers)

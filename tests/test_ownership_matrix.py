@@ -341,6 +341,8 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
         body(lambda w: {"text": "通知"}, event_id=event_id),
     ),
     ("POST", "/api/v1/broadcasts/{broadcast_id}/cancel"): (ORGANIZER_OWN, _broadcast),
+    ("GET", "/api/v1/broadcasts"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/activity"): (ORGANIZER_ANY, fixed()),
     ("POST", "/api/v1/brokers"): (ORGANIZER_ANY, body(lambda w: {"name": "经理人", "phone": f"1330000{w.next():04d}"})),
     ("GET", "/api/v1/brokers"): (ORGANIZER_ANY, fixed()),
     ("GET", "/api/v1/brokers/{broker_id}"): (ORGANIZER_OWN, fixed(broker_id=broker_id)),

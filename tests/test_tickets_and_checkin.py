@@ -428,8 +428,10 @@ def test_codes_decode_strictly_in_the_url_safe_alphabet_without_padding(tmp_path
 
 async def test_a_code_with_inner_whitespace_or_the_standard_alphabet_is_invalid_at_the_door(client, door):
     event, _, code, token = door
+    # A signature without '-' or '_' (about 1 in 25) reads the same in both alphabets: then there is no
+    # standard-alphabet variant to try, and the other variants still are.
     with_plus = "WC1." + code[4:].replace("-", "+").replace("_", "/")
-    assert with_plus != code, "this ticket's code has no '-' or '_': the check below would be empty"
-    for bad in (code[:40] + " " + code[40:], code + "=", code + " \n", with_plus):
+    variants = [code[:40] + " " + code[40:], code + "=", code + " \n"] + ([with_plus] if with_plus != code else [])
+    for bad in variants:
         assert (await scan(client, token, bad, event.id))["result"] == "invalid", repr(bad)
     assert (await scan(client, token, code + "\r\n", event.id, gate="东门"))["result"] == "ok"

@@ -298,7 +298,7 @@ async def test_certification_lapses_and_is_renewed_by_new_hours(db, frozen_clock
         await credits.grant(broker.id, hours=1, reason="继续教育", actor="admin")
         assert [c.round for c in await Certification.filter(broker_id=broker.id).order_by("round")] == [1, 2]
         page = await transcripts.list_brokers(transcripts.BrokerQuery(status="certified"), tz=TZ)
-        assert [row.broker.id for row in page.rows] == [broker.id]
+        assert [row.broker.id for row in page.items] == [broker.id]
     finally:
         certification.use_rules(None)
 
@@ -321,12 +321,12 @@ async def test_broker_list_sorts_filters_and_ranks(db, frozen_clock, rules):
     await credits.grant(a.id, hours=5, reason="r", actor="admin")
     await credits.grant(b.id, hours=9, reason="r", actor="admin")
     page = await transcripts.list_brokers(transcripts.BrokerQuery(), tz=TZ)
-    assert [r.broker.id for r in page.rows] == [b.id, a.id, c.id]
-    assert [r.hours for r in page.rows] == [Decimal(9), Decimal(5), Decimal(0)]
+    assert [r.broker.id for r in page.items] == [b.id, a.id, c.id]
+    assert [r.hours for r in page.items] == [Decimal(9), Decimal(5), Decimal(0)]
     page = await transcripts.list_brokers(transcripts.BrokerQuery(district="donghu_gaoxin", sort="hours"), tz=TZ)
-    assert [r.broker.id for r in page.rows] == [c.id, a.id]
+    assert [r.broker.id for r in page.items] == [c.id, a.id]
     page = await transcripts.list_brokers(transcripts.BrokerQuery(specialty="生物医药"), tz=TZ)
-    assert [r.broker.id for r in page.rows] == [b.id]
+    assert [r.broker.id for r in page.items] == [b.id]
     with pytest.raises(InvalidInput):
         await transcripts.list_brokers(transcripts.BrokerQuery(sort="salary"), tz=TZ)
 

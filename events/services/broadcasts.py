@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from events import clock
 from events.errors import N_, BroadcastClosed, InvalidInput, InvalidTransition, NotFound
 from events.models import Broadcast, Event, EventStatus, OutboxMessage, OutboxStatus
-from events.services import activity
+from events.services import activity, ownership, paging
 from events.services.catalog import get_event
+from events.services.organizations import Scope
 
 MAX_TEXT = 3500  # leaves room for the event title within Telegram's 4096 characters
 # Announcements go to the registrants of a published event until a little after it ends (thanks,
@@ -72,3 +73,19 @@ async def cancel_broadcast(broadcast_id: int, *, actor: str) -> int:
             stopped=stopped,
         )
     return stopped
+
+
+ORDER = ("-id",)  # newest first
+
+
+async def list_broadcasts(
+    *, scope: Scope, event_id: int | None = None, limit: int = 50, cursor: str | None = None
+) -> paging.Page[Broadcast]:
+    """The scope's announcements (admins: all), newest first, a page at a time, with ``total``. Raises
+    ``invalid_input`` (field ``cursor``) for a cursor not of this list."""
+    qs = Broadcast.filter(event_id__in=Subquery(Event.filter(ownership.event_filter(scope)).values("id")))
+    if event_id is not None:
+        qs = qs.filter(event_id=event_id)
+    total = await qs.count()
+    rows = await paging.after(qs, "broadcasts", ORDER, cursor).order_by(*ORDER).limit(limit + 1)
+    return paging.page(rows, "broadcasts", ORDER, limit, total=total)

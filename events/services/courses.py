@@ -16,6 +16,7 @@ from typing import Annotated, Any, cast
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints, model_validator
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from events.errors import (
@@ -47,7 +48,7 @@ from events.models import (
     RegistrationStatus,
     hours_of,
 )
-from events.services import activity, catalog, registration
+from events.services import activity, catalog, paging, registration
 from events.services.brokers import get_broker
 from events.services.credits import tenths_of
 from events.services.organizations import EVERYTHING, Scope
@@ -333,10 +334,39 @@ def _sees_drafts(course: Course, include_unpublished: bool, scope: Scope) -> boo
     return include_unpublished and scope.covers(course.event.organization_id)
 
 
-async def list_courses(*, include_unpublished: bool = False, scope: Scope = EVERYTHING) -> list[Course]:
-    """Published courses, and drafts of ``scope`` with ``include_unpublished``."""
-    qs = Course.all().select_related("event").order_by("event__starts_at", "id")
-    return [c for c in await qs if c.event.status != "draft" or _sees_drafts(c, include_unpublished, scope)]
+COURSE_ORDER = ("event__starts_at", "id")
+
+
+async def list_courses(
+    *,
+    include_unpublished: bool = False,
+    scope: Scope = EVERYTHING,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> paging.Page[Course]:
+    """Published courses, and drafts of ``scope`` with ``include_unpublished``, by their start, a page at
+    a time (events loaded). Raises ``invalid_input`` (field ``cursor``) for a cursor not of this list.
+    """
+    qs = Course.all()
+    if not include_unpublished:
+        qs = qs.filter(~Q(event__status=EventStatus.DRAFT))
+    elif not scope.everything:
+        qs = qs.filter(~Q(event__status=EventStatus.DRAFT) | Q(event__organization_id=scope.organization_id))
+    total = await qs.count()
+    rows = (
+        await paging.after(qs, "courses", COURSE_ORDER, cursor)
+        .select_related("event")
+        .order_by(*COURSE_ORDER)
+        .limit(limit + 1)
+    )
+    items = rows[:limit]
+    # The start is the event's: the cursor is made here rather than by ``paging.page``, which reads
+    # the row's own columns.
+    last = items[-1] if len(rows) > limit and items else None
+    next_cursor = (
+        paging.encode_cursor("courses", COURSE_ORDER, [last.event.starts_at, last.id]) if last is not None else None
+    )
+    return paging.Page(items, next_cursor, total)
 
 
 async def course_of_event(event_id: int) -> Course | None:

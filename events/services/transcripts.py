@@ -27,7 +27,7 @@ from events.models import (
     RegistrationStatus,
     hours_of,
 )
-from events.services import certification, credits, organizations, ownership
+from events.services import certification, credits, organizations, ownership, paging
 from events.services.brokers import get_broker
 
 
@@ -102,8 +102,8 @@ class BrokerQuery:
     course_id: int | None = None
     year: int | None = None
     sort: str = "-hours"
-    limit: int | None = 50
-    offset: int = 0
+    limit: int | None = 50  # None: every matching broker (exports)
+    cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,28 +119,28 @@ class BrokerRow:
     highest_level: BrokerLevel | None
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerPage:
-    rows: list[BrokerRow]
-    total: int
-
-
 STATUSES = ("certified", "expired", "suspended", "revoked", "in_training")
+LIST_NAME = "brokers"
 
 
 async def list_brokers(
     query: BrokerQuery, *, tz: zoneinfo.ZoneInfo | None = None, scope: organizations.Scope = organizations.EVERYTHING
-) -> BrokerPage:
-    """Brokers with their hours and standing, filtered and sorted (``-hours``: the leaderboard).
-    Raises ``invalid_input`` for an unknown sort or status.
+) -> paging.Page[BrokerRow]:
+    """Brokers with their hours and standing, filtered and sorted (``-hours``: the leaderboard), a page
+    at a time: a keyset over (the sort's value, id), ties by id ascending whichever way the sort runs.
+    ``total`` counts every match. Raises ``invalid_input`` for an unknown sort or status, or a cursor
+    not made for this list and sort (field ``cursor``).
 
     Filtering and sorting run on plain values (ids, names, sums); broker objects are loaded only for
-    the page, and certifications for everyone only when a filter or the sort needs them.
+    the page, and certifications for everyone only when a filter or the sort needs them. The sort
+    values are computed (sums over the ledger), so the keyset is applied here rather than in SQL.
     """
     if query.sort not in SORTS:
         raise InvalidInput(N_("Unknown sort %(sort)s."), field="sort", sort=query.sort[:30])
     if query.status is not None and query.status not in STATUSES:
         raise InvalidInput(N_("Unknown status %(status)s."), field="status", status=query.status[:30])
+    order = (query.sort, "id")
+    position = paging.decode_cursor(LIST_NAME, order, query.cursor) if query.cursor else None
     qs = Broker.filter(ownership.broker_filter(scope))
     if query.district:
         qs = qs.filter(district=query.district)
@@ -182,11 +182,15 @@ async def list_brokers(
         "created": lambda i: i,
     }
     # Ties keep a stable order by id, whichever way the sort runs.
+    value_of = sort_keys[key]
+    descending = query.sort.startswith("-")
     ids.sort()
-    ids.sort(key=sort_keys[key], reverse=query.sort.startswith("-"))
+    ids.sort(key=value_of, reverse=descending)
     total = len(ids)
-    end = None if query.limit is None else query.offset + query.limit
-    page_ids = ids[query.offset : end]
+    if position is not None:
+        ids = _after(ids, value_of, descending, position)
+    page_ids = ids if query.limit is None else ids[: query.limit]
+    more = query.limit is not None and len(ids) > query.limit
     if not needs_standing:
         held = await _held(page_ids if len(page_ids) < 900 else None)
     brokers = {b.id: b for b in await Broker.filter(id__in=page_ids).select_related("person")} if page_ids else {}
@@ -208,7 +212,24 @@ async def list_brokers(
                 max((h.level for h in mine), key=LEVEL_ORDER.index) if mine else None,
             )
         )
-    return BrokerPage(rows, total)
+    next_cursor = (
+        paging.encode_cursor(LIST_NAME, order, [value_of(page_ids[-1]), page_ids[-1]]) if more and page_ids else None
+    )
+    return paging.Page(rows, next_cursor, total)
+
+
+def _after(ids: list[int], value_of: Any, descending: bool, position: list[Any]) -> list[int]:
+    """The ids (already in list order) past the cursor's (value, id), whether or not that broker is
+    still listed (a stale cursor pages on)."""
+    value, last_id = position
+
+    def past(broker_id: int) -> bool:
+        mine = value_of(broker_id)
+        if mine == value:
+            return bool(broker_id > last_id)
+        return bool(mine < value if descending else mine > value)
+
+    return [broker_id for broker_id in ids if past(broker_id)]
 
 
 async def _held(broker_ids: list[int] | None) -> dict[int, list[certification.Held]]:

@@ -1,7 +1,5 @@
-"""Broker training as the API shows it: JSON shapes, localized names, and the printable transcript page.
-
-Hours leave as JSON numbers (the ledger keeps exact tenths, so a float prints them exactly);
-times leave in the deployment's zone with their offset, like everything else in the API.
+"""Broker training for people: localized names of levels and statuses, the printable transcript and
+the public certificate verification page. (The JSON shapes are in ``api/schemas/training.py``.)
 """
 
 from __future__ import annotations
@@ -16,17 +14,13 @@ from fastapi.responses import HTMLResponse
 
 from api.pages import PAGE_HEADERS, asset_url, templates
 from api.schemas import Presenter
-from events import clock
-from events.districts import BY_CODE
+from api.schemas.training import verify_url
+from events import districts, localtime
 from events.errors import N_
-from events.i18n import Locale, gettext, negotiate, normalize_locale
-from events.models import Broker, BrokerLevel, Certification, Course, CourseItem, CreditEntry, hours_of
-from events.services.catalog import effective_status
-from events.services.certification import Assessment, Progress, Verification, certificate_status
-from events.services.courses import course_hours
-from events.services.credits import Written
-from events.services.people import display_phone
-from events.services.transcripts import BrokerRow, Transcript
+from events.i18n import Locale, gettext, locale_of
+from events.models import BrokerLevel, Course, CourseItem, CreditEntry, hours_of
+from events.services.certification import Progress, Verification, certificate_status
+from events.services.transcripts import Transcript
 
 LEVEL_NAMES: dict[str, str] = {
     BrokerLevel.JUNIOR: N_("Junior"),
@@ -62,10 +56,6 @@ ENROLLMENT_NAMES: dict[str, str] = {
 }
 
 
-def hours(value: Decimal) -> float:
-    return float(value)
-
-
 def number(value: Decimal) -> str:
     """Hours as people write them: 3, 2.5, -2 (never 3.0 or 2.50)."""
     return format(value.normalize(), "f")
@@ -73,7 +63,7 @@ def number(value: Decimal) -> str:
 
 def page_locale(request: Request, lang: str | None) -> Locale:
     """``?lang=`` wins (a shared link can say its language), then Accept-Language; Chinese by default."""
-    return normalize_locale(lang) or negotiate(request.headers.get("accept-language"))
+    return locale_of(lang, accept_language=request.headers.get("accept-language"))
 
 
 def level_name(locale: Locale, level: str | None) -> str:
@@ -88,225 +78,12 @@ def certificate_status_name(locale: Locale, status: str) -> str:
     return gettext(locale, CERTIFICATE_STATUS_NAMES[status]) if status in CERTIFICATE_STATUS_NAMES else status
 
 
-def verify_url(show: Presenter, number: str | None) -> str | None:
-    return f"{show.public_url}/certificates/{number}" if number else None
-
-
 def enrollment_name(locale: Locale, status: str | None) -> str:
     return gettext(locale, ENROLLMENT_NAMES[status]) if status in ENROLLMENT_NAMES else (status or "")
 
 
 def district_name(locale: Locale, code: str | None) -> str:
-    district = BY_CODE.get(code) if code else None
-    if district is None:
-        return code or ""
-    return district.name_en if locale == "en" else district.name
-
-
-def broker_body(show: Presenter, broker: Broker, standing: Assessment) -> dict[str, Any]:
-    """The profile, its person loaded, with where the broker stands (derived from the ledger and the
-    certifications). The transcript token is left out: only the transcript-link call gives it.
-    """
-    person = broker.person
-    district = BY_CODE.get(broker.district) if broker.district else None
-    return {
-        "id": broker.id,
-        "person_id": person.id,
-        "name": person.name,
-        "phone": person.phone,
-        "phone_display": display_phone(person.phone),
-        "email": person.email,
-        "telegram_id": person.telegram_id,
-        "organization": broker.organization,
-        "district": broker.district,
-        "district_name": district.name if district else None,
-        "specialties": list(broker.specialties or []),
-        "hours": hours(standing.total),
-        "level": None if standing.level is None else str(standing.level),
-        "status": standing.status,
-        "certified_at": show.time(standing.certified_at),
-        "expires_at": show.time(standing.expires_at),
-        "progress": progress_body(standing.next),
-        "created_at": show.time(broker.created_at),
-        "updated_at": show.time(broker.updated_at),
-    }
-
-
-def broker_row_body(show: Presenter, row: BrokerRow, *, with_year: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": row.broker.id,
-        "person_id": row.person.id,
-        "name": row.person.name,
-        "organization": row.broker.organization,
-        "district": row.broker.district,
-        "specialties": list(row.broker.specialties or []),
-        "hours": hours(row.hours),
-        "level": row.level,
-        "highest_level": row.highest_level,
-        "status": row.status,
-        "certified_at": show.time(row.certified_at),
-        "expires_at": show.time(row.expires_at),
-    }
-    if with_year:
-        body["year_hours"] = hours(row.year_hours or Decimal(0))
-    return body
-
-
-def certification_body(show: Presenter, cert: Certification) -> dict[str, Any]:
-    """A certificate on the record: ``status`` is what it is worth today (valid, expired, suspended,
-    revoked); ``state`` and the ``state_*`` fields say what last changed it, and why."""
-    return {
-        "id": cert.id,
-        "number": cert.number,
-        "level": str(cert.level),
-        "round": cert.round,
-        "certified_at": show.time(cert.certified_at),
-        "expires_at": show.time(cert.expires_at),
-        "hours": hours(hours_of(cert.hours_tenths)),
-        "status": certificate_status(cert.state, cert.expires_at, clock.now()),
-        "state": str(cert.state),
-        "state_reason": cert.state_reason,
-        "state_entry_id": cert.state_entry_id,
-        "state_changed_by": cert.state_changed_by,
-        "state_changed_at": show.time(cert.state_changed_at),
-        "verify_url": verify_url(show, cert.number),
-    }
-
-
-def entry_body(show: Presenter, line: CreditEntry) -> dict[str, Any]:
-    """One ledger line, loaded with its course and item (``select_related``)."""
-    course: Course | None = line.course
-    item: CourseItem | None = line.item
-    return {
-        "id": line.id,
-        "broker_id": line.broker_id,
-        "earned_at": show.time(line.earned_at),
-        "hours": hours(hours_of(line.hours_tenths)),
-        "source": str(line.source),
-        "course": {"id": course.id, "code": course.code, "title": course.title} if course is not None else None,
-        "item": {"id": item.id, "code": item.code, "title": item.title} if item is not None else None,
-        "event_id": line.event_id,
-        "external_id": line.external_id,
-        "reason": line.reason,
-        "author": line.author,
-        "corrects": line.corrects_id,
-        "created_at": show.time(line.created_at),
-    }
-
-
-def written_body(show: Presenter, result: Written, line: CreditEntry) -> dict[str, Any]:
-    """A ledger write's answer: the line (reloaded with its references), any certification it caused,
-    and the certificates it suspended or reinstated."""
-    return entry_body(show, line) | {
-        "certified": [certification_body(show, c) for c in result.certified],
-        "suspended": [certification_body(show, c) for c in result.suspended],
-        "reinstated": [certification_body(show, c) for c in result.reinstated],
-    }
-
-
-def progress_body(step: Progress | None) -> dict[str, Any] | None:
-    if step is None:
-        return None
-    return {
-        "level": str(step.level),
-        "renewal": step.renewal,
-        "hours_required": hours(step.hours_required),
-        "hours_have": hours(step.hours_have),
-        "hours_missing": hours(step.hours_missing),
-        "courses_required": step.courses_required,
-        "courses_done": step.courses_done,
-        "ratio": round(step.ratio, 4),
-    }
-
-
-def transcript_body(show: Presenter, record: Transcript) -> dict[str, Any]:
-    courses = {standing.course.id: standing.course for standing in record.courses}
-    assessment = record.assessment
-    by_course = []
-    for course_id, amount in record.balances.by_course.items():
-        course = courses.get(course_id) if course_id is not None else None
-        by_course.append(
-            {
-                "course_id": course_id,
-                "code": course.code if course else None,
-                "title": course.title if course else None,
-                "hours": hours(amount),
-            }
-        )
-    # Courses by code, then the hours not tied to any course.
-    by_course.sort(key=lambda row: (row["course_id"] is None, row["code"] or ""))
-    return {
-        "broker": broker_body(show, record.broker, record.assessment),
-        "total": hours(record.balances.total),
-        "level": assessment.level,
-        "status": assessment.status,
-        "certified_at": show.time(assessment.certified_at),
-        "expires_at": show.time(assessment.expires_at),
-        "by_course": by_course,
-        "by_year": [{"year": year, "hours": hours(amount)} for year, amount in record.balances.by_year.items()],
-        "entries": [entry_body(show, line) for line in record.entries],
-        "certifications": [certification_body(show, cert) for cert in record.certifications],
-        "courses": [
-            {
-                "id": standing.course.id,
-                "code": standing.course.code,
-                "title": standing.course.title,
-                "level": standing.course.level,
-                "enrollment_status": standing.enrollment_status,
-                "hours": hours(standing.hours),
-                "offered": hours(standing.hours_offered),
-                "completed": standing.completed,
-            }
-            for standing in record.courses
-        ],
-        "progress": progress_body(assessment.next),
-        "generated_at": show.time(record.generated_at),
-    }
-
-
-def item_body(show: Presenter, item: CourseItem) -> dict[str, Any]:
-    """A session or module, its event loaded (``select_related``)."""
-    event = item.event
-    return {
-        "id": item.id,
-        "kind": str(item.kind),
-        "code": item.code,
-        "title": item.title,
-        "hours": hours(hours_of(item.hours_tenths)),
-        "required": item.required,
-        "event_id": item.event_id,
-        "starts_at": show.time(event.starts_at) if event is not None else None,
-        "ends_at": show.time(event.ends_at) if event is not None else None,
-        "requires_checkout": item.requires_checkout,
-        "min_stay_minutes": item.min_stay_minutes,
-        "position": item.position,
-    }
-
-
-def course_body(show: Presenter, course: Course, items: list[CourseItem]) -> dict[str, Any]:
-    """The course, its enrollment event loaded; capacity and seats are that event's."""
-    event = course.event
-    return {
-        "id": course.id,
-        "code": course.code,
-        "title": course.title,
-        "description": course.description,
-        "level": course.level,
-        "event_id": event.id,
-        "event_status": str(effective_status(event)),
-        "starts_at": show.time(event.starts_at),
-        "ends_at": show.time(event.ends_at),
-        "venue": event.venue,
-        "district": event.district,
-        "capacity": event.capacity,
-        "seats_taken": event.seats_taken,
-        "waitlist_length": event.waitlist_length,
-        "requires_approval": event.requires_approval,
-        "registration_closes_at": show.time(event.registration_closes_at or event.starts_at),
-        "items": [item_body(show, item) for item in items],
-        "total_hours": hours(course_hours(items)),
-        "created_at": show.time(course.created_at),
-    }
+    return districts.label(code, locale) or (code or "")
 
 
 # The printable transcript's words, translated per request (the template holds no text of its own,
@@ -361,7 +138,7 @@ RENEWAL_OF = N_("Renewal of %(level)s")
 HOURS_OF = N_("%(have)s of %(required)s hours")
 HOURS_TO_GO = N_("%(hours)s hours to go")
 CORRECTS = N_("Corrects entry %(id)s.")
-GENERATED = N_("Generated on %(when)s (Asia/Shanghai time).")
+GENERATED = N_("Generated on %(when)s (%(zone)s time).")
 
 TRANSCRIPT_HEADERS = PAGE_HEADERS | {
     # The address is the key to a person's record: not kept by caches, not indexed, not sent on as a referrer
@@ -488,9 +265,7 @@ def _transcript_context(show: Presenter, record: Transcript, locale: Locale, *, 
             for cert in record.certifications
         ],
         "entries": [_entry_row(show, line, locale) for line in record.entries],
-        "generated": gettext(
-            locale, GENERATED, when=record.generated_at.astimezone(show.tz).strftime("%Y-%m-%d %H:%M")
-        ),
+        "generated": gettext(locale, GENERATED, when=localtime.stamp(record.generated_at), zone=localtime.zone().key),
     }
 
 
@@ -524,18 +299,6 @@ CERTIFICATE_HEADERS = PAGE_HEADERS | {
 }
 
 
-def verification_body(show: Presenter, found: Verification) -> dict[str, Any]:
-    """All the public may learn of a certificate: name, level, number, dates and status."""
-    return {
-        "number": found.number,
-        "name": found.name,
-        "level": str(found.level),
-        "certified_at": show.time(found.certified_at),
-        "expires_at": show.time(found.expires_at),
-        "status": found.status,
-    }
-
-
 def certificate_page(
     request: Request, show: Presenter, found: Verification | None, locale: Locale, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -563,3 +326,12 @@ def certificate_page(
     return templates.TemplateResponse(
         request, "certificate.html", context, status_code=status_code, headers=CERTIFICATE_HEADERS
     )
+
+
+# ``responses=`` for a route that also answers with a page (``format=html``).
+HTML_PAGE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON by default; ``format=html`` for the printable page.",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
