@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo serve test lint format migration i18n install install-dev clean
+.PHONY: demo serve test typecheck lint format migration i18n install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,14 @@ demo: install
 serve: install
 	$(BIN)/wuchuang serve
 
-## test: install with the dev extra and run the whole suite (PostgreSQL too if WUCHUANG_TEST_POSTGRES_URL is set)
+## test: install with the dev extra, type-check, then run the whole suite (PostgreSQL too if WUCHUANG_TEST_POSTGRES_URL is set)
 test: install-dev
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+## typecheck: mypy as configured in pyproject.toml (strict for events/; cached in .mypy_cache)
+typecheck: install-dev
+	$(BIN)/mypy
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -54,4 +59,4 @@ i18n: install-dev
 	$(BIN)/pybabel compile -d events/locales -D wuchuang
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

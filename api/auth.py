@@ -64,7 +64,7 @@ async def current_caller(request: Request, _: HTTPAuthorizationCredentials | Non
         return Caller(token=None)
     if text.startswith("wch_"):
         token = await tokens.authenticate(text)
-        acts_for = token.organization_id or await organizations.default_organization_id()  # type: ignore[attr-defined]
+        acts_for = token.organization_id or await organizations.default_organization_id()
         return Caller(token=token, scope=await tokens.scope_of(token), acts_for=acts_for)
     return Caller(token=None, other_secret=text)
 

@@ -14,19 +14,19 @@ from events.settings import Settings
 
 
 async def settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def presenter(request: Request) -> Presenter:
-    return request.app.state.presenter  # type: ignore[no-any-return]
+    return request.app.state.presenter
 
 
 async def signer(request: Request) -> TicketSigner:
-    return request.app.state.signer  # type: ignore[no-any-return]
+    return request.app.state.signer
 
 
 async def rate_limit(request: Request) -> PublicRateLimit:
-    return request.app.state.rate_limit  # type: ignore[no-any-return]
+    return request.app.state.rate_limit
 
 
 async def locale(request: Request) -> Locale:

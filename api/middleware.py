@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -186,7 +187,7 @@ class TextGuardMiddleware:
         if _storable(path):
             return None
         for route in _leaf_routes(self.routes):
-            regex = getattr(route, "path_regex", None)
+            regex: re.Pattern[str] | None = getattr(route, "path_regex", None)
             match = regex.match(path) if regex is not None else None
             if match is not None:
                 for name, value in match.groupdict().items():
@@ -195,7 +196,7 @@ class TextGuardMiddleware:
         return "path"
 
     def _bad_query(self, scope: Scope) -> str | None:
-        raw = scope.get("query_string", b"")
+        raw: bytes = scope.get("query_string", b"")
         if not raw or (b"%00" not in raw and b"\x00" not in raw):
             return None
         for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
@@ -312,9 +313,9 @@ class IdempotencyMiddleware:
             await _send_error(send, scope, status, exc.code, exc.message, headers)
             return
         if isinstance(claimed, idempotency.StoredResponse):
-            headers = [(k.encode(), v.encode()) for k, v in claimed.headers.items()]
-            headers.append((b"idempotent-replayed", b"true"))
-            await send({"type": "http.response.start", "status": claimed.status_code, "headers": headers})
+            replayed = [(k.encode(), v.encode()) for k, v in claimed.headers.items()]
+            replayed.append((b"idempotent-replayed", b"true"))
+            await send({"type": "http.response.start", "status": claimed.status_code, "headers": replayed})
             await send({"type": "http.response.body", "body": claimed.body})
             return
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import cast
 
 from fastapi import Request
 from limits import RateLimitItem, parse
@@ -17,7 +18,7 @@ from events.errors import RateLimited
 class PublicRateLimit:
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
         self.item: RateLimitItem | None = None if rate == "0" else parse(rate)
-        storage: Storage = storage_from_string(f"async+{redis_url}") if redis_url else MemoryStorage()
+        storage = cast(Storage, storage_from_string(f"async+{redis_url}")) if redis_url else MemoryStorage()
         self.limiter = MovingWindowRateLimiter(storage)
 
     async def check(self, request: Request, scope: str) -> None:

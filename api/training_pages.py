@@ -192,8 +192,8 @@ def _entry_row(show: Presenter, line: CreditEntry, locale: Locale) -> dict[str, 
     course: Course | None = line.course
     item: CourseItem | None = line.item
     note = line.reason
-    if line.corrects_id is not None:  # type: ignore[attr-defined]
-        note = f"{gettext(locale, CORRECTS, id=line.corrects_id)} {note}".strip()  # type: ignore[attr-defined]
+    if line.corrects_id is not None:
+        note = f"{gettext(locale, CORRECTS, id=line.corrects_id)} {note}".strip()
     return {
         "id": line.id,
         "date": _day(show, line.earned_at),

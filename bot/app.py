@@ -28,6 +28,7 @@ from bot.routers import (
     start,
 )
 from events.errors import N_
+from events.i18n import Locale
 from events.services.tickets import TicketSigner
 from events.settings import Settings
 
@@ -89,8 +90,9 @@ def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
 
 async def set_commands(bot: Bot) -> None:
     """The menu in both languages: Chinese by default, English for English-speaking clients."""
-    for language, locale in ((None, "zh"), ("en", "en")):
-        t = translator(locale)  # type: ignore[arg-type]
+    menus: tuple[tuple[str | None, Locale], ...] = ((None, "zh"), ("en", "en"))
+    for language, locale in menus:
+        t = translator(locale)
         await bot.set_my_commands(
             [BotCommand(command=c, description=t(d)) for c, d in COMMANDS],
             scope=BotCommandScopeDefault(),

@@ -148,7 +148,7 @@ def event_keyboard(
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if training is not None and training.session is not None and not training.enrolled:
-        kb.button(text="🎓 " + t(N_("The course")), callback_data=EventCard(event_id=training.course.event_id))  # type: ignore[attr-defined]
+        kb.button(text="🎓 " + t(N_("The course")), callback_data=EventCard(event_id=training.course.event_id))
     if effective_status(event) == EventStatus.PUBLISHED and not registered:
         full = event.capacity is not None and event.seats_taken >= event.capacity
         label = t(N_("Join the waitlist")) if full and event.waitlist_enabled else t(N_("Register"))
@@ -238,7 +238,7 @@ def registration_keyboard(registration: Registration, t: Translate) -> InlineKey
     kb.button(
         text="❌ " + t(N_("Cancel registration")), callback_data=CancelRegistration(registration_id=registration.id)
     )
-    kb.button(text="ℹ️ " + t(N_("Event details")), callback_data=EventCard(event_id=registration.event_id))  # type: ignore[attr-defined]
+    kb.button(text="ℹ️ " + t(N_("Event details")), callback_data=EventCard(event_id=registration.event_id))
     kb.adjust(1)
     return kb.as_markup()
 

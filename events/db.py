@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
+from typing import Any, cast
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -59,7 +59,7 @@ async def close_db() -> None:
 
 
 def conn() -> BaseDBAsyncClient:
-    return connections.get("default")
+    return cast(BaseDBAsyncClient, connections.get("default"))
 
 
 def dialect_of(connection: BaseDBAsyncClient) -> str:

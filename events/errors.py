@@ -19,11 +19,11 @@ def N_(message: str) -> str:
 class DomainError(Exception):
     code: ClassVar[str] = "domain_error"
     kind: ClassVar[ErrorKind] = "invalid"
-    message: ClassVar[str] = N_("The request cannot be carried out.")
+    message: str = N_("The request cannot be carried out.")
 
     def __init__(self, message: str | None = None, **params: Any) -> None:
         if message is not None:
-            self.message = message  # type: ignore[misc]
+            self.message = message
         self.params = params
         super().__init__(self.code)
 

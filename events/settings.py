@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import zoneinfo
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
@@ -99,7 +100,7 @@ class Settings(BaseSettings):
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
     def _proxy_networks(cls, value: object) -> tuple[str, ...]:
-        items = value.split(",") if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
+        items = value.split(",") if isinstance(value, str) else list(cast("Iterable[object]", value or ()))
         networks = []
         for item in (str(part).strip() for part in items):
             if not item:
@@ -218,10 +219,10 @@ def _split_database_url(url: str) -> tuple[Literal["sqlite", "postgres"], str]:
     raise ValueError(f"unsupported database scheme {scheme!r} (use sqlite or postgresql)")
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment, turning a validation failure into a readable message."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except PydanticSettingsError as exc:
         # A complex value (JSON) that does not parse: pydantic-settings names the field, not the variable.
         match = re.search(r'field "(\w+)"', str(exc))

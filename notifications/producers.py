@@ -184,11 +184,11 @@ class Producer:
     async def _tell(self, fact: Activity, told: Told, conn: Any) -> None:
         """One message per registration the fact is about: its own, or every registrant's of its event."""
         if told.to_all:
-            event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+            event = await Event.get_or_none(id=fact.event_id, using_db=conn)
             registrations = await self._registrants(event.id, conn) if event is not None else []
         else:
             found = (
-                await Registration.get_or_none(id=fact.registration_id).select_related("event", "person").using_db(conn)
+                await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related("event", "person")
                 if fact.registration_id is not None
                 else None
             )
@@ -223,13 +223,13 @@ class Producer:
             .order_by("id")
             .using_db(conn)
         )
-        return list({r.person_id: r for r in reversed(rows)}.values())  # type: ignore[attr-defined]
+        return list({r.person_id: r for r in reversed(rows)}.values())
 
     async def _broadcast(self, fact: Activity, conn: Any) -> None:
-        broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id")).using_db(conn)
+        broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id"), using_db=conn)
         if broadcast is None or broadcast.cancelled_at is not None:
             return
-        event = await Event.get(id=broadcast.event_id).using_db(conn)
+        event = await Event.get(id=broadcast.event_id, using_db=conn)
         for registration in await self._registrants(event.id, conn):
             person = registration.person
             await enqueue(
@@ -248,7 +248,7 @@ class Producer:
         entry_id = fact.payload.get("entry_id")
         if person is None or not isinstance(entry_id, int):
             return
-        entry = await CreditEntry.get_or_none(id=entry_id).select_related("course", "item").using_db(conn)
+        entry = await CreditEntry.get_or_none(id=entry_id, using_db=conn).select_related("course", "item")
         assessment = await assessment_after(entry_id, conn)
         if entry is None or assessment is None:
             return
@@ -288,7 +288,7 @@ class Producer:
         broker_id, level, rnd = fact.payload.get("broker_id"), fact.payload.get("level"), fact.payload.get("round", 1)
         if person is None or level not in {lv.value for lv in BrokerLevel}:
             return
-        cert = await Certification.get_or_none(broker_id=broker_id, level=level, round=rnd).using_db(conn)
+        cert = await Certification.get_or_none(broker_id=broker_id, level=level, round=rnd, using_db=conn)
         if cert is None:
             return
         locale = locale_of(person.language)
@@ -339,7 +339,7 @@ class Producer:
 
     async def _published(self, fact: Activity, conn: Any) -> None:
         """Invite people whose preferences match, at most ``invitations_per_week`` each."""
-        event = await Event.get_or_none(id=fact.event_id).using_db(conn)
+        event = await Event.get_or_none(id=fact.event_id, using_db=conn)
         # Only events people can still register for are worth an invitation.
         if event is None or event.status != "published" or event.starts_at <= clock.now():
             return
@@ -387,7 +387,7 @@ class Producer:
 
 
 async def _person_of(fact: Activity, conn: Any) -> Person | None:
-    return await Person.get_or_none(id=fact.person_id).using_db(conn) if fact.person_id else None
+    return await Person.get_or_none(id=fact.person_id, using_db=conn) if fact.person_id else None
 
 
 def _hours(value: Decimal) -> str:

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 from events.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from events.services.staff import PersonRef
+    from events.services.tokens import IssuedToken
     from wuchuang.demo import DemoSummary
 
 T = TypeVar("T")
@@ -233,7 +235,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     settings = _settings()
     _migrate(settings)
 
-    async def create() -> object:
+    async def create() -> IssuedToken:
         organization_id = None
         if args.org is not None:
             organization_id = (await resolve_organization(args.org, create=True)).id
@@ -244,7 +246,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"wuchuang: {exc}", file=sys.stderr)
         return 2
-    print(issued.plaintext)  # type: ignore[attr-defined]
+    print(issued.plaintext)
     return 0
 
 
@@ -272,7 +274,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _person_ref(args: argparse.Namespace) -> object:
+def _person_ref(args: argparse.Namespace) -> PersonRef:
     from events.services.staff import PersonRef
 
     return PersonRef(person_id=args.person_id, telegram_id=args.telegram_id, phone=args.phone)
@@ -287,7 +289,7 @@ def cmd_role_grant(args: argparse.Namespace) -> int:
     _migrate(settings)
 
     async def grant() -> str:
-        person = await staff.find_person(_person_ref(args))  # type: ignore[arg-type]
+        person = await staff.find_person(_person_ref(args))
         organization_id = None
         if args.org is not None:
             organization_id = (await resolve_organization(args.org, create=True)).id
@@ -295,7 +297,7 @@ def cmd_role_grant(args: argparse.Namespace) -> int:
             person, role=args.role, event_ids=args.event, actor="cli", organization_id=organization_id
         )
         events = ",".join(map(str, held.event_ids)) if held.event_ids else "all events"
-        return f"{person.name} (person {person.id}) is now {held.role} of organization {held.organization_id}, {events}"  # type: ignore[attr-defined]
+        return f"{person.name} (person {person.id}) is now {held.role} of organization {held.organization_id}, {events}"
 
     try:
         print(_with_db(settings, grant))
@@ -314,7 +316,7 @@ def cmd_role_revoke(args: argparse.Namespace) -> int:
     _migrate(settings)
 
     async def revoke() -> int:
-        person = await staff.find_person(_person_ref(args))  # type: ignore[arg-type]
+        person = await staff.find_person(_person_ref(args))
         organization_id = None
         if args.org is not None:
             organization_id = (await resolve_organization(args.org)).id

@@ -159,7 +159,7 @@ async def load_demo() -> DemoSummary:
 
 # Chat ids of demo people on Telegram. Without a bot token their messages (confirmations,
 # reminders, invitations) appear in the console channel, so the whole flow can be watched locally.
-TELEGRAM_PEOPLE = (
+TELEGRAM_PEOPLE: tuple[tuple[int, str, str, list[str], list[str]], ...] = (
     (700000001, "周晓明", "zh", ["donghu_gaoxin", "hongshan"], ["人工智能", "光电子信息"]),
     (700000002, "Chen Yu", "en", [], ["生物医药", "数字医疗"]),
     (700000003, "黄丽", "zh", ["wuchang"], []),
@@ -508,7 +508,7 @@ class _Training:
             actor=ACTOR,
         )
         self.clock.at = published
-        for event_id in (course.event_id, *(e.id for e in sessions)):  # type: ignore[attr-defined]
+        for event_id in (course.event_id, *(e.id for e in sessions)):
             await publish_event(event_id, actor=ACTOR)
             self.event_ids.add(event_id)
         self.events += 1 + len(sessions)

@@ -16,7 +16,7 @@ import re
 import secrets
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -247,7 +247,7 @@ def _postgres_model_metadata(url: URL) -> sa.MetaData:
     return _make_portable(metadata, specs, "postgresql")
 
 
-def _run_in_fresh_loop(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+def _run_in_fresh_loop(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     """Run ``fn(*args)`` in a new event loop on a new thread.
 
     Tortoise keeps its state in a context variable (with an optional process-wide fallback); a
@@ -258,7 +258,7 @@ def _run_in_fresh_loop(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
 
     def target() -> None:
         try:
-            outcome["value"] = asyncio.run(fn(*args))  # type: ignore[arg-type]
+            outcome["value"] = asyncio.run(fn(*args))
         except BaseException as exc:  # re-raised in the calling thread
             outcome["error"] = exc
 
@@ -453,12 +453,12 @@ def _make_portable(metadata: sa.MetaData, specs: dict[str, _TableSpec], dialect:
         for name, spec in table_spec.columns.items():
             if spec.unique and (name,) not in unique_columns and name in table.columns:
                 table.append_constraint(sa.UniqueConstraint(table.columns[name]))
-        for constraint in table.foreign_key_constraints:
+        for foreign_key in table.foreign_key_constraints:
             # SQLAlchemy does not reflect ON DELETE from SQLite's inline REFERENCES clauses.
-            if len(constraint.columns) == 1:
-                spec = table_spec.columns.get(next(iter(constraint.columns)).name)
+            if len(foreign_key.columns) == 1:
+                spec = table_spec.columns.get(next(iter(foreign_key.columns)).name)
                 if spec is not None:
-                    constraint.ondelete = spec.on_delete
+                    foreign_key.ondelete = spec.on_delete
         # Tortoise names only its multi-column unique constraints (uid_…) and indexes (idx_…); the
         # rest are named by the database. Leaving them unnamed here makes a revision name them the
         # same way on either dialect.

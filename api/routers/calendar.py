@@ -25,7 +25,7 @@ DistrictCode = Annotated[str, Path(max_length=32)]
 
 
 async def renderer(request: Request) -> calendar.FeedRenderer:
-    return request.app.state.calendar  # type: ignore[no-any-return]
+    return request.app.state.calendar
 
 
 @lru_cache(maxsize=1024)

@@ -225,8 +225,8 @@ async def complete_module(
         actor=caller.actor,
     )
     line = await credits.get_entry(result.entry.id)
-    body = CreditWritten.written(show, result, line).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if result.created else 200)
+    written = CreditWritten.written(show, result, line).model_dump(mode="json")
+    return JSONResponse(written, status_code=201 if result.created else 200)
 
 
 @router.get(

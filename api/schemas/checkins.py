@@ -42,7 +42,7 @@ class CheckinAnswer(BaseModel):
             if registration is None
             else CheckinRegistration(
                 id=registration.id,
-                event_id=registration.event_id,  # type: ignore[attr-defined]
+                event_id=registration.event_id,
                 name=registration.name,
                 organization=registration.organization,
                 status=RegistrationStatus(registration.status),

@@ -97,7 +97,7 @@ class EventPublic(BaseModel):
             starts_at=local(event.starts_at),
             ends_at=local(event.ends_at),
             district_name=districts.label(event.district, "zh") or None,
-            organization_id=event.organization_id,  # type: ignore[attr-defined]
+            organization_id=event.organization_id,
             questions=[QuestionPublic.model_validate(q) for q in event.questions or []],
             seats_left=None if event.capacity is None else max(0, event.capacity - event.seats_taken),
             registration_opens_at=local(event.registration_opens_at) if event.registration_opens_at else None,

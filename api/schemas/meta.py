@@ -31,7 +31,7 @@ class District(BaseModel):
             code=district.code,
             name=district.name,
             name_en=district.name_en,
-            kind=district.kind,  # type: ignore[arg-type]
+            kind=district.kind,
             division_code=district.division_code,
         )
 

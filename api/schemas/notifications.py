@@ -35,7 +35,7 @@ class NotificationPublic(BaseModel):
     def of(cls, show: Presenter, row: OutboxMessage) -> NotificationPublic:
         return cls(
             id=row.id,
-            person_id=row.person_id,  # type: ignore[attr-defined]
+            person_id=row.person_id,
             category=row.category,
             status=row.status,
             event_id=row.event_id,
@@ -70,7 +70,7 @@ class BroadcastPublic(BaseModel):
     def of(cls, show: Presenter, broadcast: Broadcast) -> BroadcastPublic:
         return cls(
             id=broadcast.id,
-            event_id=broadcast.event_id,  # type: ignore[attr-defined]
+            event_id=broadcast.event_id,
             text=broadcast.text,
             author=broadcast.author,
             audience=broadcast.audience,

@@ -37,9 +37,9 @@ class PersonRoles(BaseModel):
     def of(cls, held: PersonRole) -> PersonRoles:
         return cls(
             id=held.id,
-            person_id=held.person_id,  # type: ignore[attr-defined]
+            person_id=held.person_id,
             role=Role(held.role),
-            organization_id=held.organization_id,  # type: ignore[attr-defined]
+            organization_id=held.organization_id,
             event_ids=held.event_ids,
             granted_by=held.granted_by,
             created_at=local(held.created_at),

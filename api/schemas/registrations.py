@@ -59,7 +59,7 @@ class RegistrationPublic(BaseModel):
     def fields_of(cls, registration: Registration, show: Presenter, waitlist_position: int | None) -> dict[str, Any]:
         return {
             "id": registration.id,
-            "event_id": registration.event_id,  # type: ignore[attr-defined]
+            "event_id": registration.event_id,
             "status": RegistrationStatus(registration.status),
             "waitlist_position": waitlist_position,
             "ticket": TicketPublic.of(registration, show),

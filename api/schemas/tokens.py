@@ -26,7 +26,7 @@ class TokenPublic(BaseModel):
             "id": token.id,
             "name": token.name,
             "role": Role(token.role),
-            "organization_id": token.organization_id,  # type: ignore[attr-defined]
+            "organization_id": token.organization_id,
             "event_ids": token.event_ids,
             "created_at": local(token.created_at),
             "last_used_at": local(token.last_used_at) if token.last_used_at else None,

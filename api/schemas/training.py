@@ -108,7 +108,7 @@ class BrokerPublic(BaseModel):
             specialties=list(broker.specialties or []),
             hours=hours(standing.total),
             level=standing.level,
-            status=standing.status,  # type: ignore[arg-type]
+            status=standing.status,
             certified_at=_at(show, standing.certified_at),
             expires_at=_at(show, standing.expires_at),
             progress=Progress.of(standing.next),
@@ -147,7 +147,7 @@ class BrokerStanding(BaseModel):
             year_hours=hours(row.year_hours or Decimal(0)) if with_year else None,
             level=row.level,
             highest_level=row.highest_level,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,
             certified_at=_at(show, row.certified_at),
             expires_at=_at(show, row.expires_at),
         )
@@ -182,10 +182,10 @@ class Certificate(BaseModel):
             certified_at=cert.certified_at.astimezone(show.tz),
             expires_at=_at(show, cert.expires_at),
             hours=hours(hours_of(cert.hours_tenths)),
-            status=certification.certificate_status(cert.state, cert.expires_at, clock.now()),  # type: ignore[arg-type]
-            state=str(cert.state),  # type: ignore[arg-type]
+            status=certification.certificate_status(cert.state, cert.expires_at, clock.now()),
+            state=str(cert.state),
             state_reason=cert.state_reason,
-            state_entry_id=cert.state_entry_id,  # type: ignore[attr-defined]
+            state_entry_id=cert.state_entry_id,
             state_changed_by=cert.state_changed_by,
             state_changed_at=_at(show, cert.state_changed_at),
             verify_url=verify_url(show, cert.number),
@@ -210,7 +210,7 @@ class CertificateVerification(BaseModel):
             level=found.level,
             certified_at=found.certified_at.astimezone(show.tz),
             expires_at=_at(show, found.expires_at),
-            status=found.status,  # type: ignore[arg-type]
+            status=found.status,
         )
 
 
@@ -243,7 +243,7 @@ class CreditEntryPublic(BaseModel):
         item: CourseItemRow | None = line.item
         return {
             "id": line.id,
-            "broker_id": line.broker_id,  # type: ignore[attr-defined]
+            "broker_id": line.broker_id,
             "earned_at": line.earned_at.astimezone(show.tz),
             "hours": hours(hours_of(line.hours_tenths)),
             "source": str(line.source),
@@ -253,7 +253,7 @@ class CreditEntryPublic(BaseModel):
             "external_id": line.external_id,
             "reason": line.reason,
             "author": line.author,
-            "corrects": line.corrects_id,  # type: ignore[attr-defined]
+            "corrects": line.corrects_id,
             "created_at": line.created_at.astimezone(show.tz),
         }
 
@@ -341,7 +341,7 @@ class Transcript(BaseModel):
             broker=BrokerPublic.of(show, record.broker, assessment),
             total=hours(record.balances.total),
             level=assessment.level,
-            status=assessment.status,  # type: ignore[arg-type]
+            status=assessment.status,
             certified_at=_at(show, assessment.certified_at),
             expires_at=_at(show, assessment.expires_at),
             by_course=by_course,
@@ -393,12 +393,12 @@ class CourseItem(BaseModel):
         event = item.event
         return cls(
             id=item.id,
-            kind=str(item.kind),  # type: ignore[arg-type]
+            kind=str(item.kind),
             code=item.code,
             title=item.title,
             hours=hours(hours_of(item.hours_tenths)),
             required=item.required,
-            event_id=item.event_id,  # type: ignore[attr-defined]
+            event_id=item.event_id,
             starts_at=_at(show, event.starts_at) if event is not None else None,
             ends_at=_at(show, event.ends_at) if event is not None else None,
             requires_checkout=item.requires_checkout,
@@ -441,7 +441,7 @@ class CoursePublic(BaseModel):
             description=course.description,
             level=course.level,
             event_id=event.id,
-            event_status=str(effective_status(event)),  # type: ignore[arg-type]
+            event_status=str(effective_status(event)),
             starts_at=event.starts_at.astimezone(show.tz),
             ends_at=event.ends_at.astimezone(show.tz),
             venue=event.venue,
@@ -475,7 +475,7 @@ class Enrollment(BaseModel):
             registration_id=registration.id,
             course_id=course_id,
             broker_id=broker_id,
-            status=str(registration.status),  # type: ignore[arg-type]
+            status=str(registration.status),
             waitlist_position=position,
             ticket=TicketPublic.of(registration, show),
         )

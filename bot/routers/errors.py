@@ -28,7 +28,7 @@ async def _reply(event: ErrorEvent, text: str, locale: Locale) -> None:
         with contextlib.suppress(TelegramBadRequest):  # the handler may have answered the button already
             await update.callback_query.answer(text[:200], show_alert=True)
         if update.callback_query.message is not None:
-            await update.callback_query.message.answer(text, reply_markup=main_menu(t))  # type: ignore[union-attr]
+            await update.callback_query.message.answer(text, reply_markup=main_menu(t))
     elif update.message is not None:
         await update.message.answer(text, reply_markup=main_menu(t))
 

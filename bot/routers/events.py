@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from html import escape
+from typing import cast
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Browse, BrowseMenu, EventCard
@@ -84,10 +85,11 @@ async def show_browse_menu(target: Message, by: str, t: Translate, locale: Local
         await target.answer(t(N_("Send a keyword, e.g. 人工智能 or 光谷:")), reply_markup=cancel_button(t))
         return
     if by == "series":
-        upcoming = (
+        upcoming = cast(
+            "list[str | None]",
             await Event.filter(status=EventStatus.PUBLISHED, ends_at__gt=clock.now())
             .distinct()
-            .values_list("series", flat=True)
+            .values_list("series", flat=True),
         )
         for series in sorted({s for s in upcoming if s}):
             label = t(SERIES_NAMES[series]) if series in SERIES_NAMES else series
@@ -138,7 +140,7 @@ def make_router() -> Router:
     return router
 
 
-async def _page(spec: Browse, t: Translate, locale: Locale) -> tuple[str, object]:
+async def _page(spec: Browse, t: Translate, locale: Locale) -> tuple[str, InlineKeyboardMarkup]:
     kind = district = series = keyword = None
     name, _, value = spec.scope.partition("=")
     if name == "kind" and value in {k.value for k in EventKind}:

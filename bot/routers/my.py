@@ -41,7 +41,7 @@ async def my_command(message: Message, person: Person, t: Translate, locale: Loc
 async def _mine(registration_id: int, person: Person) -> Registration:
     """The registration if it is this person's; stale or foreign buttons find nothing."""
     registration = await Registration.get_or_none(id=registration_id).select_related("event")
-    if registration is None or registration.person_id != person.id:  # type: ignore[attr-defined]
+    if registration is None or registration.person_id != person.id:
         raise RegistrationNotFound()
     return registration
 

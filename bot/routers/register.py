@@ -129,7 +129,7 @@ async def _next_step(
             continue
         await state.update_data(asking=index)
         await state.set_state(RegisterFlow.answer)
-        label = question.get("label_en") if locale == "en" and question.get("label_en") else question["label"]
+        label: str = question["label_en"] if locale == "en" and question.get("label_en") else question["label"]
         kb = InlineKeyboardBuilder()
         for choice_index, choice in enumerate(question.get("choices") or []):
             kb.button(text=choice, callback_data=AnswerChoice(index=choice_index))

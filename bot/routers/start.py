@@ -64,7 +64,7 @@ async def link_registration(
     registration = await registrations.redeem_link_code(
         code, person_id=person.id, telegram_id=person.telegram_id, actor=f"telegram:{person.telegram_id}"
     )
-    event = await catalog.get_event(registration.event_id, include_unpublished=True)  # type: ignore[attr-defined]
+    event = await catalog.get_event(registration.event_id, include_unpublished=True)
     await message.answer(
         t(
             N_("Your registration for %(title)s is now in this chat: /my shows it, reminders come here."),

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from events.models.organizations import Organization
 
 
 class Role(StrEnum):
@@ -24,11 +28,13 @@ class ApiToken(Model):
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     # Checkers may be limited to some events; null means every event.
-    event_ids = fields.JSONField(null=True)
+    event_ids: fields.JSONField[list[int] | None] = fields.JSONField(null=True)
     # The organization the token acts for; null means the default organization (admins see everything).
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="tokens", null=True, on_delete=fields.RESTRICT
     )
+
+    organization_id: int | None
 
     class Meta:
         table = "api_token"
@@ -46,7 +52,7 @@ class IdempotencyRecord(Model):
     # Null while the first request is still being handled.
     status_code = fields.IntField(null=True)
     response_body = fields.BinaryField(null=True)
-    response_headers = fields.JSONField(null=True)
+    response_headers: fields.JSONField[dict[str, str] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     completed_at = fields.DatetimeField(null=True)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,7 +19,7 @@ class Activity(Model):
     event_id = fields.IntField(null=True, db_index=True)
     registration_id = fields.IntField(null=True)
     person_id = fields.IntField(null=True)
-    payload = fields.JSONField(default=dict)
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from events.models.catalog import Event
+    from events.models.registration import Registration
 
 
 class CheckinResult(StrEnum):
@@ -32,8 +37,14 @@ class Attendance(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    event = fields.ForeignKeyField("models.Event", related_name="attendances", on_delete=fields.CASCADE)
-    registration = fields.ForeignKeyField("models.Registration", related_name="attendances", on_delete=fields.CASCADE)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="attendances", on_delete=fields.CASCADE
+    )
+    event_id: int
+    registration: fields.ForeignKeyRelation[Registration] = fields.ForeignKeyField(
+        "models.Registration", related_name="attendances", on_delete=fields.CASCADE
+    )
+    registration_id: int
     day = fields.DateField()
     checked_in_at = fields.DatetimeField()
     gate = fields.CharField(max_length=50, null=True)
@@ -49,7 +60,10 @@ class CheckinScan(Model):
     """Every scan as received, refused ones too, with their reason: the door's audit log."""
 
     id = fields.IntField(primary_key=True)
-    event = fields.ForeignKeyField("models.Event", related_name="scans", on_delete=fields.CASCADE)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="scans", on_delete=fields.CASCADE
+    )
+    event_id: int
     registration_id = fields.IntField(null=True)
     # Client-chosen id of one scan, unique per checker: a replay of the same id with the same
     # content gets the stored answer; the same id with other content is refused (scan_id_reused).

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from events.models.catalog import Event
+    from events.models.people import Person
 
 
 class Category(StrEnum):
@@ -34,14 +39,17 @@ class OutboxMessage(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    person = fields.ForeignKeyField("models.Person", related_name="messages", on_delete=fields.CASCADE)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="messages", on_delete=fields.CASCADE
+    )
+    person_id: int
     category = fields.CharEnumField(Category, max_length=24, db_index=True)
     dedup_key = fields.CharField(max_length=200, unique=True)
     locale = fields.CharField(max_length=8)
     text = fields.TextField()
     # Inline buttons as [[{"text", "url"|"callback_data"}]]; a photo by reference (e.g. a ticket).
-    buttons = fields.JSONField(null=True)
-    photo = fields.JSONField(null=True)
+    buttons: fields.JSONField[list[list[dict[str, str]]] | None] = fields.JSONField(null=True)
+    photo: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     urgent = fields.BooleanField(default=False)
     status = fields.CharEnumField(OutboxStatus, max_length=10, default=OutboxStatus.QUEUED, db_index=True)
     attempts = fields.IntField(default=0)
@@ -64,7 +72,10 @@ class Broadcast(Model):
     """An organizer's message to an event's registrants."""
 
     id = fields.IntField(primary_key=True)
-    event = fields.ForeignKeyField("models.Event", related_name="broadcasts", on_delete=fields.CASCADE)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="broadcasts", on_delete=fields.CASCADE
+    )
+    event_id: int
     text = fields.TextField()
     author = fields.CharField(max_length=100)
     audience = fields.CharField(max_length=20, default="registered")

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from events.models.organizations import Organization
 
 
 class Person(Model):
@@ -19,11 +24,11 @@ class Person(Model):
     calendar_token = fields.CharField(max_length=64, null=True, db_index=True)
     calendar_alarm_minutes = fields.IntField(default=60)
     # What the person wants to be invited to; empty means "anything".
-    pref_districts = fields.JSONField(default=list)
-    pref_topics = fields.JSONField(default=list)
-    pref_kinds = fields.JSONField(default=list)
+    pref_districts: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    pref_topics: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    pref_kinds: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # Message categories the person opted out of (e.g. "invitation", "matched_opportunity").
-    opted_out = fields.JSONField(default=list)
+    opted_out: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # Local "HH:MM" bounds of quiet hours; null means the platform default (22:00–08:00).
     quiet_start = fields.CharField(max_length=5, null=True)
     quiet_end = fields.CharField(max_length=5, null=True)
@@ -40,14 +45,18 @@ class PersonRole(Model):
     """A role held by a person in the bot (door staff scanning in the Mini App, organizers)."""
 
     id = fields.IntField(primary_key=True)
-    person = fields.ForeignKeyField("models.Person", related_name="roles", on_delete=fields.CASCADE)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="roles", on_delete=fields.CASCADE
+    )
+    person_id: int
     role = fields.CharField(max_length=16)
     # For checkers: the events they may scan; null means every event.
-    event_ids = fields.JSONField(null=True)
+    event_ids: fields.JSONField[list[int] | None] = fields.JSONField(null=True)
     # The organization the person acts for in this role (null: the default organization).
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="person_roles", null=True, on_delete=fields.RESTRICT
     )
+    organization_id: int | None
     granted_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from events.models.catalog import Event
+    from events.models.people import Person
 
 
 class RegistrationStatus(StrEnum):
@@ -20,8 +25,14 @@ ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, 
 
 class Registration(Model):
     id = fields.IntField(primary_key=True)
-    event = fields.ForeignKeyField("models.Event", related_name="registrations", on_delete=fields.CASCADE)
-    person = fields.ForeignKeyField("models.Person", related_name="registrations", on_delete=fields.RESTRICT)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="registrations", on_delete=fields.CASCADE
+    )
+    event_id: int
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="registrations", on_delete=fields.RESTRICT
+    )
+    person_id: int
     status = fields.CharEnumField(RegistrationStatus, max_length=16)
     # Contact details as given for this registration, normalised; duplicates are found by these.
     name = fields.CharField(max_length=100)
@@ -29,7 +40,7 @@ class Registration(Model):
     phone = fields.CharField(max_length=32, null=True)
     email = fields.CharField(max_length=254, null=True)
     telegram_id = fields.BigIntField(null=True)
-    answers = fields.JSONField(default=dict)
+    answers: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # Monotonic per event; the waitlist is ordered by it. Position is derived, never stored.
     waitlist_order = fields.IntField(null=True)
     # SHA-256 of the secret handed to an anonymous registrant to read and cancel this registration.
@@ -66,7 +77,10 @@ class RegistrationLink(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    registration = fields.ForeignKeyField("models.Registration", related_name="links", on_delete=fields.CASCADE)
+    registration: fields.ForeignKeyRelation[Registration] = fields.ForeignKeyField(
+        "models.Registration", related_name="links", on_delete=fields.CASCADE
+    )
+    registration_id: int
     code_hash = fields.CharField(max_length=64, unique=True)
     # "telegram" now; "email" when the e-mail channel sends a link (issue #16).
     channel = fields.CharField(max_length=16)

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from events.models.catalog import Event
+    from events.models.organizations import Organization
+    from events.models.people import Person
 
 
 class BrokerLevel(StrEnum):
@@ -31,18 +37,22 @@ class Broker(Model):
     """A person in the training programme."""
 
     id = fields.IntField(primary_key=True)
-    person = fields.OneToOneField("models.Person", related_name="broker", on_delete=fields.RESTRICT)
+    person: fields.OneToOneRelation[Person] = fields.OneToOneField(
+        "models.Person", related_name="broker", on_delete=fields.RESTRICT
+    )
+    person_id: int
     organization = fields.CharField(max_length=200, null=True)
     district = fields.CharField(max_length=32, null=True, db_index=True)
     # Topics the broker works in (人工智能, 生物医药, …); matching and the organizer's filters use them.
-    specialties = fields.JSONField(default=list)
+    specialties: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # The secret in the address of the broker's printable transcript (sent to them by the bot).
     transcript_token = fields.CharField(max_length=64, unique=True)
     # The organization that entered the broker (by hand or by their first enrollment in its course);
     # ``organization`` above is where the broker works, a free text.
-    owner_organization = fields.ForeignKeyField(
+    owner_organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="brokers", null=True, on_delete=fields.RESTRICT
     )
+    owner_organization_id: int | None
     created_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -65,7 +75,10 @@ class Course(Model):
     description = fields.TextField(default="")
     # The level the course prepares for (null: open to every level).
     level = fields.CharEnumField(BrokerLevel, max_length=16, null=True)
-    event = fields.OneToOneField("models.Event", related_name="course", on_delete=fields.RESTRICT)
+    event: fields.OneToOneRelation[Event] = fields.OneToOneField(
+        "models.Event", related_name="course", on_delete=fields.RESTRICT
+    )
+    event_id: int
     created_by = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -82,10 +95,16 @@ class CourseItem(Model):
     """One part of a course worth credit hours: a session held in person, or an online module."""
 
     id = fields.IntField(primary_key=True)
-    course = fields.ForeignKeyField("models.Course", related_name="items", on_delete=fields.CASCADE)
+    course: fields.ForeignKeyRelation[Course] = fields.ForeignKeyField(
+        "models.Course", related_name="items", on_delete=fields.CASCADE
+    )
+    course_id: int
     kind = fields.CharEnumField(ItemKind, max_length=8)
     # Sessions: the training event; a session belongs to one course.
-    event = fields.OneToOneField("models.Event", related_name="course_item", null=True, on_delete=fields.RESTRICT)
+    event: fields.OneToOneNullableRelation[Event] = fields.OneToOneField(
+        "models.Event", related_name="course_item", null=True, on_delete=fields.RESTRICT
+    )
+    event_id: int | None
     code = fields.CharField(max_length=64)
     title = fields.CharField(max_length=200)
     hours_tenths = fields.IntField()
@@ -115,20 +134,30 @@ class CreditEntry(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    broker = fields.ForeignKeyField("models.Broker", related_name="credits", on_delete=fields.RESTRICT)
+    broker: fields.ForeignKeyRelation[Broker] = fields.ForeignKeyField(
+        "models.Broker", related_name="credits", on_delete=fields.RESTRICT
+    )
+    broker_id: int
     hours_tenths = fields.IntField()
     source = fields.CharEnumField(CreditSource, max_length=16)
-    course = fields.ForeignKeyField("models.Course", related_name="credits", null=True, on_delete=fields.RESTRICT)
-    item = fields.ForeignKeyField("models.CourseItem", related_name="credits", null=True, on_delete=fields.RESTRICT)
+    course: fields.ForeignKeyNullableRelation[Course] = fields.ForeignKeyField(
+        "models.Course", related_name="credits", null=True, on_delete=fields.RESTRICT
+    )
+    course_id: int | None
+    item: fields.ForeignKeyNullableRelation[CourseItem] = fields.ForeignKeyField(
+        "models.CourseItem", related_name="credits", null=True, on_delete=fields.RESTRICT
+    )
+    item_id: int | None
     event_id = fields.IntField(null=True)
     registration_id = fields.IntField(null=True)
     # One attendance or module credit per broker and course item, however often it is reported.
     dedup_key = fields.CharField(max_length=100, null=True, unique=True)
     # The reporting system's id for a module completion; a second report with it changes nothing.
     external_id = fields.CharField(max_length=100, null=True, unique=True)
-    corrects = fields.ForeignKeyField(
+    corrects: fields.ForeignKeyNullableRelation[CreditEntry] = fields.ForeignKeyField(
         "models.CreditEntry", related_name="corrections", null=True, on_delete=fields.RESTRICT
     )
+    corrects_id: int | None
     reason = fields.TextField(default="")
     author = fields.CharField(max_length=100)
     # When the hours were earned (check-in, completion); the year balances use it.
@@ -159,7 +188,10 @@ class Certification(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    broker = fields.ForeignKeyField("models.Broker", related_name="certifications", on_delete=fields.RESTRICT)
+    broker: fields.ForeignKeyRelation[Broker] = fields.ForeignKeyField(
+        "models.Broker", related_name="certifications", on_delete=fields.RESTRICT
+    )
+    broker_id: int
     level = fields.CharEnumField(BrokerLevel, max_length=16)
     round = fields.IntField(default=1)
     certified_at = fields.DatetimeField()
@@ -174,9 +206,10 @@ class Certification(Model):
     # Why the state last changed, the ledger line that changed it (suspended or reinstated by the
     # ledger), who and when; the activity log keeps every change.
     state_reason = fields.TextField(default="")
-    state_entry = fields.ForeignKeyField(
+    state_entry: fields.ForeignKeyNullableRelation[CreditEntry] = fields.ForeignKeyField(
         "models.CreditEntry", related_name="certification_changes", null=True, on_delete=fields.RESTRICT
     )
+    state_entry_id: int | None
     state_changed_by = fields.CharField(max_length=100, null=True)
     state_changed_at = fields.DatetimeField(null=True)
 

@@ -52,7 +52,7 @@ async def cancel_broadcast(broadcast_id: int, *, actor: str) -> int:
     Raises ``not_found``, ``invalid_transition`` (already cancelled).
     """
     async with in_transaction() as conn:
-        broadcast = await Broadcast.get_or_none(id=broadcast_id).using_db(conn)
+        broadcast = await Broadcast.get_or_none(id=broadcast_id, using_db=conn)
         if broadcast is None:
             raise NotFound()
         if broadcast.cancelled_at is not None:

@@ -90,7 +90,7 @@ async def create_broker(data: BrokerInput, *, actor: str, organization_id: int |
         organization_id = await organizations.default_organization_id()
     async with in_transaction() as conn:
         if data.person_id is not None:
-            person = await Person.get_or_none(id=data.person_id).using_db(conn)
+            person = await Person.get_or_none(id=data.person_id, using_db=conn)
             if person is None:
                 raise InvalidInput(N_("No such person."), field="person_id")
         else:
@@ -103,7 +103,7 @@ async def create_broker(data: BrokerInput, *, actor: str, organization_id: int |
                 telegram_id=data.telegram_id,
                 using_db=conn,
             )
-        existing = await Broker.get_or_none(person_id=person.id).using_db(conn)
+        existing = await Broker.get_or_none(person_id=person.id, using_db=conn)
         if existing is not None:
             raise AlreadyBroker(broker_id=existing.id)
         broker = await Broker.create(
@@ -126,10 +126,10 @@ async def ensure_broker(
     """The person's broker profile, made on the spot for someone who enrolls in (or attends) a course;
     a new profile belongs to ``organization_id``, the course's organization.
     """
-    broker = await Broker.get_or_none(person_id=person_id).using_db(conn)
+    broker = await Broker.get_or_none(person_id=person_id, using_db=conn)
     if broker is not None:
         return broker
-    person = await Person.get(id=person_id).using_db(conn)
+    person = await Person.get(id=person_id, using_db=conn)
     if organization_id is None:
         organization_id = await organizations.default_organization_id()
     # ON CONFLICT DO NOTHING: a concurrent enrollment of the same person may have made it a moment ago.
@@ -146,16 +146,16 @@ async def ensure_broker(
         ignore_conflicts=True,
         using_db=conn,
     )
-    broker = await Broker.get(person_id=person_id).using_db(conn)
+    broker = await Broker.get(person_id=person_id, using_db=conn)
     await activity.record("broker.created", actor=actor, person_id=person_id, using_db=conn, broker_id=broker.id)
     return broker
 
 
 async def on_registered(conn: BaseDBAsyncClient, *, event_id: int, person_id: int, actor: str) -> None:
     """Registering for a course's event is enrolling: the person becomes a broker if not one yet."""
-    course = await Course.get_or_none(event_id=event_id).select_related("event").using_db(conn)
+    course = await Course.get_or_none(event_id=event_id, using_db=conn).select_related("event")
     if course is not None:
-        await ensure_broker(conn, person_id, actor=actor, organization_id=course.event.organization_id)  # type: ignore[attr-defined]
+        await ensure_broker(conn, person_id, actor=actor, organization_id=course.event.organization_id)
 
 
 async def get_broker(broker_id: int) -> Broker:
@@ -210,7 +210,7 @@ async def lock_broker(conn: BaseDBAsyncClient, broker_id: int) -> Broker:
     """
     if dialect_of(conn) == "sqlite":
         await conn.execute_query("UPDATE broker SET id = id WHERE id = ?", [broker_id])
-        broker = await Broker.get_or_none(id=broker_id).using_db(conn)
+        broker = await Broker.get_or_none(id=broker_id, using_db=conn)
     else:
         broker = await Broker.filter(id=broker_id).select_for_update().using_db(conn).first()
     if broker is None:

@@ -192,9 +192,7 @@ async def get_event(
     event = await Event.get_or_none(id=event_id)
     if event is None:
         raise EventNotFound()
-    if event.status == EventStatus.DRAFT and not (
-        include_unpublished and scope.covers(event.organization_id)  # type: ignore[attr-defined]
-    ):
+    if event.status == EventStatus.DRAFT and not (include_unpublished and scope.covers(event.organization_id)):
         raise EventNotFound()
     return event
 

@@ -117,7 +117,7 @@ class Progress:
 
     @property
     def ratio(self) -> float:
-        hours = float(min(1, self.hours_have / self.hours_required)) if self.hours_required else 1.0
+        hours = float(min(Decimal(1), self.hours_have / self.hours_required)) if self.hours_required else 1.0
         if not self.courses_required:
             return hours
         courses = len(self.courses_done) / len(self.courses_required)
@@ -177,9 +177,9 @@ def assess(
 ) -> Assessment:
     total_tenths = sum(line.tenths for line in lines)
     latest: dict[BrokerLevel, Held] = {}
-    for cert in held:
-        if cert.level not in latest or cert.round > latest[cert.level].round:
-            latest[cert.level] = cert
+    for one in held:
+        if one.level not in latest or one.round > latest[one.level].round:
+            latest[one.level] = one
     due: list[tuple[BrokerLevel, int]] = []
     progress: Progress | None = None
     for rule in rules:
@@ -215,8 +215,8 @@ def assess(
                 continue
             progress = Progress(level, True, Decimal(str(rule.renewal_hours)), hours_of(since), [], [])
             break
-    level, status, certified_at, expires_at = standing([*held, *(Held(lv, rd, now, None) for lv, rd in due)], now)
-    return Assessment(hours_of(total_tenths), level, status, certified_at, expires_at, progress, due)
+    top, status, certified_at, expires_at = standing([*held, *(Held(lv, rd, now, None) for lv, rd in due)], now)
+    return Assessment(hours_of(total_tenths), top, status, certified_at, expires_at, progress, due)
 
 
 def _regain(
@@ -330,7 +330,7 @@ async def assessment_after(entry_id: int, using_db: BaseDBAsyncClient | None = N
     """Where the broker stood right after ledger line ``entry_id`` was written, with the certifications
     that line brought: what a message about the line should say, however late it is read. None: no such line.
     """
-    entry = await CreditEntry.get_or_none(id=entry_id).using_db(using_db).select_related("broker")
+    entry = await CreditEntry.get_or_none(id=entry_id, using_db=using_db).select_related("broker")
     if entry is None:
         return None
     broker: Broker = entry.broker
@@ -344,7 +344,7 @@ async def assessment_after(entry_id: int, using_db: BaseDBAsyncClient | None = N
     # line that brought it, so the ones held then are those logged before the broker's next line.
     # Their states then likewise: the changes logged before that next line.
     facts = await (
-        Activity.filter(person_id=broker.person_id, kind__in=("credit.granted", "broker.certified", *STATE_FACTS))  # type: ignore[attr-defined]
+        Activity.filter(person_id=broker.person_id, kind__in=("credit.granted", "broker.certified", *STATE_FACTS))
         .using_db(using_db)
         .order_by("id")
         .values_list("kind", "payload")
@@ -424,7 +424,7 @@ async def reassess(conn: BaseDBAsyncClient, broker: Broker, *, entry: CreditEntr
         await activity.record(
             "certification.reinstated" if carried else "certification.suspended",
             actor=actor,
-            person_id=broker.person_id,  # type: ignore[attr-defined]
+            person_id=broker.person_id,
             using_db=conn,
             **_fact_payload(cert),
             entry_id=entry.id,
@@ -463,7 +463,7 @@ async def _certify_due(
         await activity.record(
             "broker.certified",
             actor=actor,
-            person_id=broker.person_id,  # type: ignore[attr-defined]
+            person_id=broker.person_id,
             using_db=conn,
             broker_id=broker.id,
             certification_id=cert.id,
@@ -484,7 +484,7 @@ def _plain(hours: float) -> str:
 
 def _fact_payload(cert: Certification) -> dict[str, Any]:
     return {
-        "broker_id": cert.broker_id,  # type: ignore[attr-defined]
+        "broker_id": cert.broker_id,
         "certification_id": cert.id,
         "number": cert.number,
         "level": str(cert.level),
@@ -504,7 +504,7 @@ async def _set_state(
 ) -> None:
     cert.state = state
     cert.state_reason = reason
-    cert.state_entry_id = entry_id  # type: ignore[attr-defined]
+    cert.state_entry_id = entry_id
     cert.state_changed_by = actor[:100]
     cert.state_changed_at = now
     await cert.save(
@@ -530,7 +530,7 @@ async def _locked_certificate(conn: BaseDBAsyncClient, broker_id: int, certifica
     # The broker's lock, as for a ledger write: a revocation and a ledger write on the same
     # broker cannot interleave (neither undoes the other's state change unseen).
     await lock_broker(conn, broker_id)
-    cert = await Certification.get_or_none(id=certification_id, broker_id=broker_id).using_db(conn)
+    cert = await Certification.get_or_none(id=certification_id, broker_id=broker_id, using_db=conn)
     if cert is None:
         raise CertificationNotFound(certification_id=certification_id)
     return cert
@@ -549,11 +549,11 @@ async def revoke_certificate(broker_id: int, certification_id: int, *, reason: s
         await _set_state(
             conn, cert, CertificationState.REVOKED, reason=text, actor=actor, entry_id=None, now=clock.now()
         )
-        broker = await Broker.get(id=broker_id).using_db(conn)
+        broker = await Broker.get(id=broker_id, using_db=conn)
         await activity.record(
             "certification.revoked",
             actor=actor,
-            person_id=broker.person_id,  # type: ignore[attr-defined]
+            person_id=broker.person_id,
             using_db=conn,
             **_fact_payload(cert),
             by="admin",
@@ -576,7 +576,7 @@ async def reinstate_certificate(
         cert = await _locked_certificate(conn, broker_id, certification_id)
         if cert.state != CertificationState.REVOKED:
             raise CertificationNotRevoked()
-        broker = await Broker.get(id=broker_id).using_db(conn)
+        broker = await Broker.get(id=broker_id, using_db=conn)
         lines = await lines_of(broker_id, conn)
         items = await required_items_of({line.course_id for line in lines if line.course_id}, conn)
         held = await held_by(broker_id, conn)
@@ -585,7 +585,7 @@ async def reinstate_certificate(
         now = clock.now()
         state = CertificationState.ACTIVE if carried else CertificationState.SUSPENDED
         await _set_state(conn, cert, state, reason=text, actor=actor, entry_id=None, now=now)
-        person_id: int = broker.person_id  # type: ignore[attr-defined]
+        person_id: int = broker.person_id
         await activity.record(
             "certification.reinstated",
             actor=actor,

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -125,7 +125,7 @@ async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo
     if claims is None:
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
     registration = await Registration.get_or_none(id=claims.registration_id).select_related("event")
-    if registration is None or registration.event_id != claims.event_id:  # type: ignore[attr-defined]
+    if registration is None or registration.event_id != claims.event_id:
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
     event: Event = registration.event
     if claims.event_id != scan.event_id:
@@ -193,7 +193,7 @@ async def _admit(
                 event_id=scan.event_id,
                 registration_id=registration.id,
                 person_id=registration.person_id,
-                using_db=conn,  # type: ignore[attr-defined]
+                using_db=conn,
                 gate=scan.gate,
                 offline=scan.offline,
             )
@@ -271,7 +271,7 @@ async def _stored_scan(scan: Scan, actor: str) -> CheckinScan | None:
 async def _replay_same(stored: CheckinScan, scan: Scan, tz: zoneinfo.ZoneInfo) -> Outcome:
     """The stored answer if ``scan`` is the stored scan sent again; ``scan_id_reused`` if it is another."""
     same = (
-        stored.event_id == scan.event_id  # type: ignore[attr-defined]
+        stored.event_id == scan.event_id
         and stored.code_digest == _code_digest(scan.code)
         and stored.direction == scan.direction
         and stored.gate == scan.gate
@@ -350,8 +350,11 @@ class EventStats:
 
 async def event_stats(event: Event, *, bucket_minutes: int = 5) -> EventStats:
     """Door figures: confirmed, checked in, no-shows once the event is over, arrivals per 5 minutes."""
-    counts = Counter(
-        await Registration.filter(event_id__in=await ticket_event_ids(event)).values_list("status", flat=True)
+    counts: Counter[RegistrationStatus] = Counter(
+        cast(
+            "list[RegistrationStatus]",
+            await Registration.filter(event_id__in=await ticket_event_ids(event)).values_list("status", flat=True),
+        )
     )
     arrivals_at = await Attendance.filter(event_id=event.id).values_list("checked_in_at", "registration_id")
     checked_in = len({reg_id for _, reg_id in arrivals_at})

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints, model_validator
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -162,7 +162,7 @@ async def create_course(
 
 async def _training_event(event_id: int, *, field_name: str, scope: Scope = EVERYTHING) -> Event:
     event = await Event.get_or_none(id=event_id)
-    if event is None or not scope.covers(event.organization_id):  # type: ignore[attr-defined]
+    if event is None or not scope.covers(event.organization_id):
         raise EventNotFound()
     if event.kind != EventKind.TRAINING:
         raise InvalidInput(N_("Only an event of kind training can belong to a course."), field=field_name)
@@ -182,9 +182,9 @@ async def add_item(
     if data.kind == ItemKind.SESSION:
         assert data.event_id is not None
         event = await _training_event(data.event_id, field_name="event_id", scope=scope)
-        if event.id == course.event_id:  # type: ignore[attr-defined]
+        if event.id == course.event_id:
             raise InvalidInput(N_("A course's own event cannot be one of its sessions."), field="event_id")
-        if event.organization_id != course.event.organization_id:  # type: ignore[attr-defined]
+        if event.organization_id != course.event.organization_id:
             raise InvalidInput(N_("A course's sessions are events of its own organization."), field="event_id")
         owner = await CourseItem.get_or_none(event_id=event.id).select_related("course")
         if owner is not None or await Course.exists(event_id=event.id):
@@ -269,7 +269,7 @@ async def update_item(course_id: int, item_id: int, patch: ItemPatch, *, actor: 
         await activity.record(
             "course.item_changed",
             actor=actor,
-            event_id=item.event_id,  # type: ignore[attr-defined]
+            event_id=item.event_id,
             using_db=conn,
             course_id=course_id,
             item_id=item.id,
@@ -290,7 +290,7 @@ async def remove_item(course_id: int, item_id: int, *, actor: str) -> None:
         await activity.record(
             "course.item_removed",
             actor=actor,
-            event_id=item.event_id,  # type: ignore[attr-defined]
+            event_id=item.event_id,
             using_db=conn,
             course_id=course_id,
             item_id=item_id,
@@ -316,7 +316,7 @@ async def items_by_course(course_ids: list[int]) -> dict[int, list[CourseItem]]:
     if not course_ids:
         return found
     for item in await CourseItem.filter(course_id__in=course_ids).select_related("event").order_by("position", "id"):
-        found[item.course_id].append(item)  # type: ignore[attr-defined]
+        found[item.course_id].append(item)
     return found
 
 
@@ -331,7 +331,7 @@ async def get_visible_course(course_id: int, *, include_unpublished: bool = Fals
 
 
 def _sees_drafts(course: Course, include_unpublished: bool, scope: Scope) -> bool:
-    return include_unpublished and scope.covers(course.event.organization_id)  # type: ignore[attr-defined]
+    return include_unpublished and scope.covers(course.event.organization_id)
 
 
 COURSE_ORDER = ("event__starts_at", "id")
@@ -409,7 +409,7 @@ async def training_context(event: Event, *, person_id: int | None) -> TrainingCo
             return None
         course = session.course
     enrolled = person_id is not None and await Registration.exists(
-        event_id=course.event_id,  # type: ignore[attr-defined]
+        event_id=course.event_id,
         person_id=person_id,
         status=RegistrationStatus.CONFIRMED,
     )
@@ -422,10 +422,11 @@ async def course_of_session(session_event_id: int) -> Course | None:
 
 
 async def course_event_of_session(session_event_id: int, using_db: BaseDBAsyncClient | None = None) -> int | None:
-    rows = await (
-        CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION)
+    rows = cast(
+        "list[int]",
+        await CourseItem.filter(event_id=session_event_id, kind=ItemKind.SESSION)
         .using_db(using_db)
-        .values_list("course__event_id", flat=True)
+        .values_list("course__event_id", flat=True),
     )
     return rows[0] if rows else None
 
@@ -465,16 +466,15 @@ async def courses_with_sessions(event_ids: Iterable[int]) -> set[int]:
     ids = list(set(event_ids))
     if not ids:
         return set()
-    return set(
-        await CourseItem.filter(course__event_id__in=ids, kind=ItemKind.SESSION).values_list(
-            "course__event_id", flat=True
-        )
+    rows = await CourseItem.filter(course__event_id__in=ids, kind=ItemKind.SESSION).values_list(
+        "course__event_id", flat=True
     )
+    return set(cast("list[int]", rows))
 
 
 async def enrollment_of(course: Course, broker: Broker) -> Registration | None:
     return await (
-        Registration.filter(event_id=course.event_id, person_id=broker.person_id, status__in=ACTIVE_STATUSES)  # type: ignore[attr-defined]
+        Registration.filter(event_id=course.event_id, person_id=broker.person_id, status__in=ACTIVE_STATUSES)
         .order_by("-id")
         .first()
     )
@@ -498,7 +498,7 @@ async def enroll(course_id: int, broker_id: int, *, actor: str, source: str = "a
         telegram_id=person.telegram_id,
     )
     return await registration.register(
-        course.event_id,  # type: ignore[attr-defined]
+        course.event_id,
         applicant,
         actor=actor,
         source=source,
@@ -551,17 +551,17 @@ async def attendance_sheet(course_id: int) -> AttendanceSheet:
     """
     course = await get_course(course_id)
     items = await items_of(course_id)
-    enrollments = await Registration.filter(event_id=course.event_id).order_by("id")  # type: ignore[attr-defined]
-    person_ids = {r.person_id for r in enrollments}  # type: ignore[attr-defined]
+    enrollments = await Registration.filter(event_id=course.event_id).order_by("id")
+    person_ids = {r.person_id for r in enrollments}
     brokers = dict(await Broker.filter(person_id__in=person_ids).values_list("person_id", "id"))
     # The person's latest enrollment stands for them.
     latest: dict[int, Registration] = {}
     for reg in enrollments:
-        latest[reg.person_id] = reg  # type: ignore[attr-defined]
+        latest[reg.person_id] = reg
     rows: dict[int, SheetRow] = {}
     for person_id, reg in latest.items():
         rows[person_id] = SheetRow(brokers.get(person_id), reg.id, reg.name, reg.organization, str(reg.status))
-    session_events = {item.event_id: item.id for item in items if item.event_id is not None}  # type: ignore[attr-defined]
+    session_events = {item.event_id: item.id for item in items if item.event_id is not None}
     if session_events:
         attendance = await Attendance.filter(event_id__in=list(session_events)).values_list(
             "event_id", "registration__person_id", "checked_in_at", "checked_out_at"

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
@@ -126,7 +126,7 @@ async def _append(
         actor=actor,
         event_id=event_id,
         registration_id=registration_id,
-        person_id=broker.person_id,  # type: ignore[attr-defined]
+        person_id=broker.person_id,
         using_db=conn,
         broker_id=broker.id,
         entry_id=entry.id,
@@ -158,28 +158,29 @@ async def credit_attendance(
     event. Writes the session's hours once per broker, if the person is enrolled in its course:
     at entry, or for a session that requires check-out, at the exit after the minimum stay.
     """
-    item = (
-        await CourseItem.get_or_none(event_id=event_id, kind=ItemKind.SESSION).using_db(conn).select_related("course")
+    item = await CourseItem.get_or_none(event_id=event_id, kind=ItemKind.SESSION, using_db=conn).select_related(
+        "course"
     )
     if item is None:
         return None
     if item.requires_checkout != (direction == Direction.EXIT):
         return None
-    person_id: int = registration.person_id  # type: ignore[attr-defined]
+    person_id: int = registration.person_id
     course: Course = item.course
-    if registration.event_id != course.event_id:  # type: ignore[attr-defined]
+    if registration.event_id != course.event_id:
         enrolled = await (
-            Registration.filter(event_id=course.event_id, person_id=person_id, status=RegistrationStatus.CONFIRMED)  # type: ignore[attr-defined]
+            Registration.filter(event_id=course.event_id, person_id=person_id, status=RegistrationStatus.CONFIRMED)
             .using_db(conn)
             .exists()
         )
         if not enrolled:
             return None
     if direction == Direction.EXIT:
-        entered = await (
-            Attendance.filter(registration_id=registration.id, event_id=event_id, day=day)
+        entered = cast(
+            "list[datetime]",
+            await Attendance.filter(registration_id=registration.id, event_id=event_id, day=day)
             .using_db(conn)
-            .values_list("checked_in_at", flat=True)
+            .values_list("checked_in_at", flat=True),
         )
         if not entered:
             return None
@@ -238,15 +239,15 @@ async def complete_module(
     await get_broker(broker_id)
     async with in_transaction() as conn:
         broker = await lock_broker(conn, broker_id)
-        seen = await CreditEntry.get_or_none(external_id=external_id).using_db(conn)
+        seen = await CreditEntry.get_or_none(external_id=external_id, using_db=conn)
         if seen is not None:
-            if seen.broker_id != broker_id or seen.item_id != item.id:  # type: ignore[attr-defined]
+            if seen.broker_id != broker_id or seen.item_id != item.id:
                 raise ExternalIdReused(external_id=external_id[:100])
             return Written(seen, False, [])
         enrollment = await (
             Registration.filter(
                 event_id=course.event_id, person_id=broker.person_id, status=RegistrationStatus.CONFIRMED
-            )  # type: ignore[attr-defined]
+            )
             .using_db(conn)
             .first()
         )
@@ -313,12 +314,15 @@ async def correct(broker_id: int, *, entry_id: int, hours: Any, reason: str | No
     text = _reason(reason)
     async with in_transaction() as conn:
         broker = await lock_broker(conn, broker_id)
-        target = await CreditEntry.get_or_none(id=entry_id, broker_id=broker_id).using_db(conn)
+        target = await CreditEntry.get_or_none(id=entry_id, broker_id=broker_id, using_db=conn)
         if target is None:
             raise CreditEntryNotFound(entry_id=entry_id)
         if target.source == CreditSource.CORRECTION:
             raise InvalidInput(N_("Correct the original entry, not a correction."), field="entry_id")
-        earlier = await CreditEntry.filter(corrects_id=entry_id).using_db(conn).values_list("hours_tenths", flat=True)
+        earlier = cast(
+            "list[int]",
+            await CreditEntry.filter(corrects_id=entry_id).using_db(conn).values_list("hours_tenths", flat=True),
+        )
         net = target.hours_tenths + sum(earlier)
         if net + tenths < 0:
             raise InvalidInput(
@@ -335,8 +339,8 @@ async def correct(broker_id: int, *, entry_id: int, hours: Any, reason: str | No
             source=CreditSource.CORRECTION,
             actor=actor,
             earned_at=target.earned_at,
-            course_id=target.course_id,  # type: ignore[attr-defined]
-            item_id=target.item_id,  # type: ignore[attr-defined]
+            course_id=target.course_id,
+            item_id=target.item_id,
             event_id=target.event_id,
             corrects_id=target.id,
             reason=text,

@@ -20,7 +20,7 @@ async def lock_event(connection: BaseDBAsyncClient, event_id: int) -> Event:
     """
     if dialect_of(connection) == "sqlite":
         await connection.execute_query("UPDATE event SET seats_taken = seats_taken WHERE id = ?", [event_id])
-        event = await Event.get_or_none(id=event_id).using_db(connection)
+        event = await Event.get_or_none(id=event_id, using_db=connection)
     else:
         event = await Event.filter(id=event_id).select_for_update().using_db(connection).first()
     if event is None:

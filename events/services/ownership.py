@@ -18,7 +18,7 @@ from events.services.organizations import Scope
 async def owned_event(event_id: int, scope: Scope) -> Event:
     """The event, if ``scope`` reaches it (drafts included). Raises ``event_not_found``."""
     event = await Event.get_or_none(id=event_id)
-    if event is None or not scope.covers(event.organization_id):  # type: ignore[attr-defined]
+    if event is None or not scope.covers(event.organization_id):
         raise EventNotFound()
     return event
 
@@ -26,7 +26,7 @@ async def owned_event(event_id: int, scope: Scope) -> Event:
 async def owned_course(course_id: int, scope: Scope) -> Course:
     """With its event loaded. Raises ``course_not_found``."""
     course = await Course.get_or_none(id=course_id).select_related("event")
-    if course is None or not scope.covers(course.event.organization_id):  # type: ignore[attr-defined]
+    if course is None or not scope.covers(course.event.organization_id):
         raise CourseNotFound()
     return course
 
@@ -34,7 +34,7 @@ async def owned_course(course_id: int, scope: Scope) -> Course:
 async def owned_registration(registration_id: int, scope: Scope) -> Registration:
     """Raises ``registration_not_found``."""
     registration = await Registration.get_or_none(id=registration_id).select_related("event")
-    if registration is None or not scope.covers(registration.event.organization_id):  # type: ignore[attr-defined]
+    if registration is None or not scope.covers(registration.event.organization_id):
         raise RegistrationNotFound()
     return registration
 
@@ -42,7 +42,7 @@ async def owned_registration(registration_id: int, scope: Scope) -> Registration
 async def owned_broadcast(broadcast_id: int, scope: Scope) -> Broadcast:
     """Raises ``not_found``."""
     broadcast = await Broadcast.get_or_none(id=broadcast_id).select_related("event")
-    if broadcast is None or not scope.covers(broadcast.event.organization_id):  # type: ignore[attr-defined]
+    if broadcast is None or not scope.covers(broadcast.event.organization_id):
         raise NotFound()
     return broadcast
 

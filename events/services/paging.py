@@ -27,13 +27,14 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from events import secretbox
 from events.errors import N_, InvalidInput
 
 T = TypeVar("T")
-M = TypeVar("M")
+M = TypeVar("M", bound=Model)
 
 MAX_LIMIT = 200
 _MAC_BYTES = 12

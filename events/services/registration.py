@@ -12,7 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q, Subquery
@@ -162,11 +162,8 @@ async def register(
     async with in_transaction() as conn:
         event = await lock_event(conn, event_id)
         _check_open(event)
-        identity = [
-            Q(**{field: value})
-            for field, value in (("telegram_id", applicant.telegram_id), ("phone", phone), ("email", email))
-            if value is not None
-        ]
+        contacts: dict[str, Any] = {"telegram_id": applicant.telegram_id, "phone": phone, "email": email}
+        identity = [Q(**{field: value}) for field, value in contacts.items() if value is not None]
         if identity:
             duplicate = await (
                 Registration.filter(Q(*identity, join_type="OR"), event_id=event.id, status__in=ACTIVE_STATUSES)
@@ -177,7 +174,7 @@ async def register(
                 raise AlreadyRegistered()
         answers = answers_for(event, applicant.answers)
         if person_id is not None:
-            person = await Person.get(id=person_id).using_db(conn)
+            person = await Person.get(id=person_id, using_db=conn)
         else:
             person = await find_or_create_person(
                 name=applicant.name,
@@ -248,11 +245,13 @@ async def find_by_secret(secret: str) -> Registration | None:
 
 
 async def _locked_registration(conn: Any, registration_id: int) -> tuple[Event, Registration]:
-    event_id = await Registration.filter(id=registration_id).using_db(conn).values_list("event_id", flat=True)
+    event_id = cast(
+        "list[int]", await Registration.filter(id=registration_id).using_db(conn).values_list("event_id", flat=True)
+    )
     if not event_id:
         raise RegistrationNotFound()
     event = await lock_event(conn, event_id[0])
-    registration = await Registration.get(id=registration_id).using_db(conn)
+    registration = await Registration.get(id=registration_id, using_db=conn)
     return event, registration
 
 
@@ -283,7 +282,7 @@ async def cancel_registration(registration_id: int, *, actor: str, reason: str =
             person_id=registration.person_id,
             using_db=conn,
             previous=str(previous),
-            reason=reason,  # type: ignore[attr-defined]
+            reason=reason,
         )
         if previous == RegistrationStatus.CONFIRMED:
             await fill_free_seats(conn, event, actor=actor)
@@ -319,7 +318,7 @@ async def approve_registration(registration_id: int, *, actor: str) -> Registrat
             actor=actor,
             event_id=event.id,
             registration_id=registration.id,
-            person_id=registration.person_id,  # type: ignore[attr-defined]
+            person_id=registration.person_id,
             using_db=conn,
             approved=True,
         )
@@ -343,7 +342,7 @@ async def reject_registration(registration_id: int, *, actor: str, reason: str =
             registration_id=registration.id,
             person_id=registration.person_id,
             using_db=conn,
-            reason=reason,  # type: ignore[attr-defined]
+            reason=reason,
         )
     return registration
 
@@ -357,10 +356,11 @@ async def list_registrations(event_id: int, *, status: RegistrationStatus | None
 
 async def waitlist_positions(event_id: int) -> dict[int, int]:
     """Registration id → place in the queue, for every waitlisted registration of the event."""
-    rows = await (
-        Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
+    rows = cast(
+        "list[int]",
+        await Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
         .order_by("waitlist_order")
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
     return {reg_id: place for place, reg_id in enumerate(rows, start=1)}
 
@@ -440,7 +440,7 @@ async def search_registrations(event_id: int, query: RegistrationQuery) -> pagin
     ids = [r.id for r in found.items]
     if ids:
         for seen in await Attendance.filter(event_id=event_id, registration_id__in=ids).order_by("-checked_in_at"):
-            arrivals[seen.registration_id] = seen  # type: ignore[attr-defined]  # the earliest wins
+            arrivals[seen.registration_id] = seen  # the earliest wins
     items = [
         RegistrationRow(
             registration=r,
@@ -485,10 +485,10 @@ async def redeem_link_code(code: str, *, person_id: int, telegram_id: int | None
     if not code or len(code) > 64:
         raise LinkCodeInvalid()
     async with in_transaction() as conn:
-        link = await RegistrationLink.get_or_none(code_hash=hash_secret(code)).using_db(conn)
+        link = await RegistrationLink.get_or_none(code_hash=hash_secret(code), using_db=conn)
         if link is None or link.used_at is not None or link.expires_at <= clock.now():
             raise LinkCodeInvalid()
-        registration_id: int = link.registration_id  # type: ignore[attr-defined]
+        registration_id: int = link.registration_id
         event, registration = await _locked_registration(conn, registration_id)
         # Used under the event's lock: a second redemption of the same code waits and then finds it used.
         if (
@@ -500,7 +500,7 @@ async def redeem_link_code(code: str, *, person_id: int, telegram_id: int | None
             raise LinkCodeInvalid()
         if registration.status not in ACTIVE_STATUSES:
             raise LinkCodeInvalid()
-        if registration.person_id == person_id:  # type: ignore[attr-defined]
+        if registration.person_id == person_id:
             return registration
         mine = Q(person_id=person_id)
         if telegram_id is not None:
@@ -512,8 +512,8 @@ async def redeem_link_code(code: str, *, person_id: int, telegram_id: int | None
             .exists()
         ):
             raise AlreadyRegistered()
-        previous_person_id: int = registration.person_id  # type: ignore[attr-defined]
-        registration.person_id = person_id  # type: ignore[attr-defined]
+        previous_person_id: int = registration.person_id
+        registration.person_id = person_id
         registration.telegram_id = telegram_id
         await registration.save(update_fields=["person_id", "telegram_id", "updated_at"], using_db=conn)
         if event.kind == EventKind.TRAINING:

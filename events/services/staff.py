@@ -60,7 +60,7 @@ async def _events_organization(event_ids: list[int], scope: Scope) -> int:
     """The one organization that owns all these events. Raises ``event_not_found`` (also for an event
     out of ``scope``), ``invalid_input`` (events of several organizations).
     """
-    owners = dict(await Event.filter(id__in=event_ids).values_list("id", "organization_id"))
+    owners: dict[int, int] = dict(await Event.filter(id__in=event_ids).values_list("id", "organization_id"))
     if len(owners) != len(event_ids) or not all(scope.covers(o) for o in owners.values()):
         raise EventNotFound()
     if len(set(owners.values())) != 1:
@@ -155,7 +155,7 @@ async def revoke_role(
                 person_id=person.id,
                 using_db=conn,
                 role=str(role),
-                organization_id=grant.organization_id,  # type: ignore[attr-defined]
+                organization_id=grant.organization_id,
                 event_ids=grant.event_ids,
             )
     return len(held)
@@ -195,8 +195,8 @@ async def role_page(
 def _covers(held: PersonRole, event: Event) -> bool:
     if held.role == Role.ADMIN:
         return True
-    organization_id = held.organization_id  # type: ignore[attr-defined]
-    if organization_id is not None and organization_id != event.organization_id:  # type: ignore[attr-defined]
+    organization_id = held.organization_id
+    if organization_id is not None and organization_id != event.organization_id:
         return False
     if held.role == Role.ORGANIZER:
         return True
@@ -208,9 +208,9 @@ async def _roles(person: Person) -> list[PersonRole]:
     default_id: int | None = None
     for held in roles:
         # A role granted before organizations existed acts for the default organization.
-        if held.organization_id is None and held.role != Role.ADMIN:  # type: ignore[attr-defined]
+        if held.organization_id is None and held.role != Role.ADMIN:
             default_id = default_id or await organizations.default_organization_id()
-            held.organization_id = default_id  # type: ignore[attr-defined]
+            held.organization_id = default_id
     return roles
 
 
@@ -260,7 +260,7 @@ async def broadcastable_events(person: Person, *, limit: int = 20) -> list[Event
         return []
     qs = Event.filter(broadcasts.window())
     if not any(h.role == Role.ADMIN for h in roles):
-        qs = qs.filter(organization_id__in=[h.organization_id for h in roles])  # type: ignore[attr-defined]
+        qs = qs.filter(organization_id__in=[h.organization_id for h in roles])
     return await qs.order_by("starts_at").limit(limit)
 
 

@@ -25,6 +25,7 @@ import qrcode.image.svg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from qrcode.image.pil import PilImage
 from tortoise.transactions import in_transaction
 
 from events.errors import InvalidTransition, RegistrationNotFound
@@ -146,13 +147,13 @@ def ticket_code(registration: Registration, signer: TicketSigner) -> str | None:
     """The current code of a registration's ticket, if it holds one (confirmed)."""
     if registration.status != RegistrationStatus.CONFIRMED or registration.ticket_version < 1:
         return None
-    return signer.sign(
-        TicketClaims(registration.id, registration.event_id, registration.ticket_version)  # type: ignore[attr-defined]
-    )
+    return signer.sign(TicketClaims(registration.id, registration.event_id, registration.ticket_version))
 
 
 def qr_png(code: str, *, box_size: int = 10) -> bytes:
-    image = qrcode.make(code, box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    image = qrcode.make(
+        code, box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M, image_factory=PilImage
+    )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -182,9 +183,9 @@ async def reissue_ticket(registration_id: int, *, actor: str) -> Registration:
         await activity.record(
             "ticket.reissued",
             actor=actor,
-            event_id=registration.event_id,  # type: ignore[attr-defined]
+            event_id=registration.event_id,
             registration_id=registration.id,
-            person_id=registration.person_id,  # type: ignore[attr-defined]
+            person_id=registration.person_id,
             using_db=conn,
             version=registration.ticket_version,
         )

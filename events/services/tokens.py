@@ -87,7 +87,7 @@ async def scope_of(token: ApiToken) -> organizations.Scope:
     """What the token may see: admins everything, everyone else their organization's objects."""
     if token.role == Role.ADMIN:
         return organizations.EVERYTHING
-    organization_id = token.organization_id  # type: ignore[attr-defined]
+    organization_id = token.organization_id
     return organizations.Scope(organization_id or await organizations.default_organization_id())
 
 

@@ -55,12 +55,9 @@ async def transcript(broker_id: int, *, tz: zoneinfo.ZoneInfo | None = None) -> 
     """Everything on a broker's record (years on the display zone's calendar). Raises ``broker_not_found``."""
     broker = await get_broker(broker_id)
     entries = await CreditEntry.filter(broker_id=broker_id).select_related("course", "item").order_by("earned_at", "id")
-    lines = [
-        certification.Line(e.earned_at, e.hours_tenths, e.course_id, e.item_id)  # type: ignore[attr-defined]
-        for e in entries
-    ]
+    lines = [certification.Line(e.earned_at, e.hours_tenths, e.course_id, e.item_id) for e in entries]
     held = await certification.held_by(broker_id)
-    enrollments = await Registration.filter(person_id=broker.person_id, event__course__id__isnull=False).values_list(  # type: ignore[attr-defined]
+    enrollments = await Registration.filter(person_id=broker.person_id, event__course__id__isnull=False).values_list(
         "event__course__id", "status", "id"
     )
     status_of: dict[int, str] = {}
@@ -159,13 +156,13 @@ async def list_brokers(
         candidates = [c for c in candidates if query.specialty in (c[2] or [])]
     ids = [c[0] for c in candidates]
     # Past a few hundred ids an IN list costs more than reading every row.
-    scope = ids if len(ids) < 900 else None
-    totals = await credits.totals_by_broker(scope)
-    year_totals = await credits.totals_by_broker(scope, year=query.year, tz=tz) if query.year else None
+    among = ids if len(ids) < 900 else None
+    totals = await credits.totals_by_broker(among)
+    year_totals = await credits.totals_by_broker(among, year=query.year, tz=tz) if query.year else None
     now = clock.now()
     key = query.sort.lstrip("-")
     needs_standing = query.status is not None or query.level is not None or key == "certified_at"
-    held = await _held(scope) if needs_standing else {}
+    held = await _held(among) if needs_standing else {}
     standings = {broker_id: certification.standing(held.get(broker_id, []), now) for broker_id in ids}
     if query.status is not None:
         ids = [i for i in ids if standings[i][1] == query.status]

@@ -23,7 +23,7 @@ async def waitlist_position(registration: Registration, *, using_db: BaseDBAsync
         return None
     ahead = (
         await Registration.filter(
-            event_id=registration.event_id,  # type: ignore[attr-defined]
+            event_id=registration.event_id,
             status=RegistrationStatus.WAITLISTED,
             waitlist_order__lt=registration.waitlist_order,
         )
@@ -62,7 +62,7 @@ async def fill_free_seats(conn: BaseDBAsyncClient, event: Event, *, actor: str) 
             event_id=event.id,
             registration_id=head.id,
             person_id=head.person_id,
-            using_db=conn,  # type: ignore[attr-defined]
+            using_db=conn,
         )
         promoted.append(head)
     if promoted:
