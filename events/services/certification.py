@@ -147,16 +147,22 @@ def certificate_status(state: CertificationState | str, expires_at: datetime | N
     return "expired" if is_expired(expires_at, now) else "valid"
 
 
+def latest_per_level(held: Iterable[Held]) -> dict[BrokerLevel, Held]:
+    """Each level's latest round: the certificate that speaks for that level now."""
+    latest: dict[BrokerLevel, Held] = {}
+    for cert in held:
+        if cert.level not in latest or cert.round > latest[cert.level].round:
+            latest[cert.level] = cert
+    return latest
+
+
 def standing(held: Iterable[Held], now: datetime) -> tuple[BrokerLevel | None, str, datetime | None, datetime | None]:
     """Level, status and the dates that go with it, from the certifications alone (no ledger needed).
 
     Certified: the latest certificate of some level is active and not expired. Otherwise the status is
     that of the highest level's latest certificate: revoked, suspended or expired.
     """
-    latest: dict[BrokerLevel, Held] = {}
-    for cert in held:
-        if cert.level not in latest or cert.round > latest[cert.level].round:
-            latest[cert.level] = cert
+    latest = latest_per_level(held)
     if not latest:
         return None, "in_training", None, None
     valid = [c for c in latest.values() if c.state == CertificationState.ACTIVE and not is_expired(c.expires_at, now)]
@@ -176,10 +182,7 @@ def assess(
     now: datetime,
 ) -> Assessment:
     total_tenths = sum(line.tenths for line in lines)
-    latest: dict[BrokerLevel, Held] = {}
-    for one in held:
-        if one.level not in latest or one.round > latest[one.level].round:
-            latest[one.level] = one
+    latest = latest_per_level(held)
     due: list[tuple[BrokerLevel, int]] = []
     progress: Progress | None = None
     for rule in rules:
