@@ -115,6 +115,29 @@ async def test_openapi_types_every_answer_of_these_routes(db):
     } <= set(event_fields)
 
 
+def test_openapi_has_no_untyped_answer_anywhere() -> None:
+    """Every operation the document lists (all routers, present and future): a summary, a description,
+    a schema for each JSON answer and a media type for each 2xx; 4xx answers in the error shape."""
+    spec = create_app(manage_db=False).openapi()
+    wrong = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            if not operation.get("summary") or not operation.get("description"):
+                wrong.append(f"{where}: no summary or description")
+            for status, answer in operation["responses"].items():
+                content = answer.get("content", {})
+                if status.startswith("2") and status not in ("204", "304") and not content:
+                    wrong.append(f"{where} {status}: no media type")
+                json_schema = content.get("application/json", {}).get("schema")
+                if "application/json" in content and not json_schema:
+                    wrong.append(f"{where} {status}: untyped JSON")
+                if status.startswith("4") and json_schema != {"$ref": "#/components/schemas/ErrorResponse"}:
+                    wrong.append(f"{where} {status}: not the error shape")
+    assert len(spec["paths"]) >= 50
+    assert wrong == []
+
+
 async def test_answers_keep_their_shape(client, frozen_clock):
     token = bearer(await make_token())
     event = await make_event(capacity=1)
