@@ -95,7 +95,7 @@ from benchmarks.registration import build_schema
 from events import clock
 from events.db import close_db, init_db
 from events.models import Event, EventKind, EventStatus, Role
-from events.services import tokens
+from events.services import organizations, tokens
 from events.services.calendar import FeedRenderer, _visible, scope_all
 from events.services.catalog import new_public_id
 from events.settings import Settings, load_settings
@@ -237,6 +237,9 @@ async def add_events(first: int, count: int, public_ids: set[str]) -> float:
     """Insert ``count`` published events in batches; returns the seconds it took."""
     started = time.perf_counter()
     events = fake_events(first, count, clock.now(), public_ids)
+    owner = await organizations.default_organization_id()  # events belong to an organization
+    for event in events:
+        event.organization_id = owner
     async with in_transaction() as conn:
         for i in range(0, len(events), 500):
             await Event.bulk_create(events[i : i + 500], using_db=conn)

@@ -391,7 +391,8 @@ class Runner:
         async def send(number: int, i: int) -> int:
             index, expected = plan[i]
             registration_id, code = door.tickets[index]
-            body = {"code": code, "event_id": event_id, "scan_id": f"{prefix}-{i}", "gate": f"g{number}"}
+            # Scan ids are per checker token, which serves every door here: the door is part of the id.
+            body = {"code": code, "event_id": event_id, "scan_id": f"{prefix}-{event_id}-{i}", "gate": f"g{number}"}
             if interval:
                 delay = slots[number] - time.perf_counter()
                 if delay > 0:

@@ -19,6 +19,7 @@ from benchmarks.registration import build_schema
 from events import clock
 from events.db import close_db, init_db
 from events.models import Event, OutboxMessage, Person, Registration
+from events.services import organizations
 from events.settings import load_settings
 from notifications.scheduler import produce_reminders
 
@@ -46,6 +47,9 @@ async def measure(database_url: str | None, data_dir: Path) -> list[list[object]
             )
             for i in range(EVENTS)
         ]
+        owner = await organizations.default_organization_id()  # events belong to an organization
+        for event in events:
+            event.organization_id = owner
         await Event.bulk_create(events)
         events = await Event.all().order_by("id")
         people = [

@@ -91,7 +91,7 @@ from events.models import (
     RegistrationStatus,
     Role,
 )
-from events.services import catalog, certification, courses, tokens, transcripts
+from events.services import catalog, certification, courses, organizations, tokens, transcripts
 from events.settings import Settings, load_settings
 from wuchuang import demo_data
 from wuchuang.demo import _people
@@ -362,6 +362,10 @@ def replay_certifications(
 
 
 async def bulk(model: Any, rows: list[Any], batch: int = 2000) -> None:
+    if model is Event:  # events belong to an organization; the benchmark's are the default one's
+        owner = await organizations.default_organization_id()
+        for row in rows:
+            row.organization_id = owner
     async with in_transaction() as conn:
         for i in range(0, len(rows), batch):
             await model.bulk_create(rows[i : i + batch], using_db=conn)
