@@ -130,3 +130,10 @@ async def client(db: Settings) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment for running ``wuchuang`` in a subprocess: no WUCHUANG_ settings but its own data dir."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_")}
+    return clean | {"WUCHUANG_DATA_DIR": str(tmp_path)}

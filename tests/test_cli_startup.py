@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.browser.helpers import free_port
+from tests.cli_helpers import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,30 +29,6 @@ COMMANDS: dict[str, list[str]] = {
     "role grant": ["role", "grant", "--telegram-id", "42", "--role", "checker"],
     "role list": ["role", "list"],
 }
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wuchuang.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_")}
-    return clean | {"WUCHUANG_DATA_DIR": str(tmp_path)}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def assert_one_line(result: subprocess.CompletedProcess[str], *expected: str) -> str:
@@ -68,7 +46,7 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *expected: str) ->
 def test_an_unreachable_database_server_is_one_line(env, command):
     args = COMMANDS[command]
     if command == "serve":
-        args = ["serve", "--port", str(_free_port())]
+        args = ["serve", "--port", str(free_port())]
     result = run(*args, env=env | {"WUCHUANG_DATABASE_URL": "postgresql://postgres:s3cret@127.0.0.1:1/wuchuang"})
     line = assert_one_line(result, "cannot use the database", "127.0.0.1:1", "refused")
     assert "s3cret" not in line  # the password is not echoed
@@ -88,7 +66,7 @@ def missing_database() -> str:
 def test_a_missing_postgresql_database_is_one_line(env, missing_database, command):
     args = COMMANDS[command]
     if command == "serve":
-        args = ["serve", "--demo", "--port", str(_free_port())]
+        args = ["serve", "--demo", "--port", str(free_port())]
     result = run(*args, env=env | {"WUCHUANG_DATABASE_URL": missing_database})
     name = urlsplit(missing_database).path.lstrip("/")
     assert_one_line(result, "cannot use the database", f'database "{name}" does not exist', "createdb")
@@ -116,7 +94,7 @@ def test_serve_checks_the_port_before_it_migrates_mints_or_loads(env, tmp_path):
 
 def test_a_listen_address_that_is_not_ours_is_one_line(env):
     # 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
-    result = run("serve", "--host", "192.0.2.1", "--port", str(_free_port()), env=env)
+    result = run("serve", "--host", "192.0.2.1", "--port", str(free_port()), env=env)
     assert_one_line(result, "cannot listen on 192.0.2.1")
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +13,8 @@ from events.errors import EventNotFound, RoleNotGrantable, RoleNotHeld
 from events.models import Activity, Role
 from events.services import catalog, organizations, staff, tokens
 from events.services.people import person_for_telegram
+from tests.cli_helpers import run
 from tests.factories import bearer, make_event
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _org(name: str) -> int:
@@ -177,20 +173,13 @@ async def test_an_old_role_without_an_organization_acts_for_the_default_one(db):
     assert await staff.may_check_in(person, event.id)
 
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wuchuang.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-    )
-
-
-def test_token_and_role_commands(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_")} | {"WUCHUANG_DATA_DIR": str(tmp_path)}
-    created = _cli("token", "create", "--role", "organizer", "--name", "ops", "--org", "武汉大学", env=env)
+def test_token_and_role_commands(tmp_path: Path, env: dict[str, str]) -> None:
+    created = run("token", "create", "--role", "organizer", "--name", "ops", "--org", "武汉大学", env=env)
     assert created.returncode == 0, created.stderr
     assert len(created.stdout.splitlines()) == 1
-    assert "\t武汉大学" in _cli("token", "list", env=env).stdout
+    assert "\t武汉大学" in run("token", "list", env=env).stdout
     # Nobody has started the bot yet: the person is not found.
-    missing = _cli("role", "grant", "--telegram-id", "42", "--role", "checker", env=env)
+    missing = run("role", "grant", "--telegram-id", "42", "--role", "checker", env=env)
     assert missing.returncode == 2
     assert "No such person" in missing.stderr
 
@@ -207,11 +196,11 @@ def test_token_and_role_commands(tmp_path: Path) -> None:
     import asyncio
 
     asyncio.run(add_person())
-    granted = _cli("role", "grant", "--telegram-id", "42", "--role", "organizer", "--org", "武汉大学", env=env)
+    granted = run("role", "grant", "--telegram-id", "42", "--role", "organizer", "--org", "武汉大学", env=env)
     assert granted.returncode == 0, granted.stderr
     assert "organizer" in granted.stdout
-    listed = _cli("role", "list", env=env).stdout
+    listed = run("role", "list", env=env).stdout
     assert "\t42\torganizer\t武汉大学\tall events" in listed
-    revoked = _cli("role", "revoke", "--telegram-id", "42", "--role", "organizer", env=env)
+    revoked = run("role", "revoke", "--telegram-id", "42", "--role", "organizer", env=env)
     assert revoked.returncode == 0, revoked.stderr
-    assert "organizer" not in _cli("role", "list", env=env).stdout
+    assert "organizer" not in run("role", "list", env=env).stdout
