@@ -30,10 +30,10 @@ demo: install
 serve: install
 	$(BIN)/wuchuang serve
 
-## test: install with the dev extra, type-check, then run the whole suite (PostgreSQL too if WUCHUANG_TEST_POSTGRES_URL is set)
+## test: install with the dev extra, type-check, then run the whole suite on every core (pytest-xdist; PostgreSQL too if WUCHUANG_TEST_POSTGRES_URL is set, one database per worker)
 test: install-dev
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist worksteal
 
 ## typecheck: mypy as configured in pyproject.toml (strict for events/; cached in .mypy_cache)
 typecheck: install-dev

@@ -8,23 +8,35 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import errors, pages
+from api import competition_pages, errors, pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
+    achievements,
     activity,
     brokers,
     calendar,
     checkins,
+    competition_faces,
+    competition_results,
+    competitions,
+    connections,
     courses,
+    demands,
     docs,
     events,
+    investors,
+    matching,
     meta,
     notifications,
+    organizations,
     registrations,
+    roadshow_pitches,
+    roadshows,
     roles,
     tickets,
     tokens,
+    transfers,
     webapp,
 )
 from api.schemas import Presenter
@@ -80,10 +92,31 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(brokers.router)
     app.include_router(brokers.pages)
     app.include_router(courses.router)
+    app.include_router(organizations.router)
+    app.include_router(achievements.router)
+    app.include_router(investors.router)
+    app.include_router(transfers.router)
+    app.include_router(connections.router)
+    app.include_router(matching.router)
+    app.include_router(demands.router)
+    app.include_router(competitions.router)
+    app.include_router(competition_faces.router)
+    app.include_router(competition_pages.router)
+    app.include_router(competition_results.router)
+    app.include_router(roadshows.router)
+    app.include_router(roadshow_pitches.router)
     app.include_router(docs.router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(TextGuardMiddleware, routes=app.router.routes)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Imports carry up to 10,000 rows, an entry's business plan is larger than any JSON body: their
+    # routes take larger bodies than any other.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/api/v1/achievements/import": settings.import_max_body_bytes},
+        upload_bytes=settings.attachment_max_bytes + 1_048_576,
+        upload_paths=competition_pages.UPLOAD_PATHS,
+    )
     # The client address (rate limits) comes from X-Forwarded-For only when the peer is a proxy listed
     # in WUCHUANG_FORWARDED_ALLOW_IPS; uvicorn's own proxy handling is off (wuchuang/cli.py).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))

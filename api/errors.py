@@ -28,7 +28,13 @@ STATUS_BY_KIND = {
     "rate_limited": 429,
 }
 # Codes whose status differs from their kind's default.
-STATUS_BY_CODE = {"idempotency_key_reused": 422, "invalid_input": 422}
+STATUS_BY_CODE = {
+    "idempotency_key_reused": 422,
+    "invalid_input": 422,
+    "attachment_type_mismatch": 422,
+    "attachment_type_not_allowed": 422,
+    "attachment_too_large": 413,
+}
 
 _HTTP_CODES = {
     400: ("bad_request", N_("The request could not be read.")),
@@ -53,10 +59,11 @@ def error_response(
     msgid: str,
     headers: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
+    exposed: tuple[str, ...] = (),
 ) -> JSONResponse:
     params = params or {}
     locale = negotiate(request.headers.get("accept-language"))
-    extra = {k: v for k, v in params.items() if k == "field"}
+    extra = {k: v for k, v in params.items() if k == "field" or k in exposed}
     return JSONResponse(
         error_body(code, labels.message(locale, msgid, params), **extra), status_code=status, headers=headers
     )
@@ -70,7 +77,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.params.get("retry_after", 1))
     elif exc.code == "idempotency_key_in_use":
         headers["Retry-After"] = "1"
-    return error_response(request, status, exc.code, exc.message, headers=headers or None, params=exc.params)
+    return error_response(
+        request, status, exc.code, exc.message, headers=headers or None, params=exc.params, exposed=exc.exposed
+    )
 
 
 # Pydantic's error types as sentences of our own (its English ``msg`` never reaches a person); the

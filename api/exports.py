@@ -116,3 +116,7 @@ async def xlsx_response(
     # Zipping a few thousand rows takes tens of milliseconds: not on the event loop.
     body = await asyncio.to_thread(xlsx_bytes, sheet_title, header, rows, tz=tz, widths=widths)
     return Response(body, media_type=XLSX_MEDIA_TYPE, headers=_attachment(filename))
+
+
+# For writers of their own workbooks (several sheets: api/competition_exports.py).
+xlsx_cell = _xlsx_cell

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -69,18 +69,34 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413 before they are read into memory."""
+    """Refuse bodies over ``max_bytes`` (or the path's own limit in ``overrides``) with 413 before they
+    are read into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Mapping[str, int] | None = None,
+        upload_bytes: int = 0,
+        upload_paths: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Exact paths with their own limit (the achievements import).
+        self.overrides = dict(overrides or {})
+        # Routes that take files (``upload_paths``) may receive up to ``upload_bytes``.
+        self.upload_bytes = max(upload_bytes, max_bytes)
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.overrides.get(scope.get("path", ""), self.max_bytes)
+        if self.upload_paths is not None and scope["method"] == "POST" and self.upload_paths.fullmatch(scope["path"]):
+            limit = max(limit, self.upload_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_error(send, scope, 413, "payload_too_large", N_("The request body is too large."))
             return
         # Read the whole (bounded) body first: a limit hit mid-stream inside the framework would
@@ -93,7 +109,7 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_bytes:
+            if received > limit:
                 await _send_error(send, scope, 413, "payload_too_large", N_("The request body is too large."))
                 return
             chunks.append(chunk)

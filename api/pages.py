@@ -1,4 +1,4 @@
-"""HTML pages served by the app itself: the door-staff scanner at ``/scan``.
+"""HTML pages served by the app itself: the door-staff scanner at ``/scan``, a roadshow's line-up.
 
 Everything the page needs comes from this app (``/static``): no CDN, no web fonts, no analytics.
 The Content-Security-Policy says so to the browser too.
@@ -14,6 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+
+from api.deps import Id
+from events import localtime
+from events.services import catalog
+from events.services.roadshows import lineup
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -76,3 +81,22 @@ async def scan_page(request: Request) -> HTMLResponse:
         },
         headers=PAGE_HEADERS,
     )
+
+
+@router.get("/events/{event_id}/lineup", response_class=HTMLResponse)
+async def lineup_page(request: Request, event_id: Id) -> HTMLResponse:
+    """A published roadshow's or fair's line-up, in order, at local time (the display zone)."""
+    event = await catalog.get_event(event_id)
+    pitches = await lineup.public_lineup(event.id)
+    rows = [
+        {
+            "position": p.position,
+            "when": lineup.time_range(p),
+            "title": p.project.title,
+            "presenter": p.presenter_name,
+            "status": str(p.status),
+        }
+        for p in pitches
+    ]
+    context = {"event": event, "rows": rows, "when": localtime.stamp(event.starts_at), "zone": localtime.zone().key}
+    return templates.TemplateResponse(request, "lineup.html", context, headers=PAGE_HEADERS)

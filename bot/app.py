@@ -8,25 +8,32 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.i18n import translator
 from bot.middlewares import CallbackAnswerMiddleware, LeaveFlowMiddleware, PersonMiddleware
 from bot.routers import (
     credits,
+    demand,
+    enter,
     errors,
     events,
     fallback,
+    investor,
+    matches,
+    meetings,
     membership,
     menu,
     my,
     organizer,
+    pitch,
     prefs,
     register,
     scan,
+    score,
     start,
 )
+from bot.storage import DatabaseStorage
 from events.errors import N_
 from events.i18n import Locale
 from events.services.tickets import TicketSigner
@@ -37,8 +44,16 @@ COMMANDS = (
     ("events", N_("Upcoming events")),
     ("my", N_("My registrations and tickets")),
     ("credits", N_("My training credits")),
+    ("matches", N_("My matches and connections")),
+    ("meetings", N_("My 1:1 meetings at roadshows")),
+    ("demand", N_("Post a demand")),
+    ("mydemands", N_("My demands")),
+    ("investor", N_("My investor profile")),
     ("prefs", N_("Invitations I want")),
     ("lang", N_("Language")),
+    ("enter", N_("Enter a competition")),
+    ("score", N_("Judges: score the entry on stage")),
+    ("pitch", N_("Roadshows: the pitch on stage now")),
     ("scan", N_("Door staff: scan tickets")),
     ("broadcast", N_("Organizers: announce to registrants")),
     ("help", N_("Help")),
@@ -59,7 +74,7 @@ def build_storage(settings: Settings) -> BaseStorage:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(settings.redis_url)
-    return MemoryStorage()
+    return DatabaseStorage()
 
 
 def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
@@ -80,8 +95,15 @@ def build_dispatcher(settings: Settings, signer: TicketSigner) -> Dispatcher:
         my.make_router(),
         credits.make_router(),
         prefs.make_router(),
+        matches.make_router(),
+        meetings.make_router(),
+        demand.make_router(),
+        investor.make_router(),
         scan.make_router(),
         organizer.make_router(),
+        enter.make_router(),
+        score.make_router(),
+        pitch.make_router(),
         fallback.make_router(),
         errors.make_router(),
     )

@@ -28,7 +28,16 @@ from bot.i18n import Translate, when
 from events import districts, labels
 from events.errors import N_
 from events.i18n import Locale, gettext
-from events.models import Event, EventStatus, ItemKind, Registration, RegistrationStatus
+from events.models import (
+    Event,
+    EventStatus,
+    ItemKind,
+    MeetingRequest,
+    MeetingStatus,
+    Participant,
+    Registration,
+    RegistrationStatus,
+)
 from events.services import courses
 from events.services.catalog import effective_status
 
@@ -221,12 +230,19 @@ def cancel_button(t: Translate) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def registration_line(registration: Registration, t: Translate, locale: Locale, position: int | None) -> str:
+def registration_line(
+    registration: Registration,
+    t: Translate,
+    locale: Locale,
+    position: int | None,
+    meetings: list[MeetingRequest] | None = None,
+) -> str:
     event = registration.event
     status = labels.status(registration.status, locale, capitalized=True)
     if registration.status == RegistrationStatus.WAITLISTED and position:
         status = t(N_("Waitlist position %(position)s"), position=position)
-    return f"<b>{escape(event.title)}</b>\n🗓 {when(event.starts_at, event.ends_at, locale)}\n{status}"
+    text = f"<b>{escape(event.title)}</b>\n🗓 {when(event.starts_at, event.ends_at, locale)}\n{status}"
+    return "\n".join([text, *meeting_lines(meetings or [], registration.person_id, t, locale)])
 
 
 def registration_keyboard(registration: Registration, t: Translate) -> InlineKeyboardMarkup:
@@ -260,3 +276,38 @@ def contact_keyboard(t: Translate) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def meeting_other(meeting: MeetingRequest, person_id: int) -> Participant:
+    return meeting.recipient if meeting.requester.person_id == person_id else meeting.requester
+
+
+def meeting_state(meeting: MeetingRequest, person_id: int, t: Translate) -> str:
+    if meeting.status == MeetingStatus.ACCEPTED:
+        return "✅ " + t(N_("meeting confirmed"))
+    if meeting.recipient.person_id == person_id:
+        return "❓ " + t(N_("asks to meet you; please answer"))
+    return "⏳ " + t(N_("waiting for their answer"))
+
+
+def meeting_line(meeting: MeetingRequest, person_id: int, t: Translate, locale: Locale) -> str:
+    """'🤝 2026年6月2日 周二 10:00–10:20 · 第 3 桌 · 光谷基金（张三） · ✅ 已确认'"""
+    other = meeting_other(meeting, person_id)
+    name = other.person.name if other.person and other.person.name != other.title else ""
+    side = escape(other.title) + (f"（{escape(name)}）" if name else "")
+    table = t(N_("Table %(table)s"), table=meeting.table_no)
+    return (
+        f"🤝 {when(meeting.slot.starts_at, meeting.slot.ends_at, locale)} · {table} · {side}"
+        f" · {meeting_state(meeting, person_id, t)}"
+    )
+
+
+def meeting_lines(meetings: list[MeetingRequest], person_id: int, t: Translate, locale: Locale) -> list[str]:
+    """A person's meetings at one event, for their ticket and /my (at most five, then a pointer)."""
+    if not meetings:
+        return []
+    lines = [t(N_("Your 1:1 meetings here:"))]
+    lines += [meeting_line(m, person_id, t, locale) for m in meetings[:5]]
+    if len(meetings) > 5:
+        lines.append(t(N_("… and %(more)s more: /meetings"), more=len(meetings) - 5))
+    return lines

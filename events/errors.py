@@ -20,6 +20,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "domain_error"
     kind: ClassVar[ErrorKind] = "invalid"
     message: str = N_("The request cannot be carried out.")
+    # Parameters an API client also gets as fields of the error (beside ``field``), e.g. a list of ids.
+    exposed: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, message: str | None = None, **params: Any) -> None:
         if message is not None:
@@ -261,3 +263,304 @@ class CertificationAlreadyRevoked(Conflict):
 class CertificationNotRevoked(Conflict):
     code = "certification_not_revoked"
     message = N_("Only a revoked certificate can be reinstated.")
+
+
+class OrganizationNameTaken(Conflict):
+    code = "organization_name_taken"
+    message = N_("Another organization already has the name %(name)s.")
+
+
+class CreditCodeTaken(Conflict):
+    code = "credit_code_taken"
+    message = N_("Another organization already has the unified social credit code %(credit_code)s.")
+
+
+class DemandNotFound(NotFound):
+    code = "demand_not_found"
+    message = N_("No such demand.")
+
+
+class AchievementNotFound(NotFound):
+    code = "achievement_not_found"
+    message = N_("No such achievement.")
+
+
+class InvestorNotFound(NotFound):
+    code = "investor_not_found"
+    message = N_("No such investor.")
+
+
+class TransferNotFound(NotFound):
+    code = "transfer_not_found"
+    message = N_("No such technology contract.")
+
+
+class ContractNumberTaken(Conflict):
+    code = "contract_no_taken"
+    message = N_("Your organization already recorded a contract numbered %(contract_no)s.")
+
+
+class ExternalIdTaken(Conflict):
+    code = "external_id_taken"
+    message = N_("Your organization already has an achievement with the external id %(external_id)s.")
+
+
+class ConnectionNotFound(NotFound):
+    code = "connection_not_found"
+    message = N_("No such connection.")
+
+
+class MatchNotAvailable(NotFound):
+    code = "match_not_available"
+    message = N_("This match is no longer available.")
+
+
+class DemandClosed(Conflict):
+    code = "demand_closed"
+    message = N_("This demand is %(status)s: it is not matched any more.")
+
+
+class DemandTransitionRefused(InvalidTransition):
+    code = "invalid_transition"
+    message = N_("A demand cannot go from %(status)s to %(to_status)s.")
+
+
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+    message = N_("Another broker already holds this demand.")
+
+
+class NotClaimed(Conflict):
+    code = "not_claimed"
+    message = N_("No broker holds this demand.")
+
+
+class DemandNotActive(Conflict):
+    code = "demand_not_active"
+    message = N_("This demand is %(status)s: nothing more can be done with it.")
+
+
+class CompetitionNotFound(NotFound):
+    code = "competition_not_found"
+    message = N_("No such competition.")
+
+
+class RoundNotFound(NotFound):
+    code = "round_not_found"
+    message = N_("This competition has no round %(round)s.")
+
+
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+    message = N_("No such entry.")
+
+
+class JudgeNotFound(NotFound):
+    code = "judge_not_found"
+    message = N_("No such judge.")
+
+
+class ConflictOfInterest(Forbidden):
+    code = "conflict_of_interest"
+    message = N_("You have a conflict of interest with this entry (%(rule)s) and may not score it.")
+
+
+class NotAssigned(Forbidden):
+    code = "not_assigned"
+    message = N_("This entry is not assigned to you in this round.")
+
+
+class RoundClosed(Conflict):
+    code = "round_closed"
+    message = N_("This round is closed for scoring.")
+
+
+class ScoringNotOpen(Conflict):
+    code = "scoring_not_open"
+    message = N_("Scoring in this round opens at %(opens_at)s.")
+
+
+class CompetitionLocked(Conflict):
+    code = "competition_locked"
+    message = N_("Scoring has started: the tracks, rounds and criteria can no longer change.")
+
+
+class EntriesClosed(Conflict):
+    code = "entries_closed"
+    message = N_("This competition no longer takes entries.")
+
+
+class AlreadyRecused(Conflict):
+    code = "already_recused"
+    message = N_("You have already stepped aside from this entry.")
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment_not_found"
+    message = N_("No such attachment.")
+
+
+class AttachmentTypeMismatch(InvalidInput):
+    code = "attachment_type_mismatch"
+    message = N_("The file %(filename)s is not what its name says: its content is %(found)s.")
+
+
+class AttachmentTypeNotAllowed(InvalidInput):
+    code = "attachment_type_not_allowed"
+    message = N_("Send a PDF, PowerPoint (PPTX, PPT) or Word (DOCX, DOC) file.")
+
+
+class AttachmentTooLarge(InvalidInput):
+    code = "attachment_too_large"
+    message = N_("The file is larger than %(limit)s MB.")
+
+
+class FormExpired(Forbidden):
+    code = "form_expired"
+    message = N_("This form has expired; reload the page and send it again.")
+
+
+class UnscoredEntries(Conflict):
+    """Closing a round while judges still owe scores; ``unscored`` (shown to API clients) lists them."""
+
+    code = "unscored_entries"
+    message = N_(
+        "%(count)s entries still lack a submitted score: close with force and a reason, or wait for the judges."
+    )
+    exposed = ("unscored",)
+
+
+class RoundNotOpen(Conflict):
+    code = "round_not_open"
+    message = N_("This round is already closed.")
+
+
+class PreviousRoundNotFinal(Conflict):
+    code = "previous_round_not_final"
+    message = N_("The results of round %(round)s are not final yet: this round cannot close before them.")
+
+
+class NoticeClosed(Conflict):
+    code = "notice_closed"
+    message = N_("The public notice for this entry is not open: objections are no longer taken.")
+
+
+class NoticeOpen(Conflict):
+    code = "notice_open"
+    message = N_("The public notice runs until %(ends_at)s: the results become final after it.")
+
+
+class NotInNotice(Conflict):
+    code = "round_not_in_notice"
+    message = N_("This round's results are not under public notice.")
+
+
+class ObjectionsPending(Conflict):
+    code = "objections_pending"
+    message = N_("%(count)s objections are still undecided: decide them before the results become final.")
+
+
+class ObjectionNotFound(NotFound):
+    code = "objection_not_found"
+    message = N_("No such objection.")
+
+
+class ObjectionDecided(Conflict):
+    code = "objection_decided"
+    message = N_("This objection has already been decided.")
+
+
+class NotARoadshow(Conflict):
+    code = "not_a_roadshow"
+    message = N_("Meetings are held only at a roadshow or a matchmaking fair.")
+
+
+class MeetingSessionNotFound(NotFound):
+    code = "meeting_session_not_found"
+    message = N_("No such meeting session.")
+
+
+class ParticipantNotFound(NotFound):
+    code = "participant_not_found"
+    message = N_("No such participant.")
+
+
+class MeetingNotFound(NotFound):
+    code = "meeting_not_found"
+    message = N_("No such meeting or meeting request.")
+
+
+class AlreadyParticipant(Conflict):
+    code = "already_participant"
+    message = N_("This person already takes meetings at this event.")
+
+
+class SlotTaken(Conflict):
+    code = "slot_taken"
+    message = N_("That slot is already taken for one of you; choose another.")
+
+
+class NoTableFree(Conflict):
+    code = "no_table_free"
+    message = N_("Every table is taken in that slot; choose another.")
+
+
+class SlotPassed(Conflict):
+    code = "slot_passed"
+    message = N_("That slot has already begun.")
+
+
+class AlreadyRequested(Conflict):
+    code = "already_requested"
+    message = N_("You two already have a meeting or a request at this session.")
+
+
+class RequestNotPending(Conflict):
+    code = "request_not_pending"
+    message = N_("This request is %(meeting_request)s; only a pending request can be answered or withdrawn.")
+
+
+class RequestExpired(Conflict):
+    code = "request_expired"
+    message = N_("This request has expired.")
+
+
+class MeetingNotHeld(Conflict):
+    code = "meeting_not_held"
+    message = N_("This meeting has not taken place yet.")
+
+
+class NotYourMeeting(Forbidden):
+    code = "not_your_meeting"
+    message = N_("Only the two people meeting can do this.")
+
+
+class ScheduleBusy(Conflict):
+    code = "schedule_busy"
+    message = N_("The slots changed while the schedule was being made; run it again.")
+
+
+class PitchNotFound(NotFound):
+    code = "pitch_not_found"
+    message = N_("No such pitch in this line-up.")
+
+
+class PitchNotOnStage(Conflict):
+    code = "pitch_not_on_stage"
+    message = N_("That pitch is no longer on stage.")
+    exposed = ("current",)  # the pitch on stage instead (null: none)
+
+
+class NotAnInvestor(Forbidden):
+    code = "not_an_investor"
+    message = N_("Only the investors of this roadshow can do this.")
+
+
+class NotTheProject(Forbidden):
+    code = "not_the_project"
+    message = N_("Only the project's own representative can do this.")
+
+
+class AlreadyInLineup(Conflict):
+    code = "already_in_lineup"
+    message = N_("This project is in the line-up already.")

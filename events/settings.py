@@ -64,10 +64,23 @@ class Settings(BaseSettings):
     # default, so a client cannot pick its own address for the rate limit.
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # The achievements import: 10,000 rows with their abstracts (a sheet of the CSL corpus is ~1 KB a row).
+    import_max_body_bytes: int = Field(default=64 * 1_048_576, ge=1024)
+    # A competition entry's file (business plan, slides); its upload routes take bodies this large.
+    attachment_max_bytes: int = Field(default=20 * 1_048_576, ge=1024, le=1_073_741_824)
     # Messages per second to Telegram, all chats together (Telegram allows about 30).
     send_rate: float = Field(default=25.0, gt=0, le=30)
     invitations_per_week: int = Field(default=3, ge=0, le=50)
     matches_per_week: int = Field(default=5, ge=0, le=50)
+    # A matched opportunity is pushed only when its score reaches this, and one new or changed record
+    # pushes at most ``matches_per_fact`` of them (all people together).
+    match_min_score: float = Field(default=0.3, ge=0)
+    matches_per_fact: int = Field(default=10, ge=0, le=200)
+    # Days before a roadshow or fair when its pitches are matched to the verified investors taking part
+    # (again each day until it starts, for projects added since); 0: only when an organizer asks.
+    roadshow_match_days: int = Field(default=3, ge=0, le=60)
+    # Days a broker who claims a demand has until the next follow-up (and between overdue reminders).
+    demand_follow_up_days: int = Field(default=7, ge=1, le=365)
     # Run the producers, reminders and the sender inside `serve` (one process may turn it off).
     notifications: bool = True
     db_pool_size: int = Field(default=20, ge=1, le=500)
@@ -185,10 +198,10 @@ class Settings(BaseSettings):
         """The URL in Tortoise's dialect (asyncpg for PostgreSQL)."""
         # Writers from other processes wait for the lock instead of failing at once.
         if not self.database_url:
-            return f"sqlite://{self.sqlite_path.resolve()}?busy_timeout=10000"
+            return f"sqlite://{self.sqlite_path.resolve()}?busy_timeout=30000"
         dialect, rest = _split_database_url(self.database_url)
         if dialect == "sqlite":
-            return f"sqlite://{rest}" + ("" if "?" in rest else "?busy_timeout=10000")
+            return f"sqlite://{rest}" + ("" if "?" in rest else "?busy_timeout=30000")
         sep = "&" if "?" in rest else "?"
         return f"postgres://{rest}{sep}minsize=1&maxsize={self.db_pool_size}"
 

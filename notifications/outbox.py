@@ -58,6 +58,8 @@ async def enqueue(
                 photo=photo,
                 urgent=category in URGENT if urgent is None else urgent,
                 not_before=not_before or clock.now(),
+                # The service clock, like the activity log: weekly caps count by it.
+                created_at=clock.now(),
                 event_id=event_id,
                 broadcast_id=broadcast_id,
             )

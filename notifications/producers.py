@@ -6,6 +6,7 @@ crash re-reads the batch; the outbox's dedup keys make that re-reading harmless.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +14,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from events import clock, districts
+from events import clock, districts, labels
 from events.errors import N_
 from events.i18n import format_date, format_when, gettext, locale_of
 from events.models import (
@@ -26,7 +27,9 @@ from events.models import (
     CreditEntry,
     CreditSource,
     Cursor,
+    Demand,
     Event,
+    Investor,
     Person,
     Registration,
     RegistrationStatus,
@@ -34,17 +37,18 @@ from events.models import (
 from events.services import courses
 from events.services.certification import LEVEL_NAMES, assessment_after
 from events.services.posters import deep_link
+from notifications.competitions import CompetitionProducer
+from notifications.limits import Limits
+from notifications.meetings import MeetingProducer
+from notifications.opportunities import OpportunityProducer, enqueue_matched_opportunity
 from notifications.outbox import enqueue, reachable, sent_this_week
 from notifications.render import render
+from notifications.roadshows import RoadshowProducer
+
+__all__ = ["Limits", "Producer", "enqueue_matched_opportunity"]
 
 CURSOR = "notifications"
-BATCH = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    invitations_per_week: int = 3
-    matches_per_week: int = 5
+BATCH = 50  # one batch is one write transaction: on SQLite every other writer waits for it
 
 
 def _when(event: Event, person: Person) -> str:
@@ -146,12 +150,28 @@ class Producer:
     def __init__(self, *, limits: Limits | None = None, bot_username: str | None = None) -> None:
         self.limits = limits or Limits()
         self.bot_username = bot_username
+        self.opportunities = OpportunityProducer(self.limits)
+        self.competitions = CompetitionProducer()
+        self.meetings = MeetingProducer()
+        self.roadshows = RoadshowProducer()
 
     async def run_once(self) -> int:
         """Turn the next batch of facts into outbox rows; returns how many facts were read."""
+        # What needs matching is matched before the transaction (see OpportunityProducer.prepare); the
+        # transaction then reads no fact beyond the ones prepared.
+        start = await Cursor.get_or_none(name=CURSOR)
+        ahead = await Activity.filter(id__gt=start.position if start else 0).order_by("id").limit(BATCH)
+        if not ahead:
+            return 0
+        await self.opportunities.prepare([fact for fact in ahead if fact.kind in OpportunityProducer.KINDS])
         async with in_transaction() as conn:
             cursor, _ = await Cursor.get_or_create(name=CURSOR, defaults={"position": 0}, using_db=conn)
-            facts = await Activity.filter(id__gt=cursor.position).order_by("id").limit(BATCH).using_db(conn)
+            facts = (
+                await Activity.filter(id__gt=cursor.position, id__lte=ahead[-1].id)
+                .order_by("id")
+                .limit(BATCH)
+                .using_db(conn)
+            )
             for fact in facts:
                 await self._handle(fact, conn)
             if facts:
@@ -159,15 +179,29 @@ class Producer:
                 await cursor.save(using_db=conn)
         return len(facts)
 
-    async def drain(self) -> int:
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Read facts batch by batch until none is left, or until ``stop`` is set (between batches: a
+        server asked to stop does not wait for a backlog)."""
         total = 0
-        while read := await self.run_once():
+        while (stop is None or not stop.is_set()) and (read := await self.run_once()):
             total += read
         return total
 
     async def _handle(self, fact: Activity, conn: Any) -> None:
         if (told := TOLD.get(fact.kind)) is not None:
             await self._tell(fact, told, conn)
+            return
+        if fact.kind in OpportunityProducer.KINDS:
+            await self.opportunities.handle(fact, conn)
+            return
+        if fact.kind in CompetitionProducer.KINDS:
+            await self.competitions.handle(fact, conn)
+            return
+        if fact.kind in MeetingProducer.KINDS:
+            await self.meetings.handle(fact, conn)
+            return
+        if fact.kind in RoadshowProducer.KINDS:
+            await self.roadshows.handle(fact, conn)
             return
         handler = {
             "event.published": self._published,
@@ -177,6 +211,8 @@ class Producer:
             "certification.suspended": self._certification_changed,
             "certification.reinstated": self._certification_changed,
             "certification.revoked": self._certification_changed,
+            "demand.follow_up_overdue": self._follow_up_overdue,
+            "investor.verified": self._investor_verified,
         }.get(fact.kind)
         if handler is not None:
             await handler(fact, conn)
@@ -310,6 +346,21 @@ class Producer:
             using_db=conn,
         )
 
+    async def _investor_verified(self, fact: Activity, conn: Any) -> None:
+        """The person behind an investor profile hears it was verified (once per profile)."""
+        person = await _person_of(fact, conn)
+        investor = await Investor.get_or_none(id=fact.payload.get("investor_id"), using_db=conn)
+        if person is None or investor is None or not investor.verified:
+            return
+        await enqueue(
+            person,
+            Category.MEETING,  # the profile is what roadshows and their meetings read
+            dedup_key=f"investor_verified:{investor.id}",
+            text=render("investor_verified", person.language, name=investor.name),
+            urgent=False,
+            using_db=conn,
+        )
+
     async def _certification_changed(self, fact: Activity, conn: Any) -> None:
         """A certificate suspended or reinstated by the ledger, or revoked or reinstated by an admin.
         Told as it was at that moment (the payload), whatever happened to it since.
@@ -336,6 +387,30 @@ class Producer:
             reason=str(payload.get("reason") or "")[:200],
         )
         await enqueue(person, Category.CREDITS, dedup_key=f"certification:{fact.id}", text=text, using_db=conn)
+
+    async def _follow_up_overdue(self, fact: Activity, conn: Any) -> None:
+        """The broker holding a demand is past its follow-up date: one message per overdue fact (the
+        service writes one per follow-up period), while they still hold it.
+        """
+        person = await _person_of(fact, conn)
+        demand = await Demand.get_or_none(id=fact.payload.get("demand_id"), using_db=conn)
+        if person is None or demand is None or demand.broker_id != fact.payload.get("broker_id"):
+            return
+        locale = locale_of(person.language)
+        due = demand.follow_up_due
+        await enqueue(
+            person,
+            Category.DEMAND_FOLLOW_UP,
+            dedup_key=f"follow_up:{fact.id}",
+            text=render(
+                "demand_follow_up",
+                locale,
+                demand=demand,
+                kind=labels.demand_kind(demand.kind, locale),
+                due=format_date(due, locale) if due else "",
+            ),
+            using_db=conn,
+        )
 
     async def _published(self, fact: Activity, conn: Any) -> None:
         """Invite people whose preferences match, at most ``invitations_per_week`` each."""
@@ -406,25 +481,3 @@ def matches(event: Event, person: Person) -> bool:
     if person.pref_kinds and str(event.kind) not in person.pref_kinds:
         return False
     return not person.pref_topics or any(tag in person.pref_topics for tag in event.tags)
-
-
-async def enqueue_matched_opportunity(
-    person: Person, item: dict[str, Any], reasons: list[str], *, limits: Limits | None = None
-) -> bool:
-    """Queue a matched opportunity (``item``: kind, id, title, url?) with its reasons ("人工智能 · 东湖高新区"),
-    capped per person per week. Returns whether it was queued.
-    """
-    limits = limits or Limits()
-    if await sent_this_week(person.id, Category.MATCHED_OPPORTUNITY) >= limits.matches_per_week:
-        return False
-    text = render("matched_opportunity", person.language, item=item, reasons=reasons)
-    buttons = (
-        [[{"text": gettext(locale_of(person.language), N_("Open")), "url": item["url"]}]] if item.get("url") else None
-    )
-    return await enqueue(
-        person,
-        Category.MATCHED_OPPORTUNITY,
-        dedup_key=f"matched:{item['kind']}:{item['id']}:person:{person.id}",
-        text=text,
-        buttons=buttons,
-    )

@@ -6,12 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
-from events.services import tickets
+from events.services import demand_status, demands, tickets
+from events.services.roadshows import pitches, requests
 from events.settings import Settings
 from notifications.channels import Channel
+from notifications.competitions import produce_judge_reminders
 from notifications.dispatcher import Dispatcher, ticket_photo_loader
+from notifications.meetings import produce_meeting_prompts
 from notifications.producers import Limits, Producer
 from notifications.scheduler import produce_reminders
 
@@ -33,12 +37,17 @@ async def _every(seconds: float, work: Callable[[], Awaitable[Any]], stop: async
 async def run_worker(
     settings: Settings, channel: Channel, stop: asyncio.Event, *, bot_username: Callable[[], str | None] = lambda: None
 ) -> None:
-    limits = Limits(invitations_per_week=settings.invitations_per_week, matches_per_week=settings.matches_per_week)
+    limits = Limits(
+        invitations_per_week=settings.invitations_per_week,
+        matches_per_week=settings.matches_per_week,
+        match_min_score=settings.match_min_score,
+        matches_per_fact=settings.matches_per_fact,
+    )
     producer = Producer(limits=limits, bot_username=settings.bot_username)
 
     async def produce() -> None:
         producer.bot_username = settings.bot_username or bot_username()
-        await producer.drain()
+        await producer.drain(stop)
 
     dispatcher = Dispatcher(
         channel,
@@ -46,8 +55,29 @@ async def run_worker(
         photo_loader=ticket_photo_loader(tickets.signer_for(settings.data_dir.resolve())),
         tz=settings.timezone,
     )
+    follow_up = timedelta(days=settings.demand_follow_up_days)
+
+    async def demand_passes() -> None:
+        # Facts only (expiry, overdue follow-ups): the producer turns them into messages.
+        await demand_status.expire_due_demands()
+        await demands.flag_overdue_follow_ups(period=follow_up)
+
+    async def meeting_passes() -> None:
+        # Lapsed requests first (their facts tell both sides), then reminders, ratings and follow-ups.
+        await requests.expire_due()
+        await produce_meeting_prompts()
+
+    async def roadshow_passes() -> None:
+        # Facts only (the pitches that fit each investor): the producer pushes them, capped.
+        if settings.roadshow_match_days:
+            await pitches.match_due(days_before=settings.roadshow_match_days)
+
     await asyncio.gather(
         _every(PRODUCER_INTERVAL, produce, stop, "producer"),
         _every(REMINDER_INTERVAL, produce_reminders, stop, "reminders"),
+        _every(REMINDER_INTERVAL, demand_passes, stop, "demands"),
+        _every(REMINDER_INTERVAL, produce_judge_reminders, stop, "judge reminders"),
+        _every(REMINDER_INTERVAL, meeting_passes, stop, "meetings"),
+        _every(REMINDER_INTERVAL, roadshow_passes, stop, "roadshow pitches"),
         dispatcher.run(stop),
     )

@@ -12,15 +12,18 @@ from events.models import (
     Broker,
     Certification,
     CheckinScan,
+    Competition,
     Course,
     CreditEntry,
+    Demand,
     Event,
     EventStatus,
     Person,
     Registration,
     RegistrationStatus,
+    Transfer,
 )
-from events.services import certification, transcripts
+from events.services import certification, goals, transcripts
 from events.services.catalog import effective_status
 from wuchuang.demo import TELEGRAM_PEOPLE, DemoSummary, load_demo
 
@@ -95,11 +98,31 @@ async def test_demo_loads_a_year_once(db, frozen_clock):
     assert len({phone for _, phone in phones}) == len(set(phones))
 
     await _training_programme(summary, now)
+    await _supply_chain(summary)
+    # The competitions came with the programme (tests/test_demo_competitions.py looks at them closely).
+    contests = summary.competitions
+    assert (contests.competitions, contests.conflict_cases, contests.moved_up) == (2, 6, 2)
+    hero_final = await Event.get(id=(await Competition.get(id=contests.hero_id)).final_event_id)
+    assert hero_final.series == "yingxiongbei" and hero_final.starts_at > now
 
     # A second load changes nothing.
-    counts = (await Event.all().count(), await Registration.all().count(), await Activity.all().count())
+    models = (Event, Registration, Activity, Demand, Transfer)
+    counts = [await m.all().count() for m in models]
     assert await load_demo() == DemoSummary(events_created=0, registrations_created=0, already_loaded=True)
-    assert (await Event.all().count(), await Registration.all().count(), await Activity.all().count()) == counts
+    assert [await m.all().count() for m in models] == counts
+
+
+async def _supply_chain(summary: DemoSummary) -> None:
+    """The supply chain came with the programme (tests/test_demo_supply.py looks at it closely): the
+    goals read it, and the Telegram broker holds some of the claimed demands."""
+    supply = summary.supply
+    assert supply.demands == 100 and supply.achievements == 300 and supply.major_contracts == 3
+    assert supply.claims_refused == 2 and supply.near_duplicates == 4
+    found = {g.key: g.current for g in await goals.list_goals()}
+    assert found["demands_collected"] == 100 and found["major_transfers"] == 3
+    assert found["key_achievements"] == supply.key_achievements and found["contract_turnover"] > 0
+    telegram_broker = await Broker.get(person__telegram_id=TELEGRAM_PEOPLE[0][0])
+    assert await Demand.filter(broker_id=telegram_broker.id).exists()
 
 
 async def _training_programme(summary: DemoSummary, now) -> None:

@@ -68,7 +68,7 @@ def _operation(client_package: Any, tag: str, prefix: str) -> Any:
 
 
 async def test_a_generated_client_calls_the_demo(db: Settings, generated: Any):
-    await load_demo()
+    await load_demo(supply=False, competitions=False, roadshow=False)  # events and seats are enough
     app = create_app(db, manage_db=False)
     transport = httpx.ASGITransport(app=app)
 

@@ -12,6 +12,8 @@ from events.errors import DomainError
 from events.models import Category, OutboxMessage, OutboxStatus, Person
 from events.services import broadcasts, catalog
 from events.services import registration as reg
+from events.services.connections import Ref
+from notifications.opportunities import Opportunity
 from notifications.producers import Limits, Producer, enqueue_matched_opportunity
 from notifications.render import render
 from notifications.scheduler import produce_reminders
@@ -137,9 +139,13 @@ async def test_broadcast_and_cancelling_its_queued_part(db, frozen_clock):
 
 async def test_matched_opportunities_are_capped(db, frozen_clock):
     p = await person(1)
-    item = {"kind": "demand", "id": 1, "title": "光刻胶国产化需求", "url": "https://example.cn/d/1"}
-    assert await enqueue_matched_opportunity(p, item, ["集成电路", "东湖高新区"], limits=Limits(matches_per_week=1))
-    assert not await enqueue_matched_opportunity(p, item | {"id": 2}, ["x"], limits=Limits(matches_per_week=1))
+
+    def offer(n: int) -> Opportunity:
+        reasons = {"zh": ["集成电路", "东湖高新区"]}
+        return Opportunity(Ref("person", p.id), Ref("demand", n), "光刻胶国产化需求", None, reasons, 0.9)
+
+    assert await enqueue_matched_opportunity(p, offer(1), limits=Limits(matches_per_week=1))
+    assert not await enqueue_matched_opportunity(p, offer(2), limits=Limits(matches_per_week=1))
     (row,) = await rows(Category.MATCHED_OPPORTUNITY)
     assert "集成电路 · 东湖高新区" in row.text
 

@@ -22,20 +22,43 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from api.app import create_app
-from events.models import Category, Certification, OutboxMessage, OutboxStatus, Role
+from events.models import (
+    Achievement,
+    Assignment,
+    Category,
+    Certification,
+    Demand,
+    Judge,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    Round,
+)
 from events.services import (
+    achievements,
     broadcasts,
     brokers,
     calendar,
     catalog,
     certification,
+    connections,
     courses,
     credits,
+    demands,
+    investors,
     organizations,
     registration,
     staff,
     tokens,
+    transfers,
 )
+from events.services.competitions import attachments as comp_attachments
+from events.services.competitions import closing as comp_closing
+from events.services.competitions import config as comp_config
+from events.services.competitions import entries as comp_entries
+from events.services.competitions import judges as comp_judges
+from events.services.competitions import public as comp_public
+from events.services.competitions.storage import storage_for
 from events.services.people import person_for_telegram
 from events.services.tickets import ticket_code
 from events.settings import Settings
@@ -52,7 +75,14 @@ DOOR_OWN = ("401", "2xx", "2xx", "404", "2xx", "403", "401")  # check-in routes 
 DOOR_ANY = ("401", "2xx", "2xx", "2xx", "2xx", "403", "401")
 REGISTRANT_OWN = ("401", "2xx", "2xx", "404", "403", "403", "2xx")  # a registration in A's event
 DRAFT_OF_A = ("404", "2xx", "2xx", "404", "404", "404", "404")  # reading A's draft event
+# An organizer route whose body names A's objects: B is told they do not exist (422 invalid_input).
+ORGANIZER_REFERS_TO_OWN = ("401", "2xx", "2xx", "422", "403", "403", "401")
 TELEGRAM_SIGNED = ("401",) * 7  # guarded by Telegram initData, not a token: a forged one is refused
+JUDGE_COOKIE = ("401",) * 7  # the judge's page: its cookie (set by the judge's link), never a bearer token
+FORM_GUARDED = ("403",) * 7  # a public form's POST without its CSRF value is refused, whoever sends it
+KEY_GUARDED = ("404",) * 7  # an entrant's page addressed by the entry's key: none given, nothing there
+JUDGE_READ = ("401", "2xx", "2xx", "404", "403", "2xx", "401")  # A's competition: its organizers and its judge
+JUDGE_ONLY = ("401", "403", "403", "403", "403", "2xx", "401")  # a judge's own acts (scoring, recusal)
 
 
 @dataclass
@@ -74,6 +104,8 @@ class World:
     course: Any
     item_id: int
     broker: Any
+    competition_id: int = 0
+    entry_id: int = 0  # accepted, assigned to the world's judge in round r1
     n: count = field(default_factory=lambda: count(1))
 
     def next(self) -> int:
@@ -87,6 +119,8 @@ class Call:
     params: dict[str, Any] | None = None
     # The registrant caller's secret, when the call is about another registration than the world's.
     secret: str | None = None
+    # A multipart upload: {"file": (name, bytes, type)} (sent instead of ``json``).
+    files: dict[str, Any] | None = None
 
 
 Maker = Callable[[World], Awaitable[Call]]
@@ -219,6 +253,88 @@ async def _checker_grant(w: World) -> Call:
     return Call(path={"person_id": person.id, "role": "checker"})
 
 
+async def _achievement(w: World) -> Any:
+    data = achievements.AchievementInput(title=f"A 的成果{w.next()}", field="ai", trl=5)
+    return await achievements.create_achievement(data, organization_id=w.a, actor="test")
+
+
+async def _achievement_call(w: World) -> Call:
+    return Call(path={"achievement_id": (await _achievement(w)).id}, json={"trl": 6})
+
+
+def _investor_call(json: dict[str, Any]) -> Maker:
+    async def make(w: World) -> Call:
+        data = investors.InvestorInput(name=f"光谷基金{w.next()}", fields_of_interest=["ai"])
+        investor = await investors.create_investor(data, organization_id=w.a, actor="test")
+        return Call(path={"investor_id": investor.id}, json=json)
+
+    return make
+
+
+async def _demand_of_a(w: World, *, claimed: bool = False) -> Any:
+    data = demands.DemandInput(kind="technology", title=f"A 的需求 {w.next()}", description="激光器散热")
+    demand = await demands.create_demand(data, actor="test", managed_by=w.a)
+    if claimed:
+        await demands.claim_demand(demand.id, w.broker.id, actor="test")
+    return demand
+
+
+def _demand_call(make_json: Callable[[World], Any] | None = None, *, claimed: bool = False) -> Maker:
+    async def make(w: World) -> Call:
+        demand = await _demand_of_a(w, claimed=claimed)
+        return Call(path={"demand_id": demand.id}, json=make_json(w) if make_json else None)
+
+    return make
+
+
+async def _pair(w: World) -> dict[str, int]:
+    """A fresh demand and achievement of A, not connected yet."""
+    n = w.next()
+    need = await Demand.create(kind="technology", title=f"需求{n}", managed_by_id=w.a, created_by="test")
+    offer = await Achievement.create(title=f"成果{n}", managed_by_id=w.a, created_by="test")
+    return {"demand_id": need.id, "achievement_id": offer.id}
+
+
+async def _pair_body(w: World) -> Call:
+    return Call(json=await _pair(w))
+
+
+def _connection(make_json: Callable[[World], Any] | None = None) -> Maker:
+    async def make(w: World) -> Call:
+        opened = await connections.open_connection(**await _pair(w), requested_by=None, origin="api", actor="test")
+        return Call(path={"connection_id": opened.connection.id}, json=make_json(w) if make_json else None)
+
+    return make
+
+
+async def _transfer_body(w: World) -> Call:
+    achievement = await _achievement(w)
+    return Call(
+        json={"achievement_id": achievement.id, "mode": "license", "amount_cny": "100000", "signed_on": "2026-05-01"}
+    )
+
+
+async def _transfer_call(w: World) -> Call:
+    achievement = await _achievement(w)
+    data = transfers.TransferInput(
+        achievement_id=achievement.id, mode="transfer", amount_cny="5", signed_on="2026-05-01"
+    )
+    made = await transfers.record_transfer(data, scope=organizations.EVERYTHING, organization_id=w.a, actor="test")
+    return Call(path={"transfer_id": made.id})
+
+
+async def _demand_for_matches(w: World) -> Call:
+    demand = await Demand.create(
+        kind="technology", title="A 的需求", description="光纤传感", managed_by_id=w.a, created_by="t"
+    )
+    return Call(path={"demand_id": demand.id})
+
+
+async def _achievement_of_a(w: World) -> Call:
+    made = await Achievement.create(title="A 的成果", abstract="光纤传感器", managed_by_id=w.a, created_by="t")
+    return Call(path={"achievement_id": made.id})
+
+
 def body(make_json: Callable[[World], Any], **path: Any) -> Maker:
     async def make(w: World) -> Call:
         return Call(path={k: v(w) if callable(v) else v for k, v in path.items()}, json=make_json(w))
@@ -263,6 +379,265 @@ def _course_body(w: World) -> dict[str, Any]:
 
 
 # (method, path) → (profile, how to call it). Keep in the order the app declares its routes.
+COMPETITION = {
+    "title": "英雄杯",
+    "tracks": [{"code": "ai", "name": "人工智能"}],
+    "rounds": [{"code": "r1", "name": "初赛", "judges_per_entry": 1}],
+    "criteria": [{"key": "tech", "name": "技术", "weight": 1, "max": 10}],
+    "aggregation": "mean",
+}
+
+
+async def _competition_of_a(a: int) -> tuple[int, int, str]:
+    """A's competition with an accepted entry and a judge assigned to it: (competition, entry, judge token)."""
+    made = await comp_config.create_competition(
+        comp_config.CompetitionInput(**COMPETITION), actor="test", organization_id=a
+    )
+    cid = made.competition.id
+    issued = await comp_judges.add_judge(
+        cid, comp_judges.JudgeInput(name="评委甲", organization="评审中心"), scope=organizations.Scope(a), actor="test"
+    )
+    entry_id = await _accepted_entry(cid, a, issued.judge.id)
+    return cid, entry_id, issued.token
+
+
+async def _accepted_entry(cid: int, a: int, judge_id: int | None = None, *, accept: bool = True) -> int:
+    scope = organizations.Scope(a)
+    entry = await comp_entries.submit_entry(
+        cid,
+        comp_entries.EntryInput(title="项目", track="ai", leader_name="王五", organization="某公司"),
+        actor="test",
+        scope=scope,
+    )
+    if accept:
+        await comp_entries.review_entry(cid, entry.id, accept=True, reason=None, scope=scope, actor="test")
+    if judge_id is not None:
+        rnd = (await comp_config.load_config(cid)).round("r1")
+        await Assignment.create(round_id=rnd.id, entry_id=entry.id, judge_id=judge_id, assigned_at=catalog.clock.now())
+    return entry.id
+
+
+def _comp(json_of: Callable[[World], Any] | None = None, **extra: Any) -> Maker:
+    async def make(w: World) -> Call:
+        if json_of is not None:
+            extra["json"] = json_of(w)
+        return Call(path={"competition_id": w.competition_id, "round": "r1", "entry_id": w.entry_id}, **extra)
+
+    return make
+
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+async def _upload(w: World) -> Call:
+    return Call(
+        path={"competition_id": w.competition_id, "entry_id": await _accepted_entry(w.competition_id, w.a)},
+        files={"file": ("plan.pdf", PDF, "application/pdf")},
+    )
+
+
+async def _attachment(w: World) -> Call:
+    """A file of a fresh entry assigned to the world's judge."""
+    judge = await Judge.get(competition_id=w.competition_id, name="评委甲")
+    entry_id = await _accepted_entry(w.competition_id, w.a, judge.id)
+    added = await comp_attachments.add_attachment(
+        w.competition_id,
+        entry_id,
+        filename="plan.pdf",
+        data=PDF,
+        who=comp_attachments.Uploader(actor="test", scope=organizations.Scope(w.a)),
+        storage=storage_for(w.app.state.settings.data_dir),
+        max_bytes=1_000_000,
+    )
+    return Call(path={"competition_id": w.competition_id, "entry_id": entry_id, "attachment_id": added.id})
+
+
+async def _board(w: World) -> Call:
+    """The scoreboard by the organizer's link (the round's board is not public)."""
+    rnd = (await comp_config.load_config(w.competition_id)).round("r1")
+    return Call(
+        path={"competition_id": w.competition_id, "round": "r1", "round_code": "r1"},
+        params={"key": comp_public.scoreboard_key(rnd.id)},
+    )
+
+
+async def _fresh_entry(w: World) -> Call:
+    return Call(path={"competition_id": w.competition_id, "entry_id": await _accepted_entry(w.competition_id, w.a)})
+
+
+async def _submitted(w: World) -> Call:
+    entry_id = await _accepted_entry(w.competition_id, w.a, accept=False)
+    return Call(path={"competition_id": w.competition_id, "entry_id": entry_id}, json={"decision": "accept"})
+
+
+async def _recusable(w: World) -> Call:
+    judge = await Judge.get(competition_id=w.competition_id, name="评委甲")
+    entry_id = await _accepted_entry(w.competition_id, w.a, judge.id)
+    return Call(path={"competition_id": w.competition_id, "round": "r1", "entry_id": entry_id}, json={"reason": "亲属"})
+
+
+async def _noticed(w: World, *, ended: bool = False) -> tuple[int, int]:
+    """A fresh competition of A whose one round is closed (under notice), with one entry: (competition, entry)."""
+    made = await comp_config.create_competition(
+        comp_config.CompetitionInput(**COMPETITION), actor="test", organization_id=w.a
+    )
+    cid = made.competition.id
+    entry_id = await _accepted_entry(cid, w.a)
+    await comp_closing.close_round(
+        cid, "r1", comp_closing.CloseInput(force=True, reason="矩阵"), scope=organizations.Scope(w.a), actor="test"
+    )
+    if ended:
+        await Round.filter(competition_id=cid).update(notice_ends_at=catalog.clock.now() - timedelta(seconds=1))
+    return cid, entry_id
+
+
+async def _closable(w: World) -> Call:
+    made = await comp_config.create_competition(
+        comp_config.CompetitionInput(**COMPETITION), actor="test", organization_id=w.a
+    )
+    return Call(path={"competition_id": made.competition.id, "round": "r1"})
+
+
+async def _finalizable(w: World) -> Call:
+    cid, _ = await _noticed(w, ended=True)
+    return Call(path={"competition_id": cid, "round": "r1"})
+
+
+async def _objectable(w: World) -> Call:
+    cid, entry_id = await _noticed(w)
+    body = {"name": "王实名", "contact": "13800000009", "reason": "数据不实"}
+    return Call(path={"competition_id": cid, "entry_id": entry_id}, json=body)
+
+
+async def _objection(w: World) -> Call:
+    cid, entry_id = await _noticed(w)
+    objection = await comp_closing.file_objection(
+        cid, entry_id, comp_closing.ObjectionInput(name="王实名", contact="13800000009", reason="数据不实"), actor="t"
+    )
+    return Call(
+        path={"competition_id": cid, "objection_id": objection.id}, json={"decision": "dismissed", "reason": "查无实据"}
+    )
+
+
+async def _wildcard(w: World) -> Call:
+    entry_id = await _accepted_entry(w.competition_id, w.a)
+    return Call(path={"competition_id": w.competition_id, "round": "r1"}, json={"entry_id": entry_id, "reason": "外卡"})
+
+
+async def _roadshow(w: World) -> dict[str, Any]:
+    """A fresh roadshow of A with a session, an investor and a project, and a pending request between them."""
+    from events.models import Person
+    from events.services.roadshows import requests as meeting_requests
+    from events.services.roadshows import sessions as meeting_sessions
+
+    n = w.next()
+    start = w.event.starts_at + timedelta(days=n)
+    data = catalog.EventInput(
+        title=f"A 的路演{n}", kind="roadshow", venue="光谷", starts_at=start, ends_at=start + timedelta(hours=3)
+    )
+    event = await catalog.create_event(data, actor="test", organization_id=w.a)
+    session = await meeting_sessions.create_session(
+        event.id,
+        meeting_sessions.SessionInput(starts_at=start, ends_at=start + timedelta(hours=1), slot_minutes=20, tables=3),
+        scope=organizations.EVERYTHING, actor="test",
+    )  # fmt: skip
+    sides = []
+    for role in ("investor", "project"):
+        person = await Person.create(name=f"{role}{n}")
+        sides.append(
+            await meeting_sessions.add_participant(
+                event.id,
+                meeting_sessions.ParticipantInput(
+                    role=role, person_id=person.id, organization=f"公司{n}" if role == "project" else None
+                ),
+                scope=organizations.EVERYTHING,
+                actor="test",
+            )  # fmt: skip
+        )
+    slots = await session.slots.all().order_by("number")
+    made = await meeting_requests.request_meeting(
+        meeting_requests.MeetingRequestInput(slot_id=slots[0].id, requester_id=sides[1].id, recipient_id=sides[0].id),
+        actor="test",
+    )
+    return {"event_id": event.id, "session_id": session.id, "meeting_id": made.id, "slot_id": slots[1].id,
+            "investor": sides[0].id, "project": sides[1].id, "participant_id": sides[0].id}  # fmt: skip
+
+
+def _roadshow_call(make_json: Callable[[dict[str, Any]], Any] | None = None, *keys: str) -> Maker:
+    async def make(w: World) -> Call:
+        made = await _roadshow(w)
+        return Call(path={k: made[k] for k in keys}, json=make_json(made) if make_json else None)
+
+    return make
+
+
+async def _new_participant(w: World) -> Call:
+    from events.models import Person
+
+    made = await _roadshow(w)
+    person = await Person.create(name=f"嘉宾{w.next()}")
+    return Call(path={"event_id": made["event_id"]}, json={"role": "guest", "person_id": person.id})
+
+
+async def _meeting_request_body(w: World) -> Call:
+    from events.services.roadshows import requests as meeting_requests
+
+    made = await _roadshow(w)
+    everything = meeting_requests.Acting(actor="t", scope=organizations.EVERYTHING)
+    await meeting_requests.withdraw(made["meeting_id"], everything)  # the pair may ask again
+    return Call(json={"slot_id": made["slot_id"], "requester_id": made["investor"], "recipient_id": made["project"]})
+
+
+async def _accepted_meeting(w: World) -> Call:
+    from events.services.roadshows import requests as meeting_requests
+
+    made = await _roadshow(w)
+    await meeting_requests.accept(
+        made["meeting_id"], meeting_requests.Acting(actor="t", scope=organizations.EVERYTHING)
+    )
+    return Call(path={"meeting_id": made["meeting_id"]}, json={"reason": "时间冲突"})
+
+
+def _held_meeting(make_json: Callable[[dict[str, Any]], Any]) -> Maker:
+    """An accepted meeting whose slot has passed (moved back a day), ready to be rated."""
+
+    async def make(w: World) -> Call:
+        from events.models import MeetingRequest, MeetingSlot
+        from events.services.roadshows import requests as meeting_requests
+
+        made = await _roadshow(w)
+        await meeting_requests.accept(
+            made["meeting_id"], meeting_requests.Acting(actor="t", scope=organizations.EVERYTHING)
+        )
+        meeting = await MeetingRequest.get(id=made["meeting_id"]).select_related("slot")
+        past = timedelta(days=400)
+        await MeetingSlot.filter(id=meeting.slot_id).update(
+            starts_at=meeting.slot.starts_at - past, ends_at=meeting.slot.ends_at - past
+        )
+        return Call(path={"meeting_id": made["meeting_id"]}, json=make_json(made))
+
+    return make
+
+
+def _pitch_call(make_json: Callable[[dict[str, Any]], Any] | None = None) -> Maker:
+    """A fresh roadshow of A whose project is in the line-up (on stage), and the call about that pitch."""
+
+    async def make(w: World) -> Call:
+        from events.services.roadshows import lineup
+
+        made = await _roadshow(w)
+        pitch = await lineup.add_pitch(
+            made["event_id"], lineup.PitchInput(participant_id=made["project"]), scope=organizations.EVERYTHING,
+            actor="test",
+        )  # fmt: skip
+        await lineup.set_on_stage(made["event_id"], pitch.id, scope=organizations.EVERYTHING, actor="test")
+        return Call(
+            path={"event_id": made["event_id"], "pitch_id": pitch.id}, json=make_json(made) if make_json else None
+        )
+
+    return make
+
+
 MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/openapi.json"): (PUBLIC, fixed()),
     ("GET", "/health"): (PUBLIC, fixed()),
@@ -333,6 +708,16 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
         TELEGRAM_SIGNED,
         body(lambda w: {"init_data": "user=%7B%22id%22%3A1%7D&hash=00", "code": w.code, "event_id": w.event.id}),
     ),
+    ("GET", "/pitch/telegram"): (PUBLIC, fixed()),
+    ("POST", "/api/v1/webapp/pitch"): (
+        TELEGRAM_SIGNED,
+        body(lambda w: {"init_data": "user=%7B%22id%22%3A1%7D&hash=00"}),
+    ),
+    ("POST", "/api/v1/webapp/pitch-taps"): (
+        TELEGRAM_SIGNED,
+        body(lambda w: {"init_data": "user=%7B%22id%22%3A1%7D&hash=00", "pitch_id": 1, "kind": "interest"}),
+    ),
+    ("GET", "/events/{event_id}/lineup"): (PUBLIC, fixed(event_id=lambda w: w.event.id)),
     ("GET", "/api/v1/notifications"): (ORGANIZER_ANY, fixed()),
     ("GET", "/api/v1/notifications/stats"): (ORGANIZER_ANY, fixed()),
     ("POST", "/api/v1/notifications/{message_id}/retry"): (ORGANIZER_OWN, _failed_message),
@@ -379,8 +764,203 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("POST", "/api/v1/courses/{course_id}/enrollments/{broker_id}/withdraw"): (ORGANIZER_OWN, _withdraw),
     ("POST", "/api/v1/courses/{course_id}/modules/{code}/completions"): (ORGANIZER_OWN, _completion),
     ("GET", "/api/v1/courses/{course_id}/attendance"): (ORGANIZER_OWN, fixed(course_id=course_id)),
+    ("GET", "/api/v1/fields"): (PUBLIC, fixed()),
+    ("POST", "/api/v1/organizations"): (
+        ORGANIZER_ANY,
+        body(lambda w: {"name": f"新单位{w.next()}", "kind": "company"}),
+    ),
+    ("GET", "/api/v1/organizations"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/organizations/{organization_id}"): (ORGANIZER_ANY, fixed(organization_id=lambda w: w.a)),
+    ("PATCH", "/api/v1/organizations/{organization_id}"): (
+        ORGANIZER_OWN,
+        body(lambda w: {"district": "hongshan"}, organization_id=lambda w: w.a),
+    ),
+    ("POST", "/api/v1/achievements"): (ORGANIZER_ANY, body(lambda w: {"title": f"新成果{w.next()}"})),
+    ("POST", "/api/v1/achievements/import"): (
+        ORGANIZER_ANY,
+        body(lambda w: {"items": [{"external_id": f"m-{w.next()}", "title": "导入的成果"}]}),
+    ),
+    ("GET", "/api/v1/achievements"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/achievements/{achievement_id}"): (ORGANIZER_OWN, _achievement_call),
+    ("PATCH", "/api/v1/achievements/{achievement_id}"): (ORGANIZER_OWN, _achievement_call),
+    ("POST", "/api/v1/investors"): (ORGANIZER_ANY, body(lambda w: {"name": f"天使{w.next()}", "stages": ["angel"]})),
+    ("GET", "/api/v1/investors"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/investors/{investor_id}"): (ORGANIZER_OWN, _investor_call({})),
+    ("PATCH", "/api/v1/investors/{investor_id}"): (ORGANIZER_OWN, _investor_call({"description": "早期投资"})),
+    ("POST", "/api/v1/investors/{investor_id}/verify"): (ORGANIZER_OWN, _investor_call({"verified": True})),
+    ("POST", "/api/v1/transfers"): (ORGANIZER_REFERS_TO_OWN, _transfer_body),
+    ("GET", "/api/v1/transfers"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/transfers/{transfer_id}"): (ORGANIZER_OWN, _transfer_call),
+    ("POST", "/api/v1/roadshows/{event_id}/sessions"): (
+        ORGANIZER_OWN,
+        _roadshow_call(
+            lambda m: {
+                "starts_at": "2030-01-01T14:00:00+08:00",
+                "ends_at": "2030-01-01T15:00:00+08:00",
+                "slot_minutes": 15,
+                "tables": 4,
+            },
+            "event_id",
+        ),
+    ),  # fmt: skip
+    ("GET", "/api/v1/roadshows/{event_id}/sessions"): (ORGANIZER_OWN, _roadshow_call(None, "event_id")),
+    ("POST", "/api/v1/roadshows/{event_id}/participants"): (
+        ORGANIZER_OWN,
+        _new_participant,
+    ),
+    ("GET", "/api/v1/roadshows/{event_id}/participants"): (ORGANIZER_OWN, _roadshow_call(None, "event_id")),
+    ("POST", "/api/v1/roadshows/{event_id}/sessions/{session_id}/schedule"): (
+        ORGANIZER_OWN,
+        _roadshow_call(lambda m: {"min_meetings": 1, "dry_run": True}, "event_id", "session_id"),
+    ),
+    ("GET", "/api/v1/roadshows/{event_id}/funnel"): (ORGANIZER_OWN, _roadshow_call(None, "event_id")),
+    ("POST", "/api/v1/roadshows/{event_id}/match-investors"): (ORGANIZER_OWN, _roadshow_call(None, "event_id")),
+    ("GET", "/api/v1/roadshows/{event_id}/meetings"): (ORGANIZER_OWN, _roadshow_call(None, "event_id")),
+    ("POST", "/api/v1/meetings"): (ORGANIZER_REFERS_TO_OWN, _meeting_request_body),
+    ("GET", "/api/v1/meetings/{meeting_id}"): (ORGANIZER_OWN, _roadshow_call(None, "meeting_id")),
+    ("POST", "/api/v1/meetings/{meeting_id}/accept"): (ORGANIZER_OWN, _roadshow_call(None, "meeting_id")),
+    ("POST", "/api/v1/meetings/{meeting_id}/decline"): (
+        ORGANIZER_OWN,
+        _roadshow_call(lambda m: {"reason": "已有安排"}, "meeting_id"),
+    ),
+    ("POST", "/api/v1/meetings/{meeting_id}/withdraw"): (ORGANIZER_OWN, _roadshow_call(None, "meeting_id")),
+    ("POST", "/api/v1/meetings/{meeting_id}/cancel"): (ORGANIZER_OWN, _accepted_meeting),
+    ("POST", "/api/v1/meetings/{meeting_id}/rating"): (
+        ORGANIZER_OWN,
+        _held_meeting(lambda m: {"participant_id": m["project"], "rating": "promising"}),
+    ),
+    ("POST", "/api/v1/meetings/{meeting_id}/follow-up"): (
+        ORGANIZER_OWN,
+        _held_meeting(lambda m: {"participant_id": m["investor"], "answer": "in_talks"}),
+    ),
+    ("GET", "/api/v1/roadshows/{event_id}/participants/{participant_id}/unavailable"): (
+        ORGANIZER_OWN,
+        _roadshow_call(None, "event_id", "participant_id"),
+    ),
+    ("PUT", "/api/v1/roadshows/{event_id}/participants/{participant_id}/unavailable"): (
+        ORGANIZER_OWN,
+        _roadshow_call(lambda m: {"slot_ids": [m["slot_id"]]}, "event_id", "participant_id"),
+    ),
+    ("POST", "/api/v1/roadshows/{event_id}/interest"): (
+        ORGANIZER_OWN,
+        _roadshow_call(lambda m: {"source_id": m["project"], "target_id": m["investor"]}, "event_id"),
+    ),
+    ("POST", "/api/v1/roadshows/{event_id}/lineup"): (
+        ORGANIZER_OWN,
+        _roadshow_call(lambda m: {"participant_id": m["project"], "minutes": 8}, "event_id"),
+    ),
+    ("GET", "/api/v1/roadshows/{event_id}/lineup"): (ORGANIZER_OWN, _roadshow_call(None, "event_id")),
+    ("GET", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}"): (ORGANIZER_OWN, _pitch_call()),
+    ("PATCH", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}"): (
+        ORGANIZER_OWN,
+        _pitch_call(lambda m: {"presenter_name": "王博士", "minutes": 12}),
+    ),
+    ("DELETE", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}"): (ORGANIZER_OWN, _pitch_call()),
+    ("POST", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}/move"): (
+        ORGANIZER_OWN,
+        _pitch_call(lambda m: {"position": 1, "recompute_times": True}),
+    ),
+    ("POST", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}/on-stage"): (ORGANIZER_OWN, _pitch_call()),
+    ("GET", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}/interest"): (ORGANIZER_OWN, _pitch_call()),
+    ("POST", "/api/v1/roadshows/{event_id}/lineup/{pitch_id}/interest-back"): (
+        ORGANIZER_OWN,
+        _pitch_call(lambda m: {"investor_id": m["investor"]}),
+    ),
+    ("GET", "/api/v1/connections"): (ORGANIZER_ANY, fixed()),
+    ("POST", "/api/v1/connections"): (ORGANIZER_OWN, _pair_body),
+    ("GET", "/api/v1/connections/{connection_id}"): (ORGANIZER_OWN, _connection()),
+    ("PATCH", "/api/v1/connections/{connection_id}"): (ORGANIZER_OWN, _connection(lambda w: {"status": "in_talks"})),
+    ("GET", "/api/v1/demands/{demand_id}/matches"): (ORGANIZER_OWN, _demand_for_matches),
+    ("GET", "/api/v1/achievements/{achievement_id}/matches"): (ORGANIZER_OWN, _achievement_of_a),
+    ("POST", "/api/v1/demands"): (ORGANIZER_ANY, body(lambda w: {"kind": "talent", "title": f"招聘 {w.next()}"})),
+    ("GET", "/api/v1/demands"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/demands/{demand_id}"): (ORGANIZER_OWN, _demand_call()),
+    ("PATCH", "/api/v1/demands/{demand_id}"): (ORGANIZER_OWN, _demand_call(lambda w: {"indicators": "热阻降低 30%"})),
+    ("GET", "/api/v1/demands/{demand_id}/timeline"): (ORGANIZER_OWN, _demand_call()),
+    ("POST", "/api/v1/demands/{demand_id}/claim"): (ORGANIZER_OWN, _demand_call(lambda w: {"broker_id": w.broker.id})),
+    ("DELETE", "/api/v1/demands/{demand_id}/claim"): (ORGANIZER_OWN, _demand_call(claimed=True)),
+    ("POST", "/api/v1/demands/{demand_id}/follow-up"): (
+        ORGANIZER_OWN,
+        _demand_call(lambda w: {"note": "已电话沟通"}, claimed=True),
+    ),
     ("GET", "/docs"): (PUBLIC, fixed()),
     ("GET", "/docs/oauth2-redirect"): (PUBLIC, fixed()),
+    ("POST", "/api/v1/competitions"): (ORGANIZER_ANY, body(lambda w: COMPETITION)),
+    ("GET", "/api/v1/competitions"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/competitions/{competition_id}"): (JUDGE_READ, _comp()),
+    ("PATCH", "/api/v1/competitions/{competition_id}"): (ORGANIZER_OWN, _comp(json={"title": "英雄杯 2026"})),
+    ("POST", "/api/v1/competitions/{competition_id}/entries"): (
+        ORGANIZER_OWN,
+        _comp(json={"title": "新项目", "track": "ai", "leader_name": "赵六"}),
+    ),
+    ("GET", "/api/v1/competitions/{competition_id}/entries"): (ORGANIZER_OWN, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/entries/{entry_id}"): (ORGANIZER_OWN, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/entries/{entry_id}/review"): (ORGANIZER_OWN, _submitted),
+    ("POST", "/api/v1/competitions/{competition_id}/entries/{entry_id}/withdraw"): (ORGANIZER_OWN, _fresh_entry),
+    ("POST", "/api/v1/competitions/{competition_id}/judges"): (
+        ORGANIZER_OWN,
+        _comp(json={"name": "评委乙", "organization": "另一中心"}),
+    ),
+    ("GET", "/api/v1/competitions/{competition_id}/judges"): (ORGANIZER_OWN, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/conflicts"): (ORGANIZER_OWN, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/assignments"): (ORGANIZER_OWN, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/assignments"): (JUDGE_READ, _comp()),
+    ("PUT", "/api/v1/competitions/{competition_id}/rounds/{round}/entries/{entry_id}/score"): (
+        JUDGE_ONLY,
+        _comp(json={"scores": {"tech": 8}}),
+    ),
+    ("PUT", "/api/v1/competitions/{competition_id}/rounds/{round}/scores"): (
+        JUDGE_ONLY,
+        _comp(json_of=lambda w: {"sheets": [{"entry_id": w.entry_id, "scores": {"tech": 8}}]}),
+    ),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/my-scores"): (JUDGE_ONLY, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/entries/{entry_id}/recuse"): (
+        JUDGE_ONLY,
+        _recusable,
+    ),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/ranking"): (ORGANIZER_OWN, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/entries/{entry_id}/explain"): (
+        ORGANIZER_OWN,
+        _comp(),
+    ),
+    ("POST", "/api/v1/competitions/{competition_id}/entries/{entry_id}/attachments"): (ORGANIZER_OWN, _upload),
+    ("GET", "/api/v1/competitions/{competition_id}/entries/{entry_id}/attachments"): (JUDGE_READ, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/entries/{entry_id}/attachments/{attachment_id}"): (
+        JUDGE_READ,
+        _attachment,
+    ),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/current-entry"): (
+        ORGANIZER_OWN,
+        _comp(json_of=lambda w: {"entry_id": w.entry_id}),
+    ),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/current-entry"): (JUDGE_READ, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/scoreboard"): (
+        ORGANIZER_OWN,
+        _comp(json_of=lambda w: {"public": False}),
+    ),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/scoreboard"): (PUBLIC, _board),
+    ("GET", "/judge"): (PUBLIC, fixed()),
+    ("POST", "/judge/score"): (JUDGE_COOKIE, fixed()),
+    ("POST", "/judge/recuse"): (JUDGE_COOKIE, fixed()),
+    ("POST", "/judge/signout"): (FORM_GUARDED, fixed()),
+    ("GET", "/judge/files/{attachment_id}"): (JUDGE_COOKIE, _attachment),
+    ("GET", "/competitions/{competition_id}/enter"): (PUBLIC, _comp()),
+    ("POST", "/competitions/{competition_id}/enter"): (FORM_GUARDED, _comp()),
+    ("POST", "/competitions/{competition_id}/enter/{entry_id}/files"): (KEY_GUARDED, _comp()),
+    ("GET", "/competitions/{competition_id}/rounds/{round_code}/scoreboard"): (PUBLIC, _board),
+    ("GET", "/competitions/{competition_id}/results"): (PUBLIC, _comp()),
+    ("POST", "/competitions/{competition_id}/results/objections"): (FORM_GUARDED, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/close"): (ORGANIZER_OWN, _closable),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _wildcard),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/finalize"): (ORGANIZER_OWN, _finalizable),
+    ("POST", "/api/v1/competitions/{competition_id}/entries/{entry_id}/objections"): (PUBLIC, _objectable),
+    ("GET", "/api/v1/competitions/{competition_id}/objections"): (ORGANIZER_OWN, _comp()),
+    ("POST", "/api/v1/competitions/{competition_id}/objections/{objection_id}/decision"): (ORGANIZER_OWN, _objection),
+    ("GET", "/api/v1/competitions/{competition_id}/results"): (PUBLIC, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/exports/judge-sheets"): (ORGANIZER_OWN, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/exports/entry-sheets"): (ORGANIZER_OWN, _comp()),
+    ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/exports/results"): (ORGANIZER_OWN, _comp()),
 }
 
 
@@ -448,6 +1028,9 @@ async def build_world(app: FastAPI) -> World:
     headers = {name: bearer(issued.plaintext) for name, issued in minted.items()}
     headers["anonymous"] = {}
     headers["registrant"] = bearer(reg.access_secret)
+    # The world's judge is a judge of A's competition (a judge token reaches its own competition only).
+    competition_id, entry_id, judge_token = await _competition_of_a(a)
+    headers["judge"] = bearer(judge_token)
     return World(
         app=app,
         a=a,
@@ -464,6 +1047,8 @@ async def build_world(app: FastAPI) -> World:
         course=course,
         item_id=item.id,
         broker=broker,
+        competition_id=competition_id,
+        entry_id=entry_id,
     )
 
 
@@ -482,7 +1067,10 @@ async def run_matrix(
             if caller == "registrant" and call.secret is not None:
                 headers = bearer(call.secret)
             url = path.format(**call.path)
-            response = await http.request(method, url, json=call.json, params=call.params, headers=headers)
+            if call.files is not None:
+                response = await http.request(method, url, files=call.files, params=call.params, headers=headers)
+            else:
+                response = await http.request(method, url, json=call.json, params=call.params, headers=headers)
             got = answer_class(response.status_code)
             if got != expected:
                 wrong.append(f"{method} {path} as {caller}: expected {expected}, got {got} {response.text[:160]}")

@@ -173,7 +173,8 @@ def run_commands(commands: list[Command], *, port: int, env: dict[str, str], wor
             expected = "exit 0 and no error"
         if not ok:
             failures.append(
-                f"README block {command.block}: {command.text}\n  expected {expected}; got exit {rc}:\n  {out[:600]}"
+                f"README block {command.block}: {command.text}\n  expected {expected}; got exit {rc}:\n"
+                f"  {out[:300]}\n  …\n  {out[-900:]}"
             )
     return failures
 

@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import os
+import pickle
 import socket
 import sys
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -141,14 +144,98 @@ DEMO_PLACES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _competition_places(summary: DemoSummary) -> tuple[tuple[str, str], ...]:
+    """The competitions' pages worth opening (when this load made them: the judge's link is new)."""
+    c = summary.competitions
+    places: list[tuple[str, str]] = []
+    if c.hero_id is not None:
+        places.append((f"/competitions/{c.hero_id}/results", "英雄杯 results: 复赛's 公示 open, objections taken"))
+    if c.wuchuangyuan_id is not None:
+        places.append((f"/competitions/{c.wuchuangyuan_id}/rounds/final/scoreboard", "武创源 final's live scoreboard"))
+    if c.judge_token is not None:
+        places.append((f"/judge?token={c.judge_token}", "a 武创源 final judge's page (in the bot: /score)"))
+    if summary.roadshow.event_id is not None:
+        places.append(
+            (f"/api/v1/roadshows/{summary.roadshow.event_id}/funnel", "产医融合项目路演's funnel (admin token)")
+        )
+    return tuple(places)
+
+
 def _demo_summary(summary: DemoSummary) -> str:
     """What the demo load did, as a person reads it."""
+    s = summary.supply
+    supply = (
+        f"supply chain: {s.organizations} organizations, {s.achievements} achievements ({s.key_achievements} key), "
+        f"{s.demands} demands ({s.near_duplicates} near-duplicates flagged), {s.investors} investors, "
+        f"{s.claims} broker claims ({s.claims_refused} contested, refused), {s.connections} connections, "
+        f"{s.contracts} contracts ({s.major_contracts} major)"
+    )
+    c = summary.competitions
+    contests = (
+        f"competitions: {c.competitions} (英雄杯, 武创源), {c.entries} entries, {c.judges} judges, "
+        f"{c.conflicts} conflicts of interest logged ({c.conflict_cases} planted, each found by its rule), "
+        f"{c.scores} scores, {c.objections} objections, {c.moved_up} moved up"
+    )
+    r = summary.roadshow
+    roadshow = (
+        f"roadshow: {r.projects} projects ({r.lineup} pitches in the line-up), {r.investors} investors (verified), "
+        f"{r.interest} pairs with interest "
+        f"({r.mutual} mutual), {r.meetings} meetings scheduled, {r.pending} requests pending, {r.declined} declined, "
+        f"{r.rated} rated, {r.signed} signed, {r.matched_pitches} matched pitches for the investors"
+    )
     if summary.already_loaded:
+        added = [
+            text for text, loaded in ((supply, s.demands), (contests, c.competitions), (roadshow, r.projects)) if loaded
+        ]
+        if added:
+            return "demo programme: already loaded; " + "\n".join(added) + " added"
         return "demo programme: already loaded (nothing added)"
     return (
         f"demo programme loaded: {summary.events_created} events, {summary.registrations_created} registrations, "
-        f"{summary.brokers_created} brokers, {summary.certifications} certificates"
+        f"{summary.brokers_created} brokers, {summary.certifications} certificates\n{supply}\n{contests}\n{roadshow}"
     )
+
+
+def _in_child(work: Callable[[], T]) -> T:
+    """``work()`` in a forked child process, its result (or its ``StartupError``) handed back. What the
+    work imports and leaves allocated — Alembic and SQLAlchemy for migrating (~20 MB), the demo load's
+    objects and the matching stack its broker matches load (~60 MB) — stays out of the server's memory.
+    Where there is no fork, in this process."""
+    if not hasattr(os, "fork"):
+        return work()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: do the work, report, leave without running the parent's exit handlers
+        os.close(reader)
+        try:
+            outcome: tuple[str, object] = ("done", work())
+        except StartupError as exc:
+            outcome = ("startup", str(exc))
+        except BaseException:
+            outcome = ("failed", traceback.format_exc())
+        try:
+            with os.fdopen(writer, "wb") as report:
+                pickle.dump(outcome, report)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as report:
+        received = report.read()
+    os.waitpid(pid, 0)
+    if not received:
+        raise StartupError("the preparation process ended without a word (killed?)")
+    kind, value = pickle.loads(received)
+    if kind == "startup":
+        raise StartupError(str(value))
+    if kind == "failed":
+        print(value, file=sys.stderr, end="")
+        raise StartupError("preparing the server failed (the traceback is above)")
+    result: T = value
+    return result
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -158,22 +245,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(host=args.host, port=args.port)
     listener = _claim_port(settings.host, settings.port)
-    _migrate(settings)
     url = f"http://{settings.host}:{settings.port}"
-    if args.demo:
+
+    def prepare() -> tuple[DemoSummary, str] | None:
+        _migrate(settings)
+        if not args.demo:
+            return None
         from events.services.tokens import create_token
         from wuchuang.demo import load_demo
 
-        async def prepare() -> tuple[DemoSummary, str]:
+        async def load() -> tuple[DemoSummary, str]:
             summary = await load_demo()
             issued = await create_token(role="admin", name="demo admin")
             return summary, issued.plaintext
 
-        summary, token = _with_db(settings, prepare)
+        return _with_db(settings, load)
+
+    prepared = _in_child(prepare)
+    if prepared is not None:
+        summary, token = prepared
         print(_demo_summary(summary))
         print(f"admin token: {token}")
         print(f"open {url}/docs and click Authorize with the admin token; also:")
-        for path, what in DEMO_PLACES:
+        for path, what in DEMO_PLACES + _competition_places(summary):
             print(f"  {url + path:<{len(url) + 34}} {what}")
         print(f"in a shell: TOKEN={token}, then the examples in README.md")
     print(f"wuchuang listening on {url}  (API docs: {url}/docs)", flush=True)
@@ -224,6 +318,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     _migrate(settings)
     print(_demo_summary(_with_db(settings, load_demo)))
+    return 0
+
+
+def cmd_matching_rebuild(args: argparse.Namespace) -> int:
+    from events.services import matching
+
+    stats = _with_db(_settings(), matching.rebuild)
+    print(
+        f"matching index: {stats.achievements} achievements, {stats.demands} open demands, "
+        f"{stats.features} features, {stats.latent_dims} latent dimensions, built in {stats.seconds:.1f} s"
+    )
     return 0
 
 
@@ -380,6 +485,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo programme into the database (idempotent)")
     demo.set_defaults(func=cmd_demo)
+
+    matching = sub.add_parser("matching", help="the matching index (demands ↔ achievements, brokers, investors)")
+    matching_sub = matching.add_subparsers(dest="matching_command", required=True, metavar="ACTION")
+    rebuild = matching_sub.add_parser(
+        "rebuild", help="build the index from the database and print its size (a server builds its own on first use)"
+    )
+    rebuild.set_defaults(func=cmd_matching_rebuild)
 
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")

@@ -11,6 +11,10 @@ and a full junior class ahead; their passes are scanned at the past sessions, mo
 an admin grants and corrects hours, and the certification rules in force certify whoever crosses a line.
 Those dates are relative to today (the last Saturday before it), so there is always a past and a future.
 
+The supply chain (``wuchuang.demo_supply``) follows, after the brokers exist: organizations, the
+achievements library, investors, a hundred demands, broker claims, connections and contracts, through
+``organizations``, ``achievements``, ``investors``, ``demands``, ``connections`` and ``transfers``.
+
 Past events get their registrations by moving ``events.clock`` back to a time inside their registration
 window; the clock is restored afterwards. The clock is process-wide, so load the demo before serving,
 not beside live traffic. The whole load is one transaction: it happens completely or not at all.
@@ -22,7 +26,7 @@ import calendar
 import itertools
 import random
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
@@ -43,7 +47,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.services import brokers, checkin, courses, credits
+from events.services import brokers, checkin, courses, credits, matching
 from events.services.catalog import EventInput, cancel_event, create_event, publish_event
 from events.services.people import normalize_email, normalize_phone
 from events.services.registration import (
@@ -55,6 +59,9 @@ from events.services.registration import (
 )
 from events.services.tickets import TicketSigner, ticket_code
 from wuchuang import demo_data as data
+from wuchuang.demo_competitions import CompetitionsSummary, competitions_loaded, load_competitions
+from wuchuang.demo_roadshow import RoadshowSummary, load_roadshow, match_pitches, roadshow_loaded
+from wuchuang.demo_supply import SupplySummary, TelegramContact, load_supply, supply_loaded
 
 ACTOR = "demo"
 SEED = 2026
@@ -80,6 +87,9 @@ class DemoSummary:
     already_loaded: bool
     brokers_created: int = 0
     certifications: int = 0
+    supply: SupplySummary = SupplySummary()  # the supply chain: organizations, achievements, demands …
+    competitions: CompetitionsSummary = CompetitionsSummary()  # 英雄杯 and 武创源: entries, judges, scores …
+    roadshow: RoadshowSummary = RoadshowSummary()  # 产医融合项目路演: projects, investors, meetings, outcomes
 
 
 @dataclass(slots=True, eq=False)
@@ -128,10 +138,28 @@ class _SimClock:
         return self.at
 
 
-async def load_demo() -> DemoSummary:
-    """Load the demo programme unless it is already there (any event created by ``demo``)."""
+async def load_demo(*, supply: bool = True, competitions: bool = True, roadshow: bool = True) -> DemoSummary:
+    """Load the demo programme unless it is already there (any event created by ``demo``).
+
+    A database loaded before the supply chain or the competitions were part of the demo gets only what
+    it lacks of them. ``supply``, ``competitions`` and ``roadshow`` set to False leave that part out of
+    a fresh load (a test of the programme's dates needs only the programme); the roadshow needs the
+    supply chain's library.
+    """
     if await Event.filter(created_by=ACTOR).exists():
-        return DemoSummary(events_created=0, registrations_created=0, already_loaded=True)
+        library = SupplySummary() if not supply or await supply_loaded() else await _supply_only()
+        contests = (
+            CompetitionsSummary() if not competitions or await competitions_loaded() else await _competitions_only()
+        )
+        shows = (
+            RoadshowSummary()
+            if not roadshow or await roadshow_loaded() or not await supply_loaded()
+            else await _roadshow_only()
+        )
+        return DemoSummary(
+            events_created=0, registrations_created=0, already_loaded=True, supply=library, competitions=contests,
+            roadshow=shows,
+        )  # fmt: skip
     now = clock.now()
     rng = random.Random(SEED)
     sessions = _sessions(now, rng)
@@ -145,16 +173,92 @@ async def load_demo() -> DemoSummary:
             for plan in plans:
                 await loader.load(plan)
             await training.load()
+            library = (
+                await load_supply(loader.clock, now, brokers=training.broker_ids, telegram=_telegram_contacts())
+                if supply
+                else SupplySummary()
+            )
+            contests = (
+                await load_competitions(loader.clock, now, telegram=_telegram_contacts())
+                if competitions
+                else CompetitionsSummary()
+            )
+            shows = (
+                await load_roadshow(loader.clock, now, telegram=_telegram_contacts())
+                if roadshow and supply
+                else RoadshowSummary()
+            )
+    except BaseException:
+        matching.reset()  # the index may hold records the rollback took back
+        raise
     finally:
         clock.set_clock(previous)
     extra = await _telegram_people(now, exclude=training.event_ids)
+    shows = await _matched(shows)
     return DemoSummary(
-        events_created=loader.events + training.events + 1,
+        events_created=loader.events + training.events + 1 + (shows.event_id is not None),
         registrations_created=loader.registrations + training.registrations + extra,
         already_loaded=False,
         brokers_created=training.brokers,
         certifications=await Certification.all().count(),
+        supply=library,
+        competitions=contests,
+        roadshow=shows,
     )
+
+
+async def _matched(shows: RoadshowSummary) -> RoadshowSummary:
+    """The roadshow's pitches matched to its investors, once the load is committed (matching reads the
+    whole library through its own connection)."""
+    if shows.event_id is None:
+        return shows
+    return replace(shows, matched_pitches=await match_pitches(shows.event_id))
+
+
+async def _roadshow_only() -> RoadshowSummary:
+    """The roadshow alone, for a programme loaded before it was part of the demo."""
+    now = clock.now()
+    sim = _SimClock(now)
+    previous = clock._now
+    clock.set_clock(sim)
+    try:
+        async with in_transaction():
+            shows = await load_roadshow(sim, now, telegram=_telegram_contacts())
+    finally:
+        clock.set_clock(previous)
+    return await _matched(shows)
+
+
+async def _supply_only() -> SupplySummary:
+    """The supply chain alone, for a programme loaded before it was part of the demo."""
+    brokers = [b.id for b in await Broker.filter(created_by=ACTOR).order_by("id").only("id")]
+    if not brokers:  # a programme from before the training demo: the scripts have nobody to claim with
+        return SupplySummary()
+    now = clock.now()
+    sim = _SimClock(now)
+    previous = clock._now
+    clock.set_clock(sim)
+    try:
+        async with in_transaction():
+            return await load_supply(sim, now, brokers=brokers, telegram=_telegram_contacts())
+    except BaseException:
+        matching.reset()
+        raise
+    finally:
+        clock.set_clock(previous)
+
+
+async def _competitions_only() -> CompetitionsSummary:
+    """The competitions alone, for a programme loaded before they were part of the demo."""
+    now = clock.now()
+    sim = _SimClock(now)
+    previous = clock._now
+    clock.set_clock(sim)
+    try:
+        async with in_transaction():
+            return await load_competitions(sim, now, telegram=_telegram_contacts())
+    finally:
+        clock.set_clock(previous)
 
 
 # Chat ids of demo people on Telegram. Without a bot token their messages (confirmations,
@@ -224,6 +328,13 @@ async def _telegram_people(now: datetime, *, exclude: set[int]) -> int:
 
 def _telegram_phone(index: int) -> str:
     return f"1700000000{index}"
+
+
+def _telegram_contacts() -> list[TelegramContact]:
+    return [
+        TelegramContact(telegram_id=telegram_id, name=name, phone=_telegram_phone(index))
+        for index, (telegram_id, name, *_) in enumerate(TELEGRAM_PEOPLE)
+    ]
 
 
 class _Loader:
@@ -373,6 +484,7 @@ class _Training:
         self.events = 0
         self.registrations = 0
         self.brokers = 0
+        self.broker_ids: list[int] = []  # in the order made: the supply demo names brokers by position
         self.event_ids: set[int] = set()
 
     def at(self, when: datetime, action: Callable[[], Awaitable[object]]) -> None:
@@ -528,7 +640,9 @@ class _Training:
 
     async def _broker(self, spec: brokers.BrokerInput) -> Broker:
         self.brokers += 1
-        return await brokers.create_broker(spec, actor=ACTOR)
+        made = await brokers.create_broker(spec, actor=ACTOR)
+        self.broker_ids.append(made.id)
+        return made
 
     def _enrollments(
         self, run: _CourseRun, enrollees: list[Broker], *, withdraw: int = 0, after: datetime | None = None

@@ -8,10 +8,12 @@ from fastapi.responses import JSONResponse
 from api.deps import locale
 from api.schemas.common import Items
 from api.schemas.meta import District, Goal, Health
+from api.schemas.supply import SupplyField
 from events.db import conn
 from events.districts import DISTRICTS
 from events.i18n import Locale
 from events.services.goals import list_goals
+from events.supply_fields import FIELDS
 
 router = APIRouter()
 
@@ -42,6 +44,18 @@ async def health() -> Health | JSONResponse:
 )
 async def districts() -> Items[District]:
     return Items[District](items=[District.of(d) for d in DISTRICTS])
+
+
+@router.get(
+    "/api/v1/fields",
+    tags=["reference"],
+    response_model=Items[SupplyField],
+    summary="Technology fields",
+    description="The plan's technology fields (光电子信息, 生物医药, 人工智能 …); achievements, demands and "
+    "investors take the `code`; `name` is in the caller's language.",
+)
+async def supply_fields(lang: Locale = Depends(locale)) -> Items[SupplyField]:
+    return Items[SupplyField](items=[SupplyField.of(f, lang) for f in FIELDS])
 
 
 @router.get(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from events import localtime
 from events.services.paging import Page as DomainPage
 
 T = TypeVar("T")
@@ -74,3 +76,11 @@ def media(status: int, description: str, *media_types: str) -> dict[int | str, d
             "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in media_types},
         }
     }
+
+
+def _local_moment(moment: datetime) -> datetime:
+    return localtime.local(moment) if moment.tzinfo is not None else moment
+
+
+# A moment in a response, on the local clock (ISO 8601 with the local offset, as events show theirs).
+LocalTime = Annotated[datetime, AfterValidator(_local_moment)]

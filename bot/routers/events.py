@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Browse, BrowseMenu, EventCard
 from bot.i18n import Translate, when
+from bot.routers.pitch import lineup_text
 from bot.views import KIND_NAMES, SERIES_NAMES, cancel_button, event_card, event_keyboard
 from events import clock, districts
 from events.districts import DISTRICTS
@@ -22,6 +23,7 @@ from events.i18n import Locale
 from events.models import Event, EventKind, EventStatus, Person
 from events.services import calendar, catalog, courses
 from events.services.registration import find_active_registration
+from events.services.roadshows import lineup
 from events.settings import Settings
 
 
@@ -48,8 +50,9 @@ async def show_event(
     registered = await find_active_registration(event.id, telegram_id=person.telegram_id or 0) is not None
     calendar_url = settings.base_url + calendar.event_feed_path(event.id)
     training = await courses.training_context(event, person_id=person.id)
+    card = event_card(event, t, locale, training) + lineup_text(await lineup.public_lineup(event.id), t)
     await target.answer(
-        event_card(event, t, locale, training),
+        card,
         reply_markup=event_keyboard(event, t, calendar_url=calendar_url, registered=registered, training=training),
         disable_web_page_preview=True,
     )

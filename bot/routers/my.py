@@ -15,11 +15,20 @@ from bot.routers.register import send_ticket
 from bot.views import main_menu, my_list_keyboard, registration_keyboard, registration_line
 from events.errors import N_, RegistrationNotFound
 from events.i18n import Locale
-from events.models import Person, Registration
+from events.models import MeetingRequest, Person, Registration
 from events.services import calendar
 from events.services import registration as registrations
+from events.services.roadshows import personal
+from events.services.roadshows.sessions import ROADSHOW_KINDS
 from events.services.tickets import TicketSigner
 from events.settings import Settings
+
+
+async def meetings_at(registration: Registration) -> list[MeetingRequest]:
+    """The person's 1:1 meetings at a roadshow or fair they registered for (none elsewhere)."""
+    if registration.event.kind not in ROADSHOW_KINDS:
+        return []
+    return await personal.at_event(registration.person_id, registration.event_id)
 
 
 async def show_my(target: Message, *, person: Person, t: Translate, locale: Locale) -> None:
@@ -30,7 +39,7 @@ async def show_my(target: Message, *, person: Person, t: Translate, locale: Loca
     lines = ["🎫 " + t(N_("My registrations:"))]
     for registration in mine:
         position = await registrations.waitlist_position(registration)
-        lines.append(registration_line(registration, t, locale, position))
+        lines.append(registration_line(registration, t, locale, position, await meetings_at(registration)))
     await target.answer("\n\n".join(lines), reply_markup=my_list_keyboard(mine, t))
 
 
@@ -49,7 +58,8 @@ async def _mine(registration_id: int, person: Person) -> Registration:
 async def show_registration(target: Message, registration: Registration, *, t: Translate, locale: Locale) -> None:
     position = await registrations.waitlist_position(registration)
     await target.answer(
-        registration_line(registration, t, locale, position), reply_markup=registration_keyboard(registration, t)
+        registration_line(registration, t, locale, position, await meetings_at(registration)),
+        reply_markup=registration_keyboard(registration, t),
     )
 
 

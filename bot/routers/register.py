@@ -13,12 +13,21 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import AbortFlow, AnswerChoice, Browse, ConfirmRegistration, StartRegistration
 from bot.i18n import Translate, when
-from bot.views import cancel_button, contact_keyboard, map_link, registration_keyboard, registration_line
+from bot.views import (
+    cancel_button,
+    contact_keyboard,
+    map_link,
+    meeting_lines,
+    registration_keyboard,
+    registration_line,
+)
 from events.errors import N_, AlreadyRegistered, InvalidInput
 from events.i18n import Locale
 from events.models import Event, Person, Registration, RegistrationStatus
 from events.services import catalog, people, tickets
 from events.services import registration as registrations
+from events.services.roadshows import personal
+from events.services.roadshows.sessions import ROADSHOW_KINDS
 from events.services.tickets import TicketSigner
 from events.settings import Settings
 
@@ -316,6 +325,10 @@ async def send_ticket(
         f'📅 <a href="{settings.base_url}/calendar/events/{event.id}.ics">' + t(N_("Add to calendar")) + "</a>"
     )
     lines.append(t(N_("Show this QR code at the door.")))
+    if event.kind in ROADSHOW_KINDS:  # the person's 1:1 meetings there: time, table, the other side
+        lines += meeting_lines(
+            await personal.at_event(registration.person_id, event.id), registration.person_id, t, locale
+        )
     await message.answer_photo(
         BufferedInputFile(tickets.qr_png(code, box_size=8), filename="ticket.png"), caption="\n".join(lines)
     )

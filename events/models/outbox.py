@@ -21,6 +21,9 @@ class Category(StrEnum):
     MATCHED_OPPORTUNITY = "matched_opportunity"
     CREDITS = "credits"
     BROADCAST = "broadcast"
+    DEMAND_FOLLOW_UP = "demand_follow_up"  # a broker's claimed demand is due for a follow-up
+    COMPETITION = "competition"  # an entrant's entry, a judge's duty, an objector's objection
+    MEETING = "meeting"  # a 1:1 meeting at a roadshow: requests, answers, reminders, how it went
 
 
 class OutboxStatus(StrEnum):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -17,6 +17,11 @@ class Person(Model):
     phone = fields.CharField(max_length=32, null=True, db_index=True)
     email = fields.CharField(max_length=254, null=True, db_index=True)
     organization = fields.CharField(max_length=200, null=True)
+    # The organization the person works for, when known as a record (matching and conflicts read it).
+    affiliation: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="people", null=True, on_delete=fields.SET_NULL
+    )
+    affiliation_id: int | None
     telegram_id = fields.BigIntField(null=True, unique=True)
     language = fields.CharField(max_length=8, default="zh")
     # The secret in the person's calendar feed URL (a capability, shown again whenever they ask,
@@ -74,3 +79,15 @@ class TelegramUpdate(Model):
 
     class Meta:
         table = "telegram_update"
+
+
+class BotState(Model):
+    """A chat's place in a bot flow and the answers so far (aiogram FSM), kept across restarts."""
+
+    key = fields.CharField(max_length=200, primary_key=True)
+    state = fields.CharField(max_length=100, null=True)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "bot_state"

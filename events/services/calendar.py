@@ -32,8 +32,19 @@ from tortoise.signals import post_delete, post_save
 
 from events import clock, districts, secretbox
 from events.errors import N_, InvalidInput, NotFound
-from events.models import Event, EventKind, EventStatus, Person, Registration, RegistrationStatus
+from events.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    MeetingRequest,
+    MeetingStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+)
 from events.services import courses
+from events.services.roadshows import lineup
+from events.services.roadshows import requests as meeting_requests
 
 CANCELLED_KEPT_FOR = timedelta(days=30)
 FEED_PURPOSE = "calendar-feed"
@@ -238,6 +249,7 @@ class FeedRenderer:
         name: str,
         statuses: dict[int, RegistrationStatus],
         alarm_minutes: int | None,
+        meetings: tuple[list[MeetingRequest], int] | None = None,
     ) -> Feed:
         """The cached feed for ``key``, or one build shared by every request that asks meanwhile."""
         feed = self._cached(key)
@@ -248,7 +260,10 @@ class FeedRenderer:
 
             async def build() -> Feed:
                 events = await load()  # Tortoise stays on the event loop; the CPU-bound part does not
-                built = await asyncio.to_thread(self._render, name, events, statuses, alarm_minutes, cached=True)
+                lineups = await _lineups(events)
+                built = await asyncio.to_thread(
+                    self._render, name, events, statuses, alarm_minutes, cached=True, meetings=meetings, lineups=lineups
+                )
                 self._store(key, built)
                 return built
 
@@ -314,6 +329,8 @@ class FeedRenderer:
             registrations = await Registration.filter(person_id=person.id, status__in=_LIVE).select_related("event")
             owner: tuple[str, int] = ("person", person.id)
             name, alarm = person.name, person.calendar_alarm_minutes
+            # The person's 1:1 meetings at roadshows, and those cancelled lately (marked CANCELLED).
+            meetings = await meeting_requests.for_calendar(person.id, since=clock.now() - CANCELLED_KEPT_FOR)
         else:
             registration = await Registration.get_or_none(calendar_token=seed).select_related("event")
             if registration is None:
@@ -321,10 +338,17 @@ class FeedRenderer:
             registrations = [registration] if registration.status in _LIVE else []
             owner = ("registration", registration.id)
             name, alarm = registration.name, registration.calendar_alarm_minutes
-        return await self._registrations_feed(owner, token, name, alarm, registrations)
+            meetings = []
+        return await self._registrations_feed(owner, token, name, alarm, registrations, meetings)
 
     async def _registrations_feed(
-        self, owner: tuple[str, int], token: str, name: str, alarm: int, registrations: list[Registration]
+        self,
+        owner: tuple[str, int],
+        token: str,
+        name: str,
+        alarm: int,
+        registrations: list[Registration],
+        meetings: list[MeetingRequest],
     ) -> Feed:
         now = clock.now()
         entries = [
@@ -353,6 +377,7 @@ class FeedRenderer:
             now.date(),
             tuple(sorted((r.id, str(r.status), r.updated_at, r.event.updated_at) for r in entries)),
             tuple(sorted((s.id, s.updated_at) for s in sessions)),
+            tuple((m.id, str(m.status), m.decided_at, m.session.event.updated_at) for m in meetings),
         )
         statuses = {r.event.id: RegistrationStatus(r.status) for r in entries}
         for session in sessions:
@@ -363,7 +388,8 @@ class FeedRenderer:
         async def load() -> list[Event]:
             return events
 
-        return await self._obtain(key, load, f"我的活动 · {name}", statuses, alarm)
+        person_id = owner[1] if owner[0] == "person" else 0
+        return await self._obtain(key, load, f"我的活动 · {name}", statuses, alarm, (meetings, person_id))
 
     def _render(
         self,
@@ -373,6 +399,8 @@ class FeedRenderer:
         alarm_minutes: int | None,
         *,
         cached: bool = False,
+        meetings: tuple[list[MeetingRequest], int] | None = None,
+        lineups: dict[int, tuple[str, ...]] | None = None,
     ) -> Feed:
         """The whole feed. ``cached`` reuses (and keeps) each event's VEVENT text; without it every
         event is rendered afresh (what a renderer with an empty cache costs)."""
@@ -390,19 +418,26 @@ class FeedRenderer:
             ]
         )
         parts = [head]
-        if events:  # as add_missing_timezones did: a VTIMEZONE only when some DTSTART refers to it
+        held, person_id = meetings or ([], 0)
+        if events or held:  # as add_missing_timezones did: a VTIMEZONE only when some DTSTART refers to it
             parts.append(self._vtimezone)
+        lineups = lineups or {}
         if cached:
-            parts += [self._cached_vevent(e, statuses.get(e.id), alarm_minutes) for e in events]
+            parts += [self._cached_vevent(e, statuses.get(e.id), alarm_minutes, lineups.get(e.id, ())) for e in events]
         else:
-            parts += [self._vevent(e, statuses.get(e.id), alarm_minutes) for e in events]
+            parts += [self._vevent(e, statuses.get(e.id), alarm_minutes, lineups.get(e.id, ())) for e in events]
+        parts += [self._meeting_vevent(m, person_id, alarm_minutes) for m in held]
         parts.append(b"END:VCALENDAR\r\n")
         body = b"".join(parts)
-        newest = max((e.updated_at for e in events), default=None)
+        newest = max([*(e.updated_at for e in events), *(m.decided_at or m.created_at for m in held)], default=None)
         return Feed(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified=newest)
 
     def _cached_vevent(
-        self, event: Event, registration_status: RegistrationStatus | None, alarm_minutes: int | None
+        self,
+        event: Event,
+        registration_status: RegistrationStatus | None,
+        alarm_minutes: int | None,
+        lineup: tuple[str, ...] = (),
     ) -> bytes:
         key = (
             event.id,
@@ -411,6 +446,7 @@ class FeedRenderer:
             str(event.status),
             str(registration_status) if registration_status is not None else None,
             alarm_minutes or None,
+            lineup,
         )
         vevents = self._vevents
         text = vevents.get(key)
@@ -419,15 +455,23 @@ class FeedRenderer:
                 if key in vevents:
                     vevents.move_to_end(key)
             return text
-        text = self._vevent(event, registration_status, alarm_minutes)
+        text = self._vevent(event, registration_status, alarm_minutes, lineup)
         with self._vevent_lock:
             vevents[key] = text
             while len(vevents) > self._vevent_cache_size:
                 vevents.popitem(last=False)
         return text
 
-    def _vevent(self, event: Event, registration_status: RegistrationStatus | None, alarm_minutes: int | None) -> bytes:
-        """One VEVENT, CRLF-terminated and folded."""
+    def _vevent(
+        self,
+        event: Event,
+        registration_status: RegistrationStatus | None,
+        alarm_minutes: int | None,
+        lineup: tuple[str, ...] = (),
+    ) -> bytes:
+        """One VEVENT, CRLF-terminated and folded. A roadshow's line-up goes in its description, one pitch a
+        line: a subscriber sees the programme in the one entry they added, and one VEVENT per pitch would
+        crowd their calendar with entries they cannot register for."""
         url = f"{self.base_url}/api/v1/events/{event.id}"
         tz, tzid, local = self.tz, self._tzid_param, self._local
         title = _text(event.title)
@@ -445,6 +489,8 @@ class FeedRenderer:
             lines.append("候补中 On the waitlist")
         elif registration_status == RegistrationStatus.PENDING:
             lines.append("待审核 Awaiting approval")
+        if lineup:
+            lines.append("路演项目 Line-up:\n" + "\n".join(lineup))
         lines.append(f"报名 Register: {url}")
         updated = _utc(event.updated_at)
         out = [
@@ -480,6 +526,59 @@ class FeedRenderer:
             ]
         out.append("END:VEVENT")
         return _lines(out)
+
+    def _meeting_vevent(self, meeting: MeetingRequest, person_id: int, alarm_minutes: int | None) -> bytes:
+        """A 1:1 meeting in its owner's feed: the slot's time, the table, the other side. Its UID never
+        changes; cancelling it bumps SEQUENCE and marks it CANCELLED, so calendar apps drop it."""
+        mine = meeting.requester.person_id == person_id
+        other = meeting.recipient if mine else meeting.requester
+        event = meeting.session.event
+        tzid, local = self._tzid_param, self._local
+        name = other.person.name if other.person and other.person.name != other.title else ""
+        side = other.title + (f"（{name}）" if name else "")
+        cancelled = meeting.status == MeetingStatus.CANCELLED or event.status == EventStatus.CANCELLED
+        title = _text(f"1:1 洽谈 Meeting · {side}")
+        lines = [f"{event.title}", f"对方 With: {side}", f"第 {meeting.table_no} 桌 Table {meeting.table_no}"]
+        if meeting.message:
+            lines.append(meeting.message)
+        # Answers are conditional updates, which leave ``updated_at`` alone: the last answer's time it is.
+        updated = _utc(meeting.decided_at or meeting.created_at)
+        out = [
+            "BEGIN:VEVENT",
+            f"UID:meeting-{meeting.id}@wuchuang",
+            f"DTSTAMP:{updated}",
+            f"CREATED:{_utc(meeting.created_at)}",
+            f"LAST-MODIFIED:{updated}",
+            f"SEQUENCE:{1 if cancelled else 0}",
+            f"DTSTART{tzid}{local(meeting.slot.starts_at.astimezone(self.tz))}",
+            f"DTEND{tzid}{local(meeting.slot.ends_at.astimezone(self.tz))}",
+            f"SUMMARY:{title}",
+            f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+            "DESCRIPTION:" + "\\n".join(map(_text, lines)),
+            "LOCATION:"
+            + _text(
+                ", ".join(p for p in (_clean(event.venue), f"第 {meeting.table_no} 桌 Table {meeting.table_no}") if p)
+            ),
+            "CATEGORIES:" + _text("洽谈"),
+            "TRANSP:OPAQUE",
+        ]
+        if alarm_minutes and not cancelled:
+            out += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"DESCRIPTION:{title}",
+                f"TRIGGER:-PT{int(alarm_minutes)}M",
+                "END:VALARM",
+            ]
+        out.append("END:VEVENT")
+        return _lines(out)
+
+
+async def _lineups(events: list[Event]) -> dict[int, tuple[str, ...]]:
+    """The line-up lines of the roadshows and fairs among ``events`` (one query)."""
+    ids = [e.id for e in events if e.kind in (EventKind.ROADSHOW, EventKind.FAIR)]
+    found = await lineup.lineups(ids)
+    return {event_id: tuple(lineup.describe(p) for p in pitches) for event_id, pitches in found.items()}
 
 
 def webcal_url(url: str) -> str:

@@ -11,12 +11,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from events.districts import is_known as is_known_district
-from events.errors import N_, InvalidInput, OrganizationNotFound
+from events.errors import N_, CreditCodeTaken, InvalidInput, OrganizationNameTaken, OrganizationNotFound
 from events.models import Organization, OrganizationKind
+from events.services import paging
 
 DEFAULT_NAME = "Default organization"
 MAX_NAME = 200
@@ -110,3 +116,244 @@ async def resolve_organization(ref: int | str, *, create: bool = False) -> Organ
 
 async def list_organizations() -> list[Organization]:
     return await Organization.all().order_by("id")
+
+
+# 统一社会信用代码 (GB 32100-2015): 17 characters of this alphabet (no I O S V Z) and a check character.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_CODE_SHAPE = re.compile(f"^[{CREDIT_CODE_ALPHABET}]{{2}}[0-9]{{6}}[{CREDIT_CODE_ALPHABET}]{{10}}$")
+
+
+def credit_code_check_character(first17: str) -> str:
+    """The 18th character GB 32100-2015 computes from the first 17."""
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def normalize_credit_code(raw: str | None) -> str | None:
+    """The stored form of a unified social credit code (upper case, no spaces), or None for a blank.
+    Raises ``invalid_input`` (field ``credit_code``) for a wrong length, a character outside the
+    standard's alphabet, a division code that is not six digits, or a wrong check character.
+    """
+    if raw is None or not raw.strip():
+        return None
+    code = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw)).upper()
+    if not _CREDIT_CODE_SHAPE.match(code) or credit_code_check_character(code[:17]) != code[17]:
+        raise InvalidInput(
+            N_("%(value)s is not a valid unified social credit code (18 characters with a check character)."),
+            field="credit_code",
+            value=raw[:40],
+        )
+    return code
+
+
+# Mail services anyone can sign up to: a domain of theirs says nothing about where a person works,
+# and conflict rules read the domains (everyone at qq.com would conflict with everyone else).
+WEBMAIL = frozenset(
+    {
+        "qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn", "sohu.com", "139.com",
+        "189.cn", "aliyun.com", "gmail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
+        "me.com", "protonmail.com", "proton.me",
+    }
+)  # fmt: skip
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_DOMAINS = 20
+
+
+def normalize_email_domains(values: list[str] | None) -> list[str]:
+    """Lower-case domains (a leading "@" dropped), each syntactically a domain, no webmail, no repeats.
+    Raises ``invalid_input`` (field ``email_domains``).
+    """
+    found: list[str] = []
+    for raw in values or []:
+        domain = unicodedata.normalize("NFKC", raw).strip().lstrip("@").rstrip(".").lower()
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
+        labels = domain.split(".")
+        valid = (
+            len(domain) <= 253
+            and len(labels) >= 2
+            and all(_DOMAIN_LABEL.match(label) for label in labels)
+            and (labels[-1].isalpha() or labels[-1].startswith("xn--"))
+        )
+        if not valid:
+            raise InvalidInput(
+                N_("%(value)s is not a mail domain, like whu.edu.cn."), field="email_domains", value=raw[:80]
+            )
+        if domain in WEBMAIL:
+            raise InvalidInput(
+                N_("%(value)s is a public mail service, not an organization's own domain."),
+                field="email_domains",
+                value=domain,
+            )
+        if domain not in found:
+            found.append(domain)
+    if len(found) > MAX_DOMAINS:
+        raise InvalidInput(N_("At most 20 mail domains."), field="email_domains")
+    return found
+
+
+def _district(code: str | None) -> str | None:
+    if not code:
+        return None
+    if not is_known_district(code):
+        raise InvalidInput(N_("Unknown district %(code)s."), field="district", code=code[:40])
+    return code
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
+Domain = Annotated[str, StringConstraints(max_length=260)]
+
+
+class OrganizationInput(BaseModel):
+    """A company, university, institute, investor, government office or other unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    kind: OrganizationKind = OrganizationKind.OTHER
+    district: Annotated[str, StringConstraints(max_length=32)] | None = None
+    credit_code: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="统一社会信用代码: 18 characters, checked by its check character; unique."
+    )
+    email_domains: Annotated[list[Domain], Field(max_length=MAX_DOMAINS)] = Field(
+        default_factory=list, description="The organization's own mail domains (not webmail), e.g. whu.edu.cn."
+    )
+
+
+class OrganizationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    kind: OrganizationKind | None = None
+    district: Annotated[str, StringConstraints(max_length=32)] | None = None
+    credit_code: Annotated[str, StringConstraints(max_length=40)] | None = None
+    email_domains: Annotated[list[Domain], Field(max_length=MAX_DOMAINS)] | None = None
+
+
+async def _check_unique(
+    conn: BaseDBAsyncClient, *, name_key: str | None, credit_code: str | None, other_than: int | None
+) -> None:
+    if name_key is not None:
+        taken = Organization.filter(name_normalized=name_key).using_db(conn)
+        if other_than is not None:
+            taken = taken.exclude(id=other_than)
+        found = await taken.first()
+        if found is not None:
+            raise OrganizationNameTaken(name=found.name)
+    if credit_code is not None:
+        taken = Organization.filter(credit_code=credit_code).using_db(conn)
+        if other_than is not None:
+            taken = taken.exclude(id=other_than)
+        if await taken.exists():
+            raise CreditCodeTaken(credit_code=credit_code)
+
+
+async def create_organization(data: OrganizationInput, *, actor: str) -> Organization:
+    """A new organization. Raises ``organization_name_taken``, ``credit_code_taken`` (both 409),
+    ``invalid_input`` (district, credit code, mail domains).
+    """
+    name = _checked_name(data.name)
+    credit_code = normalize_credit_code(data.credit_code)
+    name_key = normalize_name(name)
+    values: dict[str, Any] = {
+        "name": name,
+        "name_normalized": name_key,
+        "kind": data.kind,
+        "district": _district(data.district),
+        "credit_code": credit_code,
+        "email_domains": normalize_email_domains(data.email_domains),
+    }
+    from events.services import activity  # it imports Scope from here
+
+    async with in_transaction() as conn:
+        await _check_unique(conn, name_key=name_key, credit_code=credit_code, other_than=None)
+        try:
+            organization = await Organization.create(**values, using_db=conn)
+        except IntegrityError:  # the same name or code written by a concurrent request a moment ago
+            raise OrganizationNameTaken(name=name) from None
+        await activity.record(
+            "organization.created", actor=actor, using_db=conn, organization_id=organization.id, name=name
+        )
+    return organization
+
+
+async def update_organization(
+    organization_id: int, patch: OrganizationPatch, *, scope: Scope, actor: str
+) -> Organization:
+    """Change an organization: admins any, an organizer only the one it acts for (another's is
+    ``organization_not_found``). Raises ``organization_name_taken``, ``credit_code_taken``, ``invalid_input``.
+    """
+    organization = await Organization.get_or_none(id=organization_id)
+    if organization is None or not scope.covers(organization.id):
+        raise OrganizationNotFound()
+    values = patch.model_dump(exclude_unset=True)
+    changed: dict[str, object] = {}
+    if values.get("name") is not None:
+        changed["name"] = _checked_name(values["name"])
+        changed["name_normalized"] = normalize_name(changed["name"])  # type: ignore[arg-type]
+    if values.get("kind") is not None:
+        changed["kind"] = OrganizationKind(values["kind"])
+    if "district" in values:
+        changed["district"] = _district(values["district"])
+    if "credit_code" in values:
+        changed["credit_code"] = normalize_credit_code(values["credit_code"])
+    if "email_domains" in values:
+        changed["email_domains"] = normalize_email_domains(values["email_domains"])
+    from events.services import activity  # it imports Scope from here
+
+    async with in_transaction() as conn:
+        name_key = changed.get("name_normalized")
+        code = changed.get("credit_code")
+        await _check_unique(
+            conn,
+            name_key=name_key if isinstance(name_key, str) else None,
+            credit_code=code if isinstance(code, str) else None,
+            other_than=organization.id,
+        )
+        for key, value in changed.items():
+            setattr(organization, key, value)
+        try:
+            await organization.save(using_db=conn)
+        except IntegrityError:
+            raise OrganizationNameTaken(name=organization.name) from None
+        await activity.record(
+            "organization.changed",
+            actor=actor,
+            using_db=conn,
+            organization_id=organization.id,
+            fields=sorted(k for k in changed if k != "name_normalized"),
+        )
+    return organization
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationQuery:
+    q: str | None = None
+    kind: OrganizationKind | None = None
+    district: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+ORDER = ("name_normalized", "id")
+
+
+async def search_organizations(query: OrganizationQuery) -> paging.Page[Organization]:
+    """The directory (shared reference data: every organizer reads all of it), by name; ``q`` in the
+    name or the credit code. Raises ``invalid_input`` (cursor).
+    """
+    qs = Organization.all()
+    if query.q:
+        text = query.q.strip()
+        qs = qs.filter(
+            Q(name__icontains=text) | Q(name_normalized__contains=normalize_name(text)) | Q(credit_code=text.upper())
+        )
+    if query.kind is not None:
+        qs = qs.filter(kind=query.kind)
+    if query.district:
+        qs = qs.filter(district=_district(query.district))
+    rows = await paging.after(qs, "organizations", ORDER, query.cursor).order_by(*ORDER).limit(query.limit + 1)
+    return paging.page(rows, "organizations", ORDER, query.limit)

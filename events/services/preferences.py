@@ -42,8 +42,11 @@ CATEGORIES: tuple[str, ...] = (
     "credits",
     "broadcast",
 )
-# Categories a person cannot switch off: they concern a seat the person holds.
-ESSENTIAL = frozenset({"registration_confirmed", "waitlist_promoted", "event_changed", "event_cancelled"})
+# Categories a person cannot switch off: a seat the person holds, their own entry, judging duty or
+# objection, or their own meetings (requests to answer, times, tables).
+ESSENTIAL = frozenset(
+    {"registration_confirmed", "waitlist_promoted", "event_changed", "event_cancelled", "competition", "meeting"}
+)
 DEFAULT_QUIET = ("22:00", "08:00")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from events import clock
 from events.errors import N_, EventOutOfScope, Forbidden, InvalidInput, Unauthorized
 from events.models import ApiToken, Role
@@ -34,7 +36,12 @@ def _hash(plaintext: str) -> str:
 
 
 async def create_token(
-    *, role: Role | str, name: str, event_ids: list[int] | None = None, organization_id: int | None = None
+    *,
+    role: Role | str,
+    name: str,
+    event_ids: list[int] | None = None,
+    organization_id: int | None = None,
+    using_db: BaseDBAsyncClient | None = None,
 ) -> IssuedToken:
     """Make a token; its text is returned here and never again. ``event_ids`` limits a checker to
     those events; ``organization_id`` is the organization it acts for (None: the default one; an admin
@@ -59,7 +66,12 @@ async def create_token(
         organization_id = await organizations.default_organization_id()
     plaintext = f"wch_{secrets.token_urlsafe(32)}"
     token = await ApiToken.create(
-        name=name, role=role, token_hash=_hash(plaintext), event_ids=event_ids, organization_id=organization_id
+        name=name,
+        role=role,
+        token_hash=_hash(plaintext),
+        event_ids=event_ids,
+        organization_id=organization_id,
+        using_db=using_db,
     )
     return IssuedToken(token=token, plaintext=plaintext)
 
