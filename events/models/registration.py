@@ -46,6 +46,8 @@ class Registration(Model):
     # SHA-256 of the secret handed to an anonymous registrant to read and cancel this registration.
     access_secret_hash = fields.CharField(max_length=64, null=True, unique=True)
     source = fields.CharField(max_length=16, default="api")
+    # The seed of the registrant's web access link (/r/{token}); see events.services.access_links.
+    access_seed = fields.CharField(max_length=16, null=True, unique=True)
     # The secret in this registration's own feed URL (/calendar/me/{token}.ics), for whoever holds the
     # registration's access token: it shows this registration only, never its person's other ones.
     calendar_token = fields.CharField(max_length=64, null=True, db_index=True)
