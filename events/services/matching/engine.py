@@ -44,7 +44,16 @@ from events.models import (
     Investor,
 )
 from events.services.matching import Match, Pitch, explain
-from events.services.matching.index import Collection, Doc, Space, fit_and_build, mode_bits, prepare, trim_heap
+from events.services.matching.index import (
+    Collection,
+    Doc,
+    Space,
+    fit_and_build,
+    keep_large_blocks_apart,
+    mode_bits,
+    prepare,
+    trim_heap,
+)
 from events.services.matching.rank import best, embed, scores
 from events.services.organizations import Scope
 
@@ -269,6 +278,7 @@ async def _build() -> Built:
     started = time.perf_counter()
     generation, seq = _generation, _seq
     _builds_running += 1
+    keep_large_blocks_apart()
     try:
         achievements = await _achievement_docs()
         demands = await _demand_docs()
