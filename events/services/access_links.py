@@ -38,8 +38,8 @@ async def access_token(registration: Registration, *, using_db: BaseDBAsyncClien
     if registration.access_seed is None:
         seed = secretbox.new_seed()
         # Only the first writer's seed sticks: a concurrent caller re-reads it.
-        updated = await Registration.filter(id=registration.id, access_seed=None).using_db(using_db).update(
-            access_seed=seed
+        updated = (
+            await Registration.filter(id=registration.id, access_seed=None).using_db(using_db).update(access_seed=seed)
         )
         if not updated:
             fresh = await Registration.get(id=registration.id, using_db=using_db)
@@ -57,9 +57,7 @@ async def registration_by_token(token: str) -> Registration:
     """The registration (with its event and person) behind ``token``.
     Raises ``access_link_invalid`` (forged, mistyped, rotated), ``access_link_expired``."""
     seed = secretbox.current().seed_of(ACCESS_PURPOSE, token) if token and len(token) <= 64 else None
-    registration = (
-        await Registration.get_or_none(access_seed=seed).select_related("event", "person") if seed else None
-    )
+    registration = await Registration.get_or_none(access_seed=seed).select_related("event", "person") if seed else None
     if registration is None:
         raise AccessLinkInvalid()
     event = registration.event
