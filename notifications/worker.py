@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from events.services import demand_status, demands, tickets
+from events.services import demand_status, demands, privacy, tickets
 from events.services.roadshows import pitches, requests
 from events.settings import Settings
 from notifications.channels import Channel
@@ -22,6 +22,7 @@ from notifications.scheduler import produce_reminders
 log = logging.getLogger(__name__)
 PRODUCER_INTERVAL = 1.0
 REMINDER_INTERVAL = 60.0
+RETENTION_INTERVAL = 24 * 3600.0  # the retention pass: once a day (and once at start)
 
 
 async def _every(seconds: float, work: Callable[[], Awaitable[Any]], stop: asyncio.Event, name: str) -> None:
@@ -72,6 +73,11 @@ async def run_worker(
         if settings.roadshow_match_days:
             await pitches.match_due(days_before=settings.roadshow_match_days)
 
+    async def retention_pass() -> None:
+        # Not a notification, but this is the process's one scheduler; the purge is idempotent.
+        if settings.retention_days:
+            await privacy.purge_finished(timedelta(days=settings.retention_days), actor="retention")
+
     await asyncio.gather(
         _every(PRODUCER_INTERVAL, produce, stop, "producer"),
         _every(REMINDER_INTERVAL, produce_reminders, stop, "reminders"),
@@ -79,5 +85,6 @@ async def run_worker(
         _every(REMINDER_INTERVAL, produce_judge_reminders, stop, "judge reminders"),
         _every(REMINDER_INTERVAL, meeting_passes, stop, "meetings"),
         _every(REMINDER_INTERVAL, roadshow_passes, stop, "roadshow pitches"),
+        _every(RETENTION_INTERVAL, retention_pass, stop, "retention"),
         dispatcher.run(stop),
     )

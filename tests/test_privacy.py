@@ -342,3 +342,16 @@ async def test_retention_purges_only_events_finished_longer_ago(db, frozen_clock
 async def test_retention_needs_a_period(db):
     with pytest.raises(InvalidInput):
         await privacy.purge_finished(timedelta(0), actor="cli")
+
+
+def test_the_purge_command(env):
+    from tests.cli_helpers import run
+
+    dry = run("privacy", "purge", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would remove the details of 0 registrations" in dry.stdout and "(730 days)" in dry.stdout
+    off = run("privacy", "purge", env=env | {"WUCHUANG_RETENTION_DAYS": "0"})
+    assert off.returncode == 0 and "retention is off" in off.stdout
+    nobody = run("privacy", "erase", "--person-id", "42", env=env)
+    assert nobody.returncode == 1 and "No such person" in nobody.stderr
+    assert "privacy" in run("--help", env=env).stdout
