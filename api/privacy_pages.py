@@ -74,8 +74,8 @@ LABELS: dict[str, str] = {
     ),
     "how_title": N_("How to use them"),
     "how_web": N_(
-        "On the web: open the link of your registration (in your confirmation) and choose “Download my data” "
-        "or “Delete my data”."
+        'On the web: open the link of your registration (in your confirmation) and choose "Download my data" '
+        'or "Delete my data".'
     ),
     "how_bot": N_("In the Telegram bot: send /mydata for a file of your data, /delete to delete it."),
     "how_office": N_("Or write to the programme office: an administrator can export or delete your data for you."),
