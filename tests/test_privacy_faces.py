@@ -185,8 +185,6 @@ async def test_the_ticket_card_shows_the_ticket_and_its_qr_reads(client, frozen_
     image = Image.open(io.BytesIO(card.content))
     assert image.width == ticket_card.WIDTH and image.height > ticket_card.QR_SIZE + 300
     assert _decode(card.content) == [code]
-    with open("/tmp/privacy-card-route.png", "wb") as out:
-        out.write(card.content)
     assert _decode((await client.get(f"/api/v1/tickets/{code}/card.png?lang=en")).content) == [code]
     # The bare QR is unchanged: the QR image alone, square, of the code.
     bare = await client.get(f"/api/v1/tickets/{code}.png")
