@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from events.services import demand_status, demands, privacy, tickets
+from events.services import demand_status, demands, tickets
 from events.services.roadshows import pitches, requests
 from events.settings import Settings
 from notifications.channels import Channel
@@ -17,7 +17,7 @@ from notifications.competitions import produce_judge_reminders
 from notifications.dispatcher import Dispatcher, ticket_photo_loader
 from notifications.meetings import produce_meeting_prompts
 from notifications.producers import Limits, Producer
-from notifications.scheduler import produce_reminders
+from notifications.scheduler import produce_reminders, retention_pass
 
 log = logging.getLogger(__name__)
 PRODUCER_INTERVAL = 1.0
@@ -73,10 +73,9 @@ async def run_worker(
         if settings.roadshow_match_days:
             await pitches.match_due(days_before=settings.roadshow_match_days)
 
-    async def retention_pass() -> None:
-        # Not a notification, but this is the process's one scheduler; the purge is idempotent.
-        if settings.retention_days:
-            await privacy.purge_finished(timedelta(days=settings.retention_days), actor="retention")
+    async def retention() -> None:
+        # Not a notification, but this is the process's one scheduler.
+        await retention_pass(settings.retention_days)
 
     await asyncio.gather(
         _every(PRODUCER_INTERVAL, produce, stop, "producer"),
@@ -85,6 +84,6 @@ async def run_worker(
         _every(REMINDER_INTERVAL, produce_judge_reminders, stop, "judge reminders"),
         _every(REMINDER_INTERVAL, meeting_passes, stop, "meetings"),
         _every(REMINDER_INTERVAL, roadshow_passes, stop, "roadshow pitches"),
-        _every(RETENTION_INTERVAL, retention_pass, stop, "retention"),
+        _every(RETENTION_INTERVAL, retention, stop, "retention"),
         dispatcher.run(stop),
     )

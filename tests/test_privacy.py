@@ -22,9 +22,13 @@ from events.models import (
     Demand,
     Entry,
     Event,
+    Investor,
+    Judge,
+    MatchFeedback,
     MeetingRequest,
     MeetingSession,
     MeetingSlot,
+    Objection,
     OutboxMessage,
     OutboxStatus,
     Participant,
@@ -33,6 +37,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
     Role,
+    Round,
 )
 from events.services import access_links, brokers, credits, organizations, privacy, staff
 from events.services.competitions import config as comp_config
@@ -132,6 +137,24 @@ async def _person_with_everything(frozen_clock: Any) -> dict[str, Any]:
         scope=None,
         submitted_by_person_id=person.id,
     )
+    rnd = await Round.get(competition_id=made.competition.id, code="r1")
+    await Judge.create(
+        competition_id=made.competition.id, person_id=person.id, name=NAME, email=EMAIL, phone=PHONE, created_by="t"
+    )
+    await Objection.create(
+        competition_id=made.competition.id,
+        entry_id=entry.id,
+        round_id=rnd.id,
+        objector_name=NAME,
+        objector_contact=PHONE,
+        objector_id=person.id,
+        reason="评分不公",
+        created_at=clock.now(),
+    )
+    await Investor.create(person_id=person.id, name=NAME, managed_by_id=org, created_by="test")
+    await MatchFeedback.create(
+        person_id=person.id, subject="demand:1", item="achievement:2", verdict="interested", at=clock.now()
+    )
     session = await MeetingSession.create(
         event_id=coming_event.id,
         starts_at=coming_event.starts_at,
@@ -203,6 +226,10 @@ async def test_the_export_holds_every_kind_of_data(db, frozen_clock):
         ("reminder", "sent", "telegram"),
         ("reminder", "queued", "telegram"),
     }
+    assert [(j.name, j.email) for j in found.judge_seats] == [(NAME, EMAIL)]
+    assert [(o.objector_name, o.reason) for o in found.objections] == [(NAME, "评分不公")]
+    assert [(r.kind, r.title) for r in found.linked_records] == [("investor", NAME)]
+    assert [(f.subject, f.verdict) for f in found.match_feedback] == [("demand:1", "interested")]
     kinds = {a.kind for a in found.activity}
     assert {"registration.confirmed", "broker.created"} <= kinds
     # It is JSON a person can keep, with no secret in it (no link tokens, no message texts).
@@ -355,3 +382,19 @@ def test_the_purge_command(env):
     nobody = run("privacy", "erase", "--person-id", "42", env=env)
     assert nobody.returncode == 1 and "No such person" in nobody.stderr
     assert "privacy" in run("--help", env=env).stdout
+
+
+async def test_the_daily_pass_of_the_scheduler(db, frozen_clock):
+    from notifications.scheduler import retention_pass
+
+    event = await make_event(capacity=10)
+    registration = (await make_registration(event, name="过客", phone="13800000007")).registration
+    frozen_clock.set(event.ends_at + timedelta(days=31))
+    assert await retention_pass(0) is None  # off
+    assert (await retention_pass(31)).registrations == 0  # type: ignore[union-attr]  # not yet 31 days
+    assert (await Registration.get(id=registration.id)).name == "过客"
+    frozen_clock.set(event.ends_at + timedelta(days=31, seconds=1))
+    assert (await retention_pass(31)).registrations == 1  # type: ignore[union-attr]
+    assert (await Registration.get(id=registration.id)).phone is None
+    fact = await Activity.get(kind="privacy.retention_purged")
+    assert fact.actor == "retention" and fact.payload["registrations"] == 1

@@ -30,6 +30,7 @@ from events import clock
 from events.errors import N_, AlreadyCancelled, InvalidInput, InvalidTransition, PersonNotFound
 from events.models import (
     ACTIVE_STATUSES,
+    Achievement,
     Activity,
     Attendance,
     BotState,
@@ -39,7 +40,9 @@ from events.models import (
     Demand,
     Entry,
     Event,
+    Investor,
     Judge,
+    MatchFeedback,
     MeetingRequest,
     Objection,
     OutboxMessage,
@@ -196,6 +199,40 @@ class MeetingRecord(ExportModel):
     message: str
 
 
+class JudgeSeatRecord(ExportModel):
+    id: int
+    competition_id: int
+    name: str
+    email: str | None
+    phone: str | None
+
+
+class ObjectionRecord(ExportModel):
+    id: int
+    competition_id: int
+    entry_id: int
+    objector_name: str
+    objector_contact: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class ProfileOf(ExportModel):
+    """Another record that names the person: an investor profile, an achievement they speak for."""
+
+    kind: str
+    id: int
+    title: str
+
+
+class MatchFeedbackRecord(ExportModel):
+    subject: str
+    item: str
+    verdict: str
+    at: datetime
+
+
 class MessageRecord(ExportModel):
     id: int
     category: str
@@ -225,6 +262,10 @@ class PersonExport(ExportModel):
     demands: list[DemandRecord]
     competition_entries: list[EntryRecord]
     meeting_requests: list[MeetingRecord]
+    judge_seats: list[JudgeSeatRecord]
+    objections: list[ObjectionRecord]
+    linked_records: list[ProfileOf]
+    match_feedback: list[MatchFeedbackRecord]
     messages: list[MessageRecord]
     activity: list[ActivityRecord]
 
@@ -268,6 +309,16 @@ async def export_person(person_id: int) -> PersonExport:
         else []
     )
     messages = await OutboxMessage.filter(person_id=person.id).order_by("id")
+    judge_seats = await Judge.filter(person_id=person.id).order_by("id")
+    objections = await Objection.filter(objector_id=person.id).order_by("id")
+    linked = [
+        ProfileOf(kind="investor", id=i.id, title=i.name)
+        for i in await Investor.filter(person_id=person.id).order_by("id")
+    ] + [
+        ProfileOf(kind="achievement", id=a.id, title=a.title)
+        for a in await Achievement.filter(contact_id=person.id).order_by("id")
+    ]
+    feedback = await MatchFeedback.filter(person_id=person.id).order_by("id")
     about = Q(person_id=person.id)
     if registration_ids:
         about |= Q(registration_id__in=registration_ids)
@@ -364,6 +415,27 @@ async def export_person(person_id: int) -> PersonExport:
             for e in entries
         ],
         meeting_requests=[_meeting_record(m, set(participant_ids)) for m in meetings],
+        judge_seats=[
+            JudgeSeatRecord(id=j.id, competition_id=j.competition_id, name=j.name, email=j.email, phone=j.phone)
+            for j in judge_seats
+        ],
+        objections=[
+            ObjectionRecord(
+                id=o.id,
+                competition_id=o.competition_id,
+                entry_id=o.entry_id,
+                objector_name=o.objector_name,
+                objector_contact=o.objector_contact,
+                reason=o.reason,
+                status=str(o.status),
+                created_at=o.created_at,
+            )
+            for o in objections
+        ],
+        linked_records=linked,
+        match_feedback=[
+            MatchFeedbackRecord(subject=f.subject, item=f.item, verdict=str(f.verdict), at=f.at) for f in feedback
+        ],
         messages=[
             MessageRecord(
                 id=m.id,
@@ -581,6 +653,9 @@ async def _scrub_copies(person_id: int, old_name: str, name: str, conn: Any) -> 
     await Judge.filter(person_id=person_id).using_db(conn).update(name=name, email=None, phone=None)
     await Objection.filter(objector_id=person_id).using_db(conn).update(objector_name=name, objector_contact="")
     await Pitch.filter(presenter_id=person_id).using_db(conn).update(presenter_name=name)
+    # An angel investor's profile, a guest at a roadshow: named after the person themselves.
+    await Investor.filter(person_id=person_id, name=old_name).using_db(conn).update(name=name)
+    await Participant.filter(person_id=person_id, title=old_name).using_db(conn).update(title=name)
 
 
 async def _rewrite_actor(old: str, new: str, conn: Any) -> None:
