@@ -229,5 +229,6 @@ async def delete_data(request: Request, token: str) -> Response:
         locale,
         cancelled=gettext(locale, LABELS["done_cancelled"], count=done.registrations_cancelled),
         pseudonym=gettext(locale, LABELS["done_pseudonym"], pseudonym=done.pseudonym),
+        switch=None,  # the link is gone: this page cannot be asked for again in the other language
     )
     return _render(request, "privacy_done.html", context)

@@ -26,6 +26,9 @@ CANDIDATES = (
 )
 MAX_FACES = 16
 
+# Pillow's built-in font has no typographic marks: their ASCII forms.
+ASCII_MARKS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."})
+
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
@@ -77,7 +80,10 @@ def font(size: int) -> Font:
 
 
 def drawable(text: str) -> str:
-    """``text`` as the available font can draw it: whole with a CJK font, else its Latin-1 characters."""
+    """``text`` as the available font can draw it: whole with a CJK font, else its Latin characters (an
+    empty string when nothing readable is left)."""
     if cjk_font() is not None:
         return text
-    return " ".join("".join(c if ord(c) < 0x250 else " " for c in text).split())
+    kept = " ".join("".join(c if ord(c) < 0x250 else " " for c in text.translate(ASCII_MARKS)).split())
+    kept = kept.strip(" ·-–—:,;")
+    return kept if any(c.isalnum() for c in kept) else ""

@@ -55,7 +55,9 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: fonts.Font, width: int) ->
 
 
 def card_png(facts: CardFacts, *, locale: Locale = "zh") -> bytes:
-    """The card as PNG; times on the display zone's clock."""
+    """The card as PNG; times on the display zone's clock. Without a CJK font its own words are English."""
+    if fonts.cjk_font() is None:
+        locale = "en"
     qr = qrcode.make(
         facts.code, box_size=10, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M, image_factory=PilImage
     ).get_image()
