@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import competition_pages, errors, pages
+from api import competition_pages, errors, pages, privacy_pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
@@ -30,6 +30,7 @@ from api.routers import (
     meta,
     notifications,
     organizations,
+    privacy,
     registrations,
     roadshow_pitches,
     roadshows,
@@ -81,9 +82,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(registrations.router)
     app.include_router(tokens.router)
     app.include_router(roles.router)
+    app.include_router(privacy.router)
     app.include_router(tickets.router)
     app.include_router(checkins.router)
     app.include_router(pages.router)
+    app.include_router(privacy_pages.router)
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(calendar.router)
     app.include_router(webapp.router)

@@ -243,3 +243,9 @@ class PitchInterest(CallbackData, prefix="pi"):
 
     source: int
     target: int
+
+
+class EraseMyData(CallbackData, prefix="erase"):
+    """/delete's buttons: erase (confirmed) or keep (not)."""
+
+    confirmed: bool

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     demand_follow_up_days: int = Field(default=7, ge=1, le=365)
     # Run the producers, reminders and the sender inside `serve` (one process may turn it off).
     notifications: bool = True
+    # Days after an event ends that its registrants' details are kept (PIPL: no longer than needed);
+    # then `wuchuang privacy purge` (and the daily pass in `serve`) removes them. 0: kept, no purge.
+    retention_days: int = Field(default=730, ge=0, le=36_500)
     db_pool_size: int = Field(default=20, ge=1, le=500)
     # Broker certification per level, as JSON: [{"level": "junior", "hours": 40, "courses": ["JSJL-101"],
     # "valid_years": 3, "renewal_hours": 16}, …]; levels not listed cannot be certified.

@@ -134,17 +134,22 @@ def quiet_until(person: Person, now: datetime, tz: zoneinfo.ZoneInfo) -> datetim
 
 
 def ticket_photo_loader(signer: Any) -> Callable[[Any], Awaitable[bytes | None]]:
-    """A ``photo_loader`` for ``{"ticket_registration_id": id}``: the ticket's QR code as PNG, or None
-    when the registration holds no ticket any more (cancelled): the text then goes alone."""
+    """A ``photo_loader`` for ``{"ticket_registration_id": id}``: the ticket card (event, time, place,
+    name and the QR) in the person's language as PNG, or None when the registration holds no ticket any
+    more (cancelled): the text then goes alone."""
+    from events.i18n import locale_of
     from events.models import Registration
-    from events.services.tickets import qr_png, ticket_code
+    from events.services.ticket_card import card_of_registration
 
     async def load(reference: Any) -> bytes | None:
         if not isinstance(reference, dict) or "ticket_registration_id" not in reference:
             raise ValueError(f"unknown photo reference {reference!r}")
-        registration = await Registration.get_or_none(id=int(reference["ticket_registration_id"]))
-        code = ticket_code(registration, signer) if registration is not None else None
-        return qr_png(code, box_size=8) if code else None
+        registration = await Registration.get_or_none(id=int(reference["ticket_registration_id"])).select_related(
+            "person"
+        )
+        if registration is None:
+            return None
+        return await card_of_registration(registration, signer, locale=locale_of(registration.person.language))
 
     return load
 

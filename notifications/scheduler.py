@@ -31,10 +31,11 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.services import courses
+from events.services import courses, privacy
 from notifications.render import render
 
 MAX_OFFSET = timedelta(days=7)
+RETENTION_ACTOR = "retention"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,3 +193,11 @@ def _reminder_row(
         urgent=minutes <= 180,
         not_before=now,
     )
+
+
+async def retention_pass(retention_days: int) -> privacy.RetentionResult | None:
+    """The daily retention pass (``WUCHUANG_RETENTION_DAYS``; 0: none): registrants' details of events
+    that ended longer ago are removed. Idempotent, so a pass after a restart only finds what is new."""
+    if retention_days <= 0:
+        return None
+    return await privacy.purge_finished(timedelta(days=retention_days), actor=RETENTION_ACTOR)

@@ -17,11 +17,12 @@ from notifications.competitions import produce_judge_reminders
 from notifications.dispatcher import Dispatcher, ticket_photo_loader
 from notifications.meetings import produce_meeting_prompts
 from notifications.producers import Limits, Producer
-from notifications.scheduler import produce_reminders
+from notifications.scheduler import produce_reminders, retention_pass
 
 log = logging.getLogger(__name__)
 PRODUCER_INTERVAL = 1.0
 REMINDER_INTERVAL = 60.0
+RETENTION_INTERVAL = 24 * 3600.0  # the retention pass: once a day (and once at start)
 
 
 async def _every(seconds: float, work: Callable[[], Awaitable[Any]], stop: asyncio.Event, name: str) -> None:
@@ -72,6 +73,10 @@ async def run_worker(
         if settings.roadshow_match_days:
             await pitches.match_due(days_before=settings.roadshow_match_days)
 
+    async def retention() -> None:
+        # Not a notification, but this is the process's one scheduler.
+        await retention_pass(settings.retention_days)
+
     await asyncio.gather(
         _every(PRODUCER_INTERVAL, produce, stop, "producer"),
         _every(REMINDER_INTERVAL, produce_reminders, stop, "reminders"),
@@ -79,5 +84,6 @@ async def run_worker(
         _every(REMINDER_INTERVAL, produce_judge_reminders, stop, "judge reminders"),
         _every(REMINDER_INTERVAL, meeting_passes, stop, "meetings"),
         _every(REMINDER_INTERVAL, roadshow_passes, stop, "roadshow pitches"),
+        _every(RETENTION_INTERVAL, retention, stop, "retention"),
         dispatcher.run(stop),
     )

@@ -188,6 +188,18 @@ def _reg_call(make_json: Callable[[World], Any] | None = None) -> Maker:
     return make
 
 
+async def _erasable(w: World) -> Call:
+    reg, _ = await _fresh_registration(w)
+    return Call(path={"person_id": reg.person_id})
+
+
+async def _access_link(w: World) -> Call:
+    from events.services import access_links
+
+    reg, _ = await _fresh_registration(w)
+    return Call(path={"token": await access_links.access_token(reg)})
+
+
 async def _pending(w: World) -> Call:
     reg, secret = await _fresh_registration(w, w.approval_event)
     return Call(path={"registration_id": reg.id}, secret=secret)
@@ -682,9 +694,12 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
         body(lambda w: {"role": "checker", "event_ids": [w.event.id]}, person_id=lambda w: w.person_id),
     ),
     ("DELETE", "/api/v1/people/{person_id}/roles/{role}"): (ORGANIZER_OWN, _checker_grant),
+    ("GET", "/api/v1/people/{person_id}/export"): (ADMIN_ONLY, fixed(person_id=lambda w: w.person_id)),
+    ("POST", "/api/v1/people/{person_id}/erase"): (ADMIN_ONLY, _erasable),
     ("GET", "/api/v1/tickets/public-key"): (PUBLIC, fixed()),
     ("GET", "/api/v1/tickets/{code}.png"): (PUBLIC, fixed(code=lambda w: w.code)),
     ("GET", "/api/v1/tickets/{code}.svg"): (PUBLIC, fixed(code=lambda w: w.code)),
+    ("GET", "/api/v1/tickets/{code}/card.png"): (PUBLIC, fixed(code=lambda w: w.code)),
     ("POST", "/api/v1/registrations/{registration_id}/ticket"): (REGISTRANT_OWN, _reg_call()),
     ("POST", "/api/v1/registrations/{registration_id}/telegram-link"): (REGISTRANT_OWN, _reg_call()),
     ("POST", "/api/v1/checkins"): (DOOR_OWN, body(lambda w: {"code": w.code, "event_id": w.event.id})),
@@ -692,6 +707,10 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/api/v1/events/{event_id}/checkin-list"): (DOOR_OWN, fixed(event_id=event_id)),
     ("GET", "/api/v1/checkins/events"): (DOOR_ANY, fixed()),
     ("GET", "/scan"): (PUBLIC, fixed()),
+    ("GET", "/privacy"): (PUBLIC, fixed()),
+    ("GET", "/r/{token}/data"): (PUBLIC, _access_link),
+    ("GET", "/r/{token}/delete"): (PUBLIC, _access_link),
+    ("POST", "/r/{token}/delete"): (FORM_GUARDED, _access_link),
     ("GET", "/calendar/events.ics"): (PUBLIC, fixed()),
     ("GET", "/calendar/series/{series}.ics"): (PUBLIC, fixed(series="wuchuanghui")),
     ("GET", "/calendar/districts/{district}.ics"): (PUBLIC, fixed(district="donghu_gaoxin")),

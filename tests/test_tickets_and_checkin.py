@@ -67,7 +67,7 @@ async def test_confirmed_registration_gets_a_ticket_whose_qr_decodes_to_the_code
     event = await make_event(capacity=1)
     created = (await client.post(f"/api/v1/events/{event.id}/registrations", json={"name": "何平"})).json()
     ticket = created["ticket"]
-    assert set(ticket) == {"code", "qr_png_url", "qr_svg_url"}
+    assert set(ticket) == {"code", "qr_png_url", "qr_svg_url", "card_png_url"}
     png = await client.get(ticket["qr_png_url"].replace("http://127.0.0.1:8000", ""))
     assert png.headers["content-type"] == "image/png"
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))

@@ -449,6 +449,60 @@ def cmd_role_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_purge(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from events.services import privacy
+
+    settings = _settings()
+    days = args.days if args.days is not None else settings.retention_days
+    if days <= 0:
+        print("retention is off (WUCHUANG_RETENTION_DAYS=0): nothing purged")
+        return 0
+    _migrate(settings)
+    result = _with_db(settings, lambda: privacy.purge_finished(timedelta(days=days), actor="cli", dry_run=args.dry_run))
+    verb = "would remove" if result.dry_run else "removed"
+    print(
+        f"events ended before {result.cutoff:%Y-%m-%d %H:%M} UTC ({days} days): {result.events}; {verb} the details of "
+        f"{result.registrations} registrations and the texts of {result.messages} messages"
+    )
+    return 0
+
+
+def cmd_privacy_export(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services import privacy
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        found = _with_db(settings, lambda: privacy.export_person(args.person_id))
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    print(found.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_privacy_erase(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services import privacy
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        done = _with_db(settings, lambda: privacy.erase_person(args.person_id, actor="cli"))
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    state = "already erased" if done.already_erased else "erased"
+    print(
+        f"person {done.person_id} {state}, now {done.pseudonym}: {done.registrations_cancelled} registrations "
+        f"cancelled, {done.registrations_anonymised} anonymised, {done.messages_cancelled} messages not sent"
+    )
+    return 0
+
+
 def _add_person_args(parser: argparse.ArgumentParser) -> None:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--telegram-id", type=int, metavar="N", help="the person's Telegram user id")
@@ -545,6 +599,22 @@ def build_parser() -> argparse.ArgumentParser:
     take.set_defaults(func=cmd_role_revoke)
     roles = role_sub.add_parser("list", help="list roles (person id, name, Telegram id, role, organization, events)")
     roles.set_defaults(func=cmd_role_list)
+
+    privacy = sub.add_parser("privacy", help="people's data under PIPL: retention, a person's export and erasure")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    purge = privacy_sub.add_parser(
+        "purge",
+        help="remove the registrants' details of events that ended more than WUCHUANG_RETENTION_DAYS ago",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count what would be removed; change nothing")
+    purge.add_argument("--days", type=int, metavar="N", help="the retention period in days (default: the setting)")
+    purge.set_defaults(func=cmd_privacy_purge)
+    export = privacy_sub.add_parser("export", help="print everything held about a person (JSON)")
+    export.add_argument("--person-id", type=int, required=True, metavar="ID")
+    export.set_defaults(func=cmd_privacy_export)
+    erase = privacy_sub.add_parser("erase", help="erase a person's data at their request (pseudonymised; idempotent)")
+    erase.add_argument("--person-id", type=int, required=True, metavar="ID")
+    erase.set_defaults(func=cmd_privacy_erase)
     return parser
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import Caller, current_caller
@@ -15,7 +16,8 @@ from api.schemas import Presenter
 from api.schemas.common import errors, media
 from api.schemas.registrations import RegistrationPublic, TicketKey
 from events.errors import NotFound
-from events.services import tickets
+from events.i18n import locale_of
+from events.services import ticket_card, tickets
 from events.services.tickets import TicketSigner
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
@@ -68,6 +70,25 @@ async def ticket_png(code: Code, keys: TicketSigner = Depends(signer)) -> Respon
 )
 async def ticket_svg(code: Code, keys: TicketSigner = Depends(signer)) -> Response:
     return Response(tickets.qr_svg(_checked(code, keys)), media_type="image/svg+xml", headers=IMMUTABLE)
+
+
+@router.get(
+    "/tickets/{code}/card.png",
+    response_class=Response,
+    responses=media(200, "The ticket card (PNG): event, local time, venue, holder's name and the QR.", "image/png")
+    | errors(404, 422),
+    summary="A ticket card (PNG)",
+    description="Public: the code is the secret. The event's title, local time and venue, the holder's name "
+    "and the ticket's QR (its text is exactly `code`), in the `lang` given (`zh` by default). `404` for a code "
+    "this deployment did not sign, or one no longer current (re-issued, cancelled).",
+)
+async def ticket_card_png(
+    code: Code, keys: TicketSigner = Depends(signer), lang: Annotated[str | None, Query(max_length=8)] = None
+) -> Response:
+    facts = await ticket_card.card_facts(code, keys)
+    image = await run_in_threadpool(ticket_card.card_png, facts, locale=locale_of(lang))
+    # The card shows the event as it is now (a change of time or place redraws it): not immutable.
+    return Response(image, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 
 
 @router.post(

@@ -20,11 +20,12 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 class TicketPublic(BaseModel):
-    """A ticket: ``code`` is exactly the QR's text; the images are at the two URLs."""
+    """A ticket: ``code`` is exactly the QR's text; the images are at the URLs."""
 
     code: str
     qr_png_url: str
     qr_svg_url: str
+    card_png_url: str = Field(description="The ticket card: event, local time, venue, holder's name and the QR.")
 
     @classmethod
     def of(cls, registration: Registration, show: Presenter) -> TicketPublic | None:
@@ -32,7 +33,7 @@ class TicketPublic(BaseModel):
         if code is None:
             return None
         base = f"{show.public_url}/api/v1/tickets/{code}"
-        return cls(code=code, qr_png_url=f"{base}.png", qr_svg_url=f"{base}.svg")
+        return cls(code=code, qr_png_url=f"{base}.png", qr_svg_url=f"{base}.svg", card_png_url=f"{base}/card.png")
 
 
 class RegistrationPublic(BaseModel):

@@ -24,7 +24,7 @@ from bot.views import (
 from events.errors import N_, AlreadyRegistered, InvalidInput
 from events.i18n import Locale
 from events.models import Event, Person, Registration, RegistrationStatus
-from events.services import catalog, people, tickets
+from events.services import catalog, people, ticket_card, tickets
 from events.services import registration as registrations
 from events.services.roadshows import personal
 from events.services.roadshows.sessions import ROADSHOW_KINDS
@@ -329,9 +329,9 @@ async def send_ticket(
         lines += meeting_lines(
             await personal.at_event(registration.person_id, event.id), registration.person_id, t, locale
         )
-    await message.answer_photo(
-        BufferedInputFile(tickets.qr_png(code, box_size=8), filename="ticket.png"), caption="\n".join(lines)
-    )
+    card = await ticket_card.card_of_registration(registration, signer, locale=locale)
+    assert card is not None  # the code above says it holds a ticket
+    await message.answer_photo(BufferedInputFile(card, filename="ticket.png"), caption="\n".join(lines))
 
 
 def make_router() -> Router:

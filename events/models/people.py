@@ -39,6 +39,9 @@ class Person(Model):
     quiet_end = fields.CharField(max_length=5, null=True)
     # Set when Telegram answered 403 (the person blocked the bot); nothing is queued for them then.
     telegram_blocked_at = fields.DatetimeField(null=True)
+    # Set when the person's data was erased at their request (PIPL art. 47): the row stays, under a
+    # pseudonym, so the registrations counted and the credit ledger still add up.
+    erased_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

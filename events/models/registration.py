@@ -59,6 +59,9 @@ class Registration(Model):
     confirmed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(null=True)
+    # Set when the registrant's details were removed (an erasure, or retention after the event): the
+    # row stays, under a pseudonym, for the event's counts.
+    anonymised_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "registration"

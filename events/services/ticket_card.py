@@ -1,0 +1,142 @@
+"""The ticket card: the event, its local time and place, the holder's name and the ticket's QR in one
+PNG, to show at the door or keep in a phone's photos. The QR is the same as the bare one (its text is
+exactly the ticket code), drawn large with its quiet zone, so any scanner reads it off the card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import qrcode
+from PIL import Image, ImageDraw
+from qrcode.image.pil import PilImage
+
+from events.errors import NotFound
+from events.i18n import Locale, format_when, gettext
+from events.models import Registration, RegistrationStatus
+from events.services import fonts
+from events.services.tickets import TicketSigner, ticket_code
+
+WIDTH = 720
+MARGIN = 48
+QR_SIZE = 560
+BRAND = (176, 30, 35)
+INK = (31, 35, 40)
+MUTED = (91, 100, 112)
+HEADER = {"zh": "武创荟 · 电子门票", "en": "Wuchuang · Ticket"}
+NO_LINE_START = frozenset("，。、：；！？）》」』】,.:;!?)")
+SHOW_AT_DOOR = "Show this QR code at the door."
+
+
+@dataclass(frozen=True, slots=True)
+class CardFacts:
+    code: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    name: str
+    registration_id: int
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: fonts.Font, width: int) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        # A closing mark never starts a line (it stays with the character before it).
+        if line and char not in NO_LINE_START and draw.textlength(line + char, font=font) > width:
+            lines.append(line)
+            line = char.lstrip()
+        else:
+            line += char
+    return [*lines, line] if line else lines
+
+
+def card_png(facts: CardFacts, *, locale: Locale = "zh") -> bytes:
+    """The card as PNG; times on the display zone's clock. Without a CJK font its own words are English."""
+    if fonts.cjk_font() is None:
+        locale = "en"
+    qr = qrcode.make(
+        facts.code, box_size=10, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M, image_factory=PilImage
+    ).get_image()
+    qr = qr.convert("RGB").resize((QR_SIZE, QR_SIZE), Image.Resampling.NEAREST)
+    scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    title_font, info_font, name_font, small = fonts.font(40), fonts.font(28), fonts.font(34), fonts.font(22)
+    text_width = WIDTH - 2 * MARGIN
+    blocks: list[tuple[list[str], fonts.Font, tuple[int, int, int], int]] = []
+
+    def block(text: str, font: fonts.Font, fill: tuple[int, int, int], limit: int, gap: int) -> None:
+        shown = fonts.drawable(text)
+        if shown:
+            blocks.append((_wrap(scratch, shown, font, text_width)[:limit], font, fill, gap))
+
+    block(facts.title, title_font, INK, 3, 10)
+    block(format_when(facts.starts_at, facts.ends_at, locale), info_font, MUTED, 2, 6)
+    block(facts.venue, info_font, MUTED, 2, 6)
+    block(facts.name, name_font, INK, 1, 10)
+
+    def height_of(font: fonts.Font) -> int:
+        box = font.getbbox("国Ag")
+        return int(box[3] - box[1]) + 12
+
+    body = sum(len(lines) * height_of(font) + gap for lines, font, _, gap in blocks)
+    height = 110 + 36 + body + 24 + QR_SIZE + 90
+    image = Image.new("RGB", (WIDTH, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 110), fill=BRAND)
+    header = fonts.drawable(HEADER[locale]) or HEADER["en"]
+    draw.text((MARGIN, 55), header, font=fonts.font(36), fill="white", anchor="lm")
+    y = 110 + 36
+    for lines, font, fill, gap in blocks:
+        for line in lines:
+            draw.text((MARGIN, y), line, font=font, fill=fill)
+            y += height_of(font)
+        y += gap
+    y += 24
+    image.paste(qr, ((WIDTH - QR_SIZE) // 2, y))
+    y += QR_SIZE + 20
+    footer = fonts.drawable(gettext(locale, SHOW_AT_DOOR)) or SHOW_AT_DOOR
+    footer = f"{footer}  No. {facts.registration_id}"
+    width = draw.textlength(footer, font=small)
+    draw.text(((WIDTH - width) / 2, y), footer, font=small, fill=MUTED)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+async def card_facts(code: str, signer: TicketSigner) -> CardFacts:
+    """What the card of a current ticket shows. Raises ``not_found`` for a code not signed here, one
+    re-issued since (its card would show a name on a dead ticket), or a registration without a seat."""
+    claims = signer.verify(code)
+    if claims is None:
+        raise NotFound()
+    registration = await Registration.get_or_none(id=claims.registration_id).select_related("event")
+    if (
+        registration is None
+        or registration.event_id != claims.event_id
+        or registration.status != RegistrationStatus.CONFIRMED
+        or registration.ticket_version != claims.version
+    ):
+        raise NotFound()
+    event = registration.event
+    return CardFacts(
+        code=code,
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        venue=event.venue + (f"（{event.address}）" if event.address else ""),
+        name=registration.name,
+        registration_id=registration.id,
+    )
+
+
+async def card_of_registration(registration: Registration, signer: TicketSigner, *, locale: Locale) -> bytes | None:
+    """The card of a registration's current ticket; None when it holds none."""
+    code = ticket_code(registration, signer)
+    if code is None:
+        return None
+    facts = await card_facts(code, signer)
+    # Drawing takes tens of milliseconds: off the event loop.
+    return await asyncio.to_thread(card_png, facts, locale=locale)
