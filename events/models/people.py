@@ -39,6 +39,10 @@ class Person(Model):
     quiet_end = fields.CharField(max_length=5, null=True)
     # Set when Telegram answered 403 (the person blocked the bot); nothing is queued for them then.
     telegram_blocked_at = fields.DatetimeField(null=True)
+    # The address a mail server refused as unknown (a 550 to RCPT), and when: no mail goes to that
+    # address again; a new ``email`` is tried afresh.
+    email_bounced = fields.CharField(max_length=254, null=True)
+    email_bounced_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
