@@ -160,7 +160,7 @@ class Settings(BaseSettings):
             return None
         address = parseaddr(value)[1]
         if "@" not in address or any(c.isspace() for c in address):
-            raise ValueError(f"{value!r} is not an e-mail address (such as noreply@example.org or 武创荟 <noreply@example.org>)")
+            raise ValueError(f"{value!r} is not an address such as noreply@example.org or 武创荟 <noreply@example.org>")
         return value
 
     @field_validator("public_url", "telegram_api_url")
