@@ -92,7 +92,11 @@ async def request_link(email: str, event_id: int | None = None, *, actor: str) -
         return 0
     now = clock.now()
     async with in_transaction() as conn:
-        found = Registration.filter(email=address, status__in=ACTIVE_STATUSES, event__ends_at__gt=now - LINK_GRACE)
+        # The mail goes to the person's address: only where it is the one asked for (a Telegram user who
+        # registered with another address is not mailed at an address nobody typed here).
+        found = Registration.filter(
+            email=address, person__email=address, status__in=ACTIVE_STATUSES, event__ends_at__gt=now - LINK_GRACE
+        )
         if event_id is not None:
             found = found.filter(event_id=event_id)
         registrations = await found.order_by("id").using_db(conn)
