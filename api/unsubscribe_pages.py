@@ -33,10 +33,10 @@ CATEGORY_NAMES = {
 }
 TEXTS = {
     "title": N_("Unsubscribe"),
-    "ask": N_("Stop mails with %(what)s?"),
+    "ask": N_("Stop getting %(what)s by mail?"),
     "button": N_("Unsubscribe"),
-    "done": N_("Done: you will get no more mails with %(what)s."),
-    "already": N_("You had unsubscribed already: you get no mails with %(what)s."),
+    "done": N_("Done: you will no longer get %(what)s by mail."),
+    "already": N_("You had unsubscribed already: you get no %(what)s by mail."),
     "essential": N_("Mails about your own registrations (confirmation, changes, cancellation) still reach you."),
     "invalid": N_("This unsubscribe link is not valid."),
 }
