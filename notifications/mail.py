@@ -131,13 +131,13 @@ async def compose(
     if registration is not None and event is not None and event.ends_at + access_links.LINK_GRACE > clock.now():
         link = await access_links.access_url(registration)
     when = format_when(event.starts_at, event.ends_at, locale) if event is not None else ""
+    hours = max(1, round((event.starts_at - clock.now()).total_seconds() / 3600)) if event is not None else 0
     template = _template(locale, kind) if recipe.get("template") else None
     if recipe.get("template") and template is None:
         raise LookupError(f"no mail template {kind!r}")
     if template is not None:
-        body = template.render(
-            locale=locale, event=event, registration=registration, access_url=link, **(context | {"when": when})
-        )
+        context |= {"when": when, "hours": hours}  # as they are now
+        body = template.render(locale=locale, event=event, registration=registration, access_url=link, **context)
     else:
         body = Markup("<br>\n").join(Markup(line) for line in row.text.splitlines())  # our own Telegram HTML
     title = event.title if event is not None else ""

@@ -233,6 +233,30 @@ async def test_waitlist_promotion_and_cancellations_reach_people_by_mail(db, fro
     assert any(a == "second@example.org" and "主办方取消了您" in b for a, b in bodies)
 
 
+async def test_a_reminder_reaches_a_mail_registrant_and_can_be_unsubscribed(db, frozen_clock, smtp):
+    from notifications.scheduler import produce_reminders
+
+    mailbox, port = smtp
+    event = await make_event(capacity=10, starts_in=timedelta(hours=20))
+    registration = await register_by_mail(event, "remind@example.org")
+    bounced = await register_by_mail(event, "bounced@example.org")
+    await Person.filter(id=bounced.person_id).update(email_bounced="bounced@example.org")
+    await Producer().drain()
+    dispatcher = sender(mail_settings(db, port))
+    await dispatcher.drain(timeout=30)
+    mailbox.received.clear()
+
+    await produce_reminders()
+    await dispatcher.drain(timeout=30)
+
+    (mail,) = [m.message for m in mailbox.received]
+    assert "活动提醒" in str(mail["Subject"]) and "20 小时后开始" in parts(mail)["text/plain"][0].get_content()
+    assert "/r/" in parts(mail)["text/plain"][0].get_content()  # the ticket is on the registration page
+    assert mail["List-Unsubscribe"] and "reminder" in str(mail["List-Unsubscribe"])
+    assert await OutboxMessage.filter(person_id=bounced.person_id, category=Category.REMINDER).count() == 0
+    assert registration.person_id != bounced.person_id
+
+
 # --- who gets mail -----------------------------------------------------------------------------------------
 
 
@@ -259,6 +283,30 @@ async def test_a_person_who_blocked_the_bot_gets_mail(db, frozen_clock, smtp):
     await Producer().drain()
     await sender(mail_settings(db, port)).drain(timeout=30)
     assert [m.recipients for m in mailbox.received] == [["blocked@example.org"]]
+
+
+class BlockedChat(FakeChat):
+    """Telegram answering 403: the person blocked the bot."""
+
+    async def send(self, *, chat_id: int, text: str, buttons: Any, photo: Any, info: Any = None, pace: Any = None):
+        self.sent.append((chat_id, text))
+        return SendResult.unreachable("Forbidden: bot was blocked by the user")
+
+
+async def test_a_403_from_telegram_sends_the_same_row_by_mail(db, frozen_clock, smtp):
+    mailbox, port = smtp
+    event = await make_event(capacity=10)
+    registration = await register_by_mail(event, "fallback@example.org", telegram_id=777004)
+    await Producer().drain()
+    chat = BlockedChat()
+
+    done = await sender(mail_settings(db, port), chat=chat).drain(timeout=30)
+
+    assert done["blocked_people"] == 1 and len(chat.sent) == 1
+    assert (await Person.get(id=registration.person_id)).telegram_blocked_at is not None
+    (row,) = await OutboxMessage.filter(person_id=registration.person_id)
+    assert (row.status, row.channel) == (OutboxStatus.SENT, "email")
+    assert [m.recipients for m in mailbox.received] == [["fallback@example.org"]]
 
 
 async def test_without_smtp_there_is_no_mail_channel(db, frozen_clock, smtp):
