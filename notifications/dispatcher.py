@@ -44,7 +44,10 @@ after one crash are exactly the sends in flight at that moment: at most one per 
 send in flight at a time) and at most ``concurrency`` overall (default rate/5 = 5); rows that were only
 claimed (held, waiting for their chat or a token) were never sent and go out once. A message that is
 a photo and then its text (a caption too long) is two API calls, and a crash between them sends the
-photo again. A send that times out (no answer) is retried the same way, for the same reason.
+photo again. A send that times out (no answer) is retried the same way, for the same reason. Mail has
+the same window (an SMTP server's final 250 received, the UPDATE not committed); its Message-ID is the
+row's, so a mail sent twice that way is recognisably one. A mail whose connection dropped before that
+250 was not accepted (RFC 5321) and is simply sent again.
 
 Recovery: when ``run`` starts sending it reclaims at once what a dead sender left ``sending`` (back to
 ``queued``, due now) instead of waiting out its lease: on PostgreSQL once it holds the advisory lock,
