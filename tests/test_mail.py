@@ -257,6 +257,67 @@ async def test_a_reminder_reaches_a_mail_registrant_and_can_be_unsubscribed(db, 
     assert registration.person_id != bounced.person_id
 
 
+async def test_approval_and_rejection_are_told_by_mail(db, frozen_clock, smtp):
+    mailbox, port = smtp
+    event = await make_event(capacity=10, requires_approval=True)
+    yes = await register_by_mail(event, "yes@example.org")
+    no = await register_by_mail(event, "no@example.org")
+    producer, dispatcher = Producer(), sender(mail_settings(db, port))
+    await producer.drain()
+    await dispatcher.drain(timeout=30)
+    assert sorted(m.recipients[0] for m in mailbox.received if "已收到报名" in str(m.message["Subject"])) == [
+        "no@example.org",
+        "yes@example.org",
+    ]
+    mailbox.received.clear()
+
+    await reg.approve_registration(yes.id, actor="token:organizer")
+    await reg.reject_registration(no.id, actor="token:organizer", reason="名额仅限企业")
+    await producer.drain()
+    await dispatcher.drain(timeout=30)
+
+    by_address = {m.recipients[0]: m.message for m in mailbox.received}
+    approved, rejected = by_address["yes@example.org"], by_address["no@example.org"]
+    assert "已通过审核" in parts(approved)["text/plain"][0].get_content()
+    assert parts(approved)["image/png"] and "METHOD:PUBLISH" in ics_of(approved)
+    assert "未通过审核" in str(rejected["Subject"]) and "名额仅限企业" in parts(rejected)["text/plain"][0].get_content()
+    assert "image/png" not in parts(rejected) and "text/calendar" not in parts(rejected)
+
+
+def test_the_smtp_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from events.settings import SettingsError, load_settings
+
+    for name, value in {
+        "WUCHUANG_SMTP_HOST": "smtp.example.cn",
+        "WUCHUANG_SMTP_PORT": "465",
+        "WUCHUANG_SMTP_TLS": "tls",
+        "WUCHUANG_SMTP_USER": "wuchuang",
+        "WUCHUANG_SMTP_PASSWORD": "s3cret",
+        "WUCHUANG_MAIL_FROM": "武创荟 <noreply@example.cn>",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls, settings.smtp_user) == (
+        "smtp.example.cn",
+        465,
+        "tls",
+        "wuchuang",
+    )
+    assert settings.smtp_password is not None and settings.smtp_password.get_secret_value() == "s3cret"
+    assert settings.mail_enabled and settings.mail_sender == "武创荟 <noreply@example.cn>"
+    assert "s3cret" not in repr(settings)
+    monkeypatch.setenv("WUCHUANG_SMTP_TLS", "ssl")
+    with pytest.raises(SettingsError, match="WUCHUANG_SMTP_TLS"):
+        load_settings()
+    monkeypatch.delenv("WUCHUANG_SMTP_HOST")
+    monkeypatch.delenv("WUCHUANG_SMTP_TLS")
+    monkeypatch.delenv("WUCHUANG_MAIL_FROM")
+    defaults = load_settings()
+    assert not defaults.mail_enabled and defaults.smtp_port == 465
+    assert load_settings(smtp_port=587).smtp_tls == "starttls"
+    assert load_settings(public_url="https://events.example.cn").mail_sender == "noreply@events.example.cn"
+
+
 # --- who gets mail -----------------------------------------------------------------------------------------
 
 
