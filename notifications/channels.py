@@ -24,6 +24,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
+from events import clock
+from events.services.people import set_telegram_blocked
+
 if TYPE_CHECKING:
     from events.models import OutboxMessage, Person
 
@@ -133,8 +136,8 @@ class PersonChannel(Protocol):
 
 class ChatChannel:
     """A chat ``Channel`` as a ``PersonChannel``: reaches people with a Telegram chat that did not block the
-    bot. ``catch_all`` (the console only): reaches everyone, as the last resort in development, so a
-    locally registered attendee's messages can be seen even without e-mail."""
+    bot. ``catch_all`` (the console only): reaches everyone else who did not block the bot, as the last
+    resort in development, so a locally registered attendee's messages can be seen even without e-mail."""
 
     def __init__(self, channel: Channel, *, rate_per_s: float, name: str | None = None, catch_all: bool = False):
         self.channel = channel
@@ -144,8 +147,8 @@ class ChatChannel:
         self.catch_all = catch_all and not self.requires_chat_id
 
     def reaches(self, person: Person, row: OutboxMessage) -> bool:
-        if self.catch_all:
-            return True
+        if self.catch_all:  # as the console did before there was e-mail: anyone who did not block the bot
+            return person.telegram_blocked_at is None
         if row.channel is not None and row.channel != self.name:
             return False
         return person.telegram_id is not None and person.telegram_blocked_at is None
@@ -162,17 +165,9 @@ class ChatChannel:
         )
 
     async def mark_unreachable(self, person: Person, result: SendResult) -> None:
-        from events.services.people import set_telegram_blocked
-
         if person.telegram_id is not None:
             await set_telegram_blocked(person.telegram_id, blocked=True)
-        person.telegram_blocked_at = person.telegram_blocked_at or _now()
-
-
-def _now() -> Any:
-    from events import clock
-
-    return clock.now()
+        person.telegram_blocked_at = person.telegram_blocked_at or clock.now()
 
 
 def visible_text(text: str) -> str:
