@@ -6,6 +6,7 @@ import ipaddress
 import re
 import zoneinfo
 from collections.abc import Iterable
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
@@ -70,6 +71,18 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=20 * 1_048_576, ge=1024, le=1_073_741_824)
     # Messages per second to Telegram, all chats together (Telegram allows about 30).
     send_rate: float = Field(default=25.0, gt=0, le=30)
+    # E-mail (WUCHUANG_SMTP_HOST etc.): unset host, no e-mail channel. ``smtp_tls``: "starttls" upgrades a
+    # plain connection (port 587), "tls" speaks TLS from the start (port 465), "none" is for a local server.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    # The sender of every mail; unset: noreply@ the host of PUBLIC_URL.
+    mail_from: str | None = None
+    # Mails per second to the SMTP server (its own limit, apart from Telegram's), and how long one may take.
+    smtp_rate: float = Field(default=5.0, gt=0, le=1000)
+    smtp_timeout: float = Field(default=30.0, gt=0, le=300)
     invitations_per_week: int = Field(default=3, ge=0, le=50)
     matches_per_week: int = Field(default=5, ge=0, le=50)
     # A matched opportunity is pushed only when its score reaches this, and one new or changed record
@@ -138,6 +151,21 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate such as '20/minute' (or 0 for off)") from exc
         return value
 
+    @field_validator("smtp_host", "smtp_user", "mail_from")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        address = parseaddr(value)[1]
+        if "@" not in address or any(c.isspace() for c in address):
+            raise ValueError(f"{value!r} is not an address such as noreply@example.org or 武创荟 <noreply@example.org>")
+        return value
+
     @field_validator("public_url", "telegram_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -176,6 +204,19 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether there is an e-mail channel (``SMTP_HOST`` set)."""
+        return self.smtp_host is not None
+
+    @property
+    def mail_sender(self) -> str:
+        """``MAIL_FROM``, or noreply@ the public URL's host."""
+        host = urlsplit(self.base_url).hostname or "localhost"
+        if host.replace(".", "").replace(":", "").isalnum() and not any(c.isalpha() for c in host.replace(":", "")):
+            host = "localhost"  # an IP address is no mail domain
+        return self.mail_from or f"noreply@{host}"
 
     @property
     def sqlite_path(self) -> Path:

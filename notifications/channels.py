@@ -1,8 +1,17 @@
-"""Where an outbox message goes: Telegram (through aiogram) or, without a bot token, the console.
+"""Where an outbox message goes: Telegram (through aiogram) or, without a bot token, the console; and
+e-mail (notifications/mail.py) for people without a Telegram chat.
 
-A channel sends one message and says how it went as a ``SendResult``; it never raises for what Telegram
-answers. The dispatcher decides what a result means for the outbox row (sent, retried later, person
-marked blocked, failed for good) and keeps to Telegram's limits; a channel keeps to none of its own.
+Two levels. A chat ``Channel`` (Telegram, the console) sends one text to one chat. A ``PersonChannel`` is
+what the dispatcher picks per row when it sends: it says whether it can reach a person now (``reaches``),
+carries one outbox row to them (``deliver``) and knows what "this address is dead" means for the person
+(``mark_unreachable``: blocked the bot, an address that bounces). ``ChatChannel`` makes a chat channel
+one; ``mail.EmailChannel`` is another; an SMS or WeCom sender would be a third, given to the dispatcher
+next to them: producers never know which channel carries what they queue.
+
+A channel sends one message and says how it went as a ``SendResult``; it never raises for what the
+transport answers. The dispatcher decides what a result means for the outbox row (sent, retried later,
+person marked unreachable, failed for good) and keeps each channel to its own rate; a channel keeps to
+none of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +22,13 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
+
+from events import clock
+from events.services.people import set_telegram_blocked
+
+if TYPE_CHECKING:
+    from events.models import OutboxMessage, Person
 
 # Inline buttons as stored in the outbox: rows of {"text", "url" | "callback_data"}.
 Buttons = Sequence[Sequence[dict[str, Any]]]
@@ -98,6 +113,61 @@ class Channel(Protocol):
     ) -> SendResult:
         """Send one message; never raises for the transport's refusals (a SendResult says them)."""
         ...
+
+
+class PersonChannel(Protocol):
+    """A way to reach a person, chosen per outbox row when it is sent (see the module docstring)."""
+
+    name: str  # recorded on a sent row ("telegram", "console", "email"); a row may ask for one by name
+    rate_per_s: float  # this channel's own limit (messages a second, all people together)
+
+    def reaches(self, person: Person, row: OutboxMessage) -> bool:
+        """Whether this channel can carry ``row`` to ``person`` now (linked, not blocked, not bounced)."""
+        ...
+
+    async def deliver(self, row: OutboxMessage, *, photo: bytes | None, pace: Pace) -> SendResult:
+        """Send the row to its person (``row.person`` is loaded); never raises for the transport's answers."""
+        ...
+
+    async def mark_unreachable(self, person: Person, result: SendResult) -> None:
+        """The transport said the person cannot be reached this way (``result.blocked``): remember it."""
+        ...
+
+
+class ChatChannel:
+    """A chat ``Channel`` as a ``PersonChannel``: reaches people with a Telegram chat that did not block the
+    bot. ``catch_all`` (the console only): reaches everyone else who did not block the bot, as the last
+    resort in development, so a locally registered attendee's messages can be seen even without e-mail."""
+
+    def __init__(self, channel: Channel, *, rate_per_s: float, name: str | None = None, catch_all: bool = False):
+        self.channel = channel
+        self.rate_per_s = rate_per_s
+        self.requires_chat_id = bool(getattr(channel, "requires_chat_id", True))
+        self.name = name or ("telegram" if self.requires_chat_id else "console")
+        self.catch_all = catch_all and not self.requires_chat_id
+
+    def reaches(self, person: Person, row: OutboxMessage) -> bool:
+        if self.catch_all:  # as the console did before there was e-mail: anyone who did not block the bot
+            return person.telegram_blocked_at is None
+        if row.channel is not None and row.channel != self.name:
+            return False
+        return person.telegram_id is not None and person.telegram_blocked_at is None
+
+    async def deliver(self, row: OutboxMessage, *, photo: bytes | None, pace: Pace) -> SendResult:
+        person = row.person
+        return await self.channel.send(
+            chat_id=person.telegram_id or 0,
+            text=row.text,
+            buttons=row.buttons,
+            photo=photo,
+            info=MessageInfo(row.id, person.id, person.name, str(row.category), row.urgent),
+            pace=pace,
+        )
+
+    async def mark_unreachable(self, person: Person, result: SendResult) -> None:
+        if person.telegram_id is not None:
+            await set_telegram_blocked(person.telegram_id, blocked=True)
+        person.telegram_blocked_at = person.telegram_blocked_at or clock.now()
 
 
 def visible_text(text: str) -> str:

@@ -7,13 +7,21 @@ before the row's chat may be written to again:
 * ok → ``sent`` with ``sent_at`` and ``telegram_message_id``; a sent row is never claimed again;
 * 429 → back to ``queued`` with ``not_before = now + retry_after``, and nothing at all is sent for
   ``retry_after`` (Telegram's flood control is per bot);
-* 403 → the person is marked blocked (``set_telegram_blocked``), the row and their other queued rows
-  ``skipped``;
+* 403 → the person is marked blocked (``set_telegram_blocked``); the row goes by e-mail when the person
+  has a usable address and e-mail is configured, else it and their other queued rows are ``skipped``;
 * network errors, 5xx, timeouts → ``attempts + 1`` and ``queued`` again after ``backoff_base ** attempts``
   seconds (capped), ``failed`` with the reason after ``max_attempts``;
 * 400 and the like → ``failed`` with the reason at once.
 
-Before a row is sent: a person who blocked the bot (or has no Telegram id, for Telegram) → ``skipped``;
+Channels: the row's channel is chosen per person when it is claimed, first that reaches them of
+Telegram (or the console) for a linked chat not blocked, then the other channels given (e-mail for an
+address that does not bounce), then, in development, the console for anyone. Each channel has its own
+token bucket (Telegram ``rate_per_s``, e-mail its server's rate). A channel that says a person cannot
+be reached (403 blocked; a 550 unknown address) marks them (``mark_unreachable``); the row goes to the
+next channel that reaches them, or is skipped. A sent row records the channel that carried it.
+
+Before a row is sent: a person no channel reaches (blocked the bot, no Telegram id for Telegram and no
+usable e-mail) → ``skipped`` with the reason;
 a non-urgent row in the person's quiet hours (default 22:00–08:00 in the display zone, per-person bounds,
 equal bounds = off) → ``queued`` again with ``not_before`` at the end of the quiet window.
 
@@ -36,7 +44,10 @@ after one crash are exactly the sends in flight at that moment: at most one per 
 send in flight at a time) and at most ``concurrency`` overall (default rate/5 = 5); rows that were only
 claimed (held, waiting for their chat or a token) were never sent and go out once. A message that is
 a photo and then its text (a caption too long) is two API calls, and a crash between them sends the
-photo again. A send that times out (no answer) is retried the same way, for the same reason.
+photo again. A send that times out (no answer) is retried the same way, for the same reason. Mail has
+the same window (an SMTP server's final 250 received, the UPDATE not committed); its Message-ID is the
+row's, so a mail sent twice that way is recognisably one. A mail whose connection dropped before that
+250 was not accepted (RFC 5321) and is simply sent again.
 
 Recovery: when ``run`` starts sending it reclaims at once what a dead sender left ``sending`` (back to
 ``queued``, due now) instead of waiting out its lease: on PostgreSQL once it holds the advisory lock,
@@ -55,7 +66,7 @@ import math
 import time
 import zoneinfo
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -66,9 +77,8 @@ from tortoise.transactions import in_transaction
 from events import clock, localtime
 from events.db import conn, dialect_of
 from events.models import OutboxMessage, OutboxStatus, Person
-from events.services.people import set_telegram_blocked
 from events.services.preferences import preferences_of
-from notifications.channels import Channel, MessageInfo, SendResult
+from notifications.channels import Channel, ChatChannel, Pace, PersonChannel, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +188,7 @@ class Dispatcher:
         idle_interval: float = 1.0,
         lock_poll_interval: float = 2.0,
         lock_check_interval: float = 1.0,
+        channels: Sequence[PersonChannel] = (),
     ) -> None:
         if rate_per_s <= 0 or per_chat_interval < 0 or batch < 1 or max_attempts < 1:
             raise ValueError("rate_per_s and batch must be positive, per_chat_interval not negative")
@@ -206,6 +217,15 @@ class Dispatcher:
         self.stats: Counter[str] = Counter()
 
         self._bucket = TokenBucket(self.rate_per_s, self.burst)
+        # In order of preference: the chat, the other channels (e-mail), the console for anyone.
+        chat = ChatChannel(channel, rate_per_s=self.rate_per_s)
+        self.routes: list[PersonChannel] = [chat, *channels]
+        if not chat.requires_chat_id:
+            self.routes.append(ChatChannel(channel, rate_per_s=self.rate_per_s, catch_all=True))
+        self._buckets: dict[str, TokenBucket] = {chat.name: self._bucket}
+        for route in channels:
+            self._buckets.setdefault(route.name, TokenBucket(route.rate_per_s, max(1.0, route.rate_per_s / 20)))
+        self._via: dict[int, PersonChannel] = {}  # row id -> the channel chosen when it was claimed
         self._held: dict[int, OutboxMessage] = {}  # claimed, waiting for their chat or a token
         self._tasks: dict[int, asyncio.Task[None]] = {}  # row id -> its send
         self._busy: set[int] = set()  # persons with a send in flight
@@ -345,11 +365,12 @@ class Dispatcher:
                 if len(self._tasks) >= self.concurrency:
                     await self._sleep(self.idle_interval, stop)
                     continue
-                delay = self._bucket.delay(now)
+                bucket = self._bucket_of(row)
+                delay = bucket.delay(now)
                 if delay > 0:
                     await self._sleep(delay, stop, wake=False)
                     continue
-                self._bucket.take(now)
+                bucket.take(now)
                 self._start(row)
             graceful = True
             return False
@@ -365,6 +386,7 @@ class Dispatcher:
                 await asyncio.wait(tasks, timeout=self.send_timeout + 5)
             held = list(self._held)
             self._held.clear()
+            self._via.clear()
             if held:
                 await OutboxMessage.filter(id__in=held, status=OutboxStatus.SENDING).update(
                     status=OutboxStatus.QUEUED, lease_until=None
@@ -373,6 +395,7 @@ class Dispatcher:
             for task in tasks:
                 task.cancel()
             self._held.clear()
+            self._via.clear()
         still = [task for task in tasks if not task.done()]
         for task in still:
             task.cancel()
@@ -400,12 +423,15 @@ class Dispatcher:
                 waiter.cancel()
 
     def _wait_hint(self, now: float) -> float:
-        """How long nothing can be sent: until the earliest held row's chat is free, at most idle."""
+        """How long nothing can be sent: until the earliest held row's chat and channel are free, at most idle."""
         hint = self.idle_interval
         for row in self._held.values():
             if row.person_id not in self._busy:
-                hint = min(hint, self._chat_free_at.get(row.person_id, now) - now)
+                hint = min(hint, max(self._chat_free_at.get(row.person_id, now) - now, self._bucket_of(row).delay(now)))
         return max(hint, 0.001)
+
+    def _bucket_of(self, row: OutboxMessage) -> TokenBucket:
+        return self._buckets.get(self._via[row.id].name, self._bucket) if row.id in self._via else self._bucket
 
     def _pick(self, now: float) -> tuple[OutboxMessage | None, int]:
         """The first held row (claim order) whose chat may be written to now, and how many chats could."""
@@ -415,6 +441,8 @@ class Dispatcher:
             person = row.person_id
             if person in self._busy or self._chat_free_at.get(person, 0.0) > now:
                 continue
+            if self._bucket_of(row) is not self._bucket and self._bucket_of(row).delay(now) > 0:
+                continue  # another channel's rate: its rows wait, the chat's go on
             ready.add(person)
             if first is None:
                 first = row
@@ -452,16 +480,15 @@ class Dispatcher:
         quiet: dict[datetime, list[int]] = {}
         for row in rows:
             person: Person = row.person
-            if person.telegram_blocked_at is not None:
-                skipped.setdefault("the person blocked the bot", []).append(row.id)
-                continue
-            if person.telegram_id is None and self.requires_chat_id:
-                skipped.setdefault("the person has no Telegram chat", []).append(row.id)
+            via = self._route(row, person)
+            if via is None:
+                skipped.setdefault(self._unreachable_reason(row, person), []).append(row.id)
                 continue
             until = None if row.urgent else quiet_until(person, now, self.tz)
             if until is not None:
                 quiet.setdefault(until, []).append(row.id)
                 continue
+            self._via[row.id] = via
             self._held[row.id] = row
         for until, quiet_ids in quiet.items():  # most share the default window: one UPDATE for them
             await OutboxMessage.filter(id__in=quiet_ids, status=OutboxStatus.SENDING).update(
@@ -474,6 +501,25 @@ class Dispatcher:
             )
             self.stats["skipped"] += len(skip_ids)
         return len(ids)
+
+    def _route(self, row: OutboxMessage, person: Person) -> PersonChannel | None:
+        """The first channel that reaches the person with this row, in order of preference."""
+        return next((route for route in self.routes if route.reaches(person, row)), None)
+
+    def _unreachable_reason(self, row: OutboxMessage, person: Person) -> str:
+        if row.channel is not None and row.channel not in self._buckets:
+            return f"the message goes by {row.channel}, which is not configured"
+        if person.telegram_blocked_at is not None:
+            reason = "the person blocked the bot"
+        elif person.telegram_id is None:
+            reason = "the person has no Telegram chat"
+        else:
+            reason = f"the message goes by {row.channel}"
+        if person.email and person.email == person.email_bounced:
+            return reason + " and their e-mail address bounces"
+        if person.email and "email" not in self._buckets:
+            return reason + " and e-mail is not configured (WUCHUANG_SMTP_HOST)"
+        return reason
 
     async def _claim_ids(self, now: datetime, limit: int, exclude: Iterable[int]) -> list[int]:
         connection: BaseDBAsyncClient = conn()
@@ -519,13 +565,14 @@ class Dispatcher:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         person_id = row.person_id
+        via = self._via.pop(row.id, None) or self.routes[0]
         try:
             try:
-                result = await self._attempt(row)
+                result = await self._attempt(row, via)
             finally:
                 self._chat_free_at[person_id] = time.monotonic() + self.per_chat_interval
             # Recorded at once, and even if the dispatcher is cancelled meanwhile: a sent row must say so.
-            recording = asyncio.ensure_future(self._record(row, result))
+            recording = asyncio.ensure_future(self._record(row, result, via))
             self._recording.add(recording)
             recording.add_done_callback(self._recorded)
             await asyncio.shield(recording)
@@ -544,8 +591,7 @@ class Dispatcher:
         if not recording.cancelled():
             recording.exception()  # seen: _deliver reports it, or (cancelled) the lease brings the row back
 
-    async def _attempt(self, row: OutboxMessage) -> SendResult:
-        person: Person = row.person
+    async def _attempt(self, row: OutboxMessage, via: PersonChannel) -> SendResult:
         try:
             photo = await self._photo(row)
         except (LookupError, TypeError, ValueError) as exc:  # a reference no loader can follow
@@ -555,14 +601,7 @@ class Dispatcher:
             return SendResult.failed(f"photo {row.photo!r}: {type(exc).__name__}: {exc}")
         try:
             return await asyncio.wait_for(
-                self.channel.send(
-                    chat_id=person.telegram_id or 0,
-                    text=row.text,
-                    buttons=row.buttons,
-                    photo=photo,
-                    info=MessageInfo(row.id, person.id, person.name, str(row.category), row.urgent),
-                    pace=self._pace,
-                ),
+                via.deliver(row, photo=photo, pace=self._pacer(self._buckets.get(via.name, self._bucket))),
                 self.send_timeout,
             )
         except TimeoutError:
@@ -579,16 +618,19 @@ class Dispatcher:
             photo = await photo
         return photo
 
-    async def _pace(self) -> None:
-        """Between two API calls for one message: the chat's interval, then a token of the bot's rate."""
-        await asyncio.sleep(self.per_chat_interval)
-        while True:
-            now = time.monotonic()
-            wait = max(self._paused_until - now, self._bucket.delay(now))
-            if wait <= 0:
-                self._bucket.take(now)
-                return
-            await asyncio.sleep(wait)
+    def _pacer(self, bucket: TokenBucket) -> Pace:
+        async def pace() -> None:
+            """Between two calls for one message: the chat's interval, then a token of the channel's rate."""
+            await asyncio.sleep(self.per_chat_interval)
+            while True:
+                now = time.monotonic()
+                wait = max(self._paused_until - now if bucket is self._bucket else 0.0, bucket.delay(now))
+                if wait <= 0:
+                    bucket.take(now)
+                    return
+                await asyncio.sleep(wait)
+
+        return pace
 
     def _pause(self, seconds: float) -> None:
         now = time.monotonic()
@@ -596,7 +638,7 @@ class Dispatcher:
         self._paused_until = max(self._paused_until, now + seconds + 0.01)
         self._bucket.empty(now)
 
-    async def _record(self, row: OutboxMessage, result: SendResult) -> None:
+    async def _record(self, row: OutboxMessage, result: SendResult, via: PersonChannel) -> None:
         now = clock.now().astimezone(UTC)
         claimed = OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING)
         outcome = result.outcome
@@ -605,7 +647,8 @@ class Dispatcher:
             await claimed.update(
                 status=OutboxStatus.SENT,
                 sent_at=now,
-                telegram_message_id=result.message_id,
+                telegram_message_id=result.message_id if via.name == "telegram" else None,
+                channel=via.name,
                 attempts=row.attempts + 1,
                 lease_until=None,
                 last_error=None,
@@ -624,7 +667,7 @@ class Dispatcher:
             )
             return
         if outcome == "blocked":
-            await self._blocked(row, result)
+            await self._unreachable(row, result, via)
             return
         attempts = row.attempts + 1
         if outcome == "permanent" or attempts >= self.max_attempts:
@@ -644,24 +687,31 @@ class Dispatcher:
         )
         self.stats["retried"] += 1
 
-    async def _blocked(self, row: OutboxMessage, result: SendResult) -> None:
+    async def _unreachable(self, row: OutboxMessage, result: SendResult, via: PersonChannel) -> None:
+        """The channel cannot reach the person (blocked the bot, an address that bounces): the channel
+        marks them; this row goes by the next channel that reaches them, or is skipped; the person's
+        rows held here go back to the queue, where the next claim routes or skips each of them."""
         person: Person = row.person
-        reason = _error(f"the person blocked the bot ({result.description})")
-        if person.telegram_id is not None:
-            await set_telegram_blocked(person.telegram_id, blocked=True)
-        await OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING).update(
-            status=OutboxStatus.SKIPPED, attempts=row.attempts + 1, lease_until=None, last_error=reason
-        )
+        await via.mark_unreachable(person, result)
+        what = "the person blocked the bot" if via.name == "telegram" else f"{via.name}: the person cannot be reached"
+        reason = _error(f"{what} ({result.description})")
+        claimed = OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING)
+        if self._route(row, person) is not None:
+            await claimed.update(
+                status=OutboxStatus.QUEUED, not_before=clock.now().astimezone(UTC), lease_until=None, last_error=reason
+            )
+        else:
+            await claimed.update(
+                status=OutboxStatus.SKIPPED, attempts=row.attempts + 1, lease_until=None, last_error=reason
+            )
+            self.stats["skipped"] += 1
         held = [held_id for held_id, other in self._held.items() if other.person_id == person.id]
         for held_id in held:
             del self._held[held_id]
-        others = await OutboxMessage.filter(person_id=person.id, status=OutboxStatus.QUEUED).update(
-            status=OutboxStatus.SKIPPED, last_error="the person blocked the bot"
-        )
+            self._via.pop(held_id, None)
         if held:
             await OutboxMessage.filter(id__in=held, status=OutboxStatus.SENDING).update(
-                status=OutboxStatus.SKIPPED, lease_until=None, last_error="the person blocked the bot"
+                status=OutboxStatus.QUEUED, lease_until=None
             )
-        self.stats["blocked_people"] += 1
-        self.stats["skipped"] += 1 + len(held) + others
-        log.info("person %s blocked the bot: %s more message(s) skipped", person.id, len(held) + others)
+        self.stats["blocked_people" if via.name == "telegram" else f"unreachable_{via.name}"] += 1
+        log.info("person %s cannot be reached by %s: %s", person.id, via.name, result.description)

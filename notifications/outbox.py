@@ -17,10 +17,40 @@ URGENT = frozenset(
 )
 
 
-def reachable(person: Person, category: Category) -> bool:
-    if person.telegram_id is None or person.telegram_blocked_at is not None:
+# What makes sense as a mail: a person's registrations, their events, reminders and the organizers'
+# broadcasts. The rest are conversations with the bot (answer buttons, follow-ups) and stay in the chat.
+MAIL_CATEGORIES = frozenset(
+    {
+        Category.REGISTRATION_CONFIRMED,
+        Category.WAITLIST_PROMOTED,
+        Category.EVENT_CHANGED,
+        Category.EVENT_CANCELLED,
+        Category.REMINDER,
+        Category.BROADCAST,
+    }
+)
+EMAIL = "email"
+
+
+def has_chat(person: Person) -> bool:
+    """The person can be written to in Telegram (linked, not blocked)."""
+    return person.telegram_id is not None and person.telegram_blocked_at is None
+
+
+def has_mailbox(person: Person) -> bool:
+    """The person has an address that has not bounced."""
+    return bool(person.email) and person.email != person.email_bounced
+
+
+def reachable(person: Person, category: Category, *, channel: str | None = None) -> bool:
+    """Whether a message of ``category`` may be queued for the person: they did not opt out of it, and
+    some channel can carry it (Telegram; else e-mail for the categories mail carries). ``channel``
+    ``"email"``: by e-mail only. Whether e-mail is configured is decided when the row is sent."""
+    if category.value not in ESSENTIAL and category.value in (person.opted_out or []):
         return False
-    return category.value in ESSENTIAL or category.value not in (person.opted_out or [])
+    if channel == EMAIL:
+        return has_mailbox(person)
+    return has_chat(person) or (category in MAIL_CATEGORIES and has_mailbox(person))
 
 
 async def enqueue(
@@ -36,12 +66,16 @@ async def enqueue(
     photo: dict[str, Any] | None = None,
     urgent: bool | None = None,
     not_before: datetime | None = None,
+    mail: dict[str, Any] | None = None,
+    channel: str | None = None,
 ) -> bool:
     """Queue a message unless the person cannot or does not want to get it. Returns whether a row was
     written; an existing row with the same key is left alone (ON CONFLICT DO NOTHING), so producers
-    may run twice or side by side.
+    may run twice or side by side. ``mail`` is what an e-mail is composed from when the row goes by
+    mail ({"template", "context", "registration_id"}; see notifications/mail.py); without it a mail
+    carries ``text``. ``channel`` fixes the channel ("email"); None lets the dispatcher choose.
     """
-    if not reachable(person, category):
+    if not reachable(person, category, channel=channel):
         return False
     before = await OutboxMessage.filter(dedup_key=dedup_key).using_db(using_db).exists()
     if before:
@@ -62,6 +96,8 @@ async def enqueue(
                 created_at=clock.now(),
                 event_id=event_id,
                 broadcast_id=broadcast_id,
+                mail=mail,
+                channel=channel,
             )
         ],
         ignore_conflicts=True,

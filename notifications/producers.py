@@ -80,6 +80,7 @@ class Told:
     context: Context
     to_all: bool = False
     ticket: bool = False  # the ticket goes with it (a seat is now the person's)
+    channel: str | None = None  # None: Telegram when linked, else e-mail; "email": by mail only
 
 
 async def _confirmed(
@@ -95,7 +96,9 @@ async def _confirmed(
 async def _waitlisted(
     fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
 ) -> dict[str, Any] | None:
-    if not fact.payload.get("approved"):
+    approved = bool(fact.payload.get("approved"))
+    # The bot showed the place in the chat already; others (the API, the web) hear it, with their link.
+    if registration.source == "bot" and not approved:
         return None
     position = (
         await Registration.filter(
@@ -106,7 +109,34 @@ async def _waitlisted(
         .using_db(conn)
         .count()
     )
-    return {"position": position}
+    return {"position": position, "approved": approved}
+
+
+async def _pending(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    return None if registration.source == "bot" else {}
+
+
+# Actors that are the registrant themselves (the API without a token, the web page of the access link,
+# the bot); anyone else cancelling is the organizers.
+SELF_ACTORS = ("registrant:", "web:", "telegram:")
+
+
+async def _cancelled(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    if fact.actor.startswith("telegram:"):
+        return None  # cancelled in the bot, which said so there
+    by_organizer = not fact.actor.startswith(SELF_ACTORS)
+    return {"by_organizer": by_organizer, "reason": str(fact.payload.get("reason") or "")[:500]}
+
+
+async def _link_requested(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    # The registration the link was asked for is still the person's (not cancelled since).
+    return {} if registration.status in ACTIVE_STATUSES else None
 
 
 async def _with_when(
@@ -125,6 +155,16 @@ TOLD: dict[str, Told] = {
     "registration.confirmed": Told(
         "registration_confirmed", Category.REGISTRATION_CONFIRMED, "confirmed:registration:{registration}",
         _confirmed, ticket=True,
+    ),
+    "registration.pending": Told(
+        "registration_pending", Category.REGISTRATION_CONFIRMED, "pending:registration:{registration}", _pending
+    ),
+    "registration.cancelled": Told(
+        "registration_cancelled", Category.REGISTRATION_CONFIRMED, "cancelled:registration:{registration}",
+        _cancelled,
+    ),
+    "registration.link_requested": Told(
+        "link_requested", Category.REGISTRATION_CONFIRMED, "link:{fact}", _link_requested, channel="email"
     ),
     "registration.waitlisted": Told(
         "registration_waitlisted", Category.REGISTRATION_CONFIRMED, "approved:registration:{registration}", _waitlisted
@@ -223,9 +263,10 @@ class Producer:
             event = await Event.get_or_none(id=fact.event_id, using_db=conn)
             registrations = await self._registrants(event.id, conn) if event is not None else []
         else:
+            registration_id = fact.registration_id or fact.payload.get("registration_id")
             found = (
-                await Registration.get_or_none(id=fact.registration_id, using_db=conn).select_related("event", "person")
-                if fact.registration_id is not None
+                await Registration.get_or_none(id=registration_id, using_db=conn).select_related("event", "person")
+                if isinstance(registration_id, int)
                 else None
             )
             event, registrations = (found.event, [found]) if found is not None else (None, [])
@@ -243,6 +284,9 @@ class Producer:
                 text=render(told.template, person.language, event=event, **extra),
                 event_id=event.id,
                 photo={"ticket_registration_id": registration.id} if told.ticket else None,
+                # A mail is composed when sent (its link, QR and calendar file made then): the recipe.
+                mail={"template": told.template, "context": extra, "registration_id": registration.id},
+                channel=told.channel,
                 using_db=conn,
             )
 

@@ -78,8 +78,15 @@ async def produce_reminders() -> ReminderPass:
             "person__telegram_blocked_at",
             "person__opted_out",
             "person__language",
+            "person__email",
+            "person__email_bounced",
         )
-        keys = {f"reminder:{minutes}m:registration:{r[0]}": r for r in registrants if r[2] and not r[3]}
+        # Reachable: a Telegram chat not blocked, or (the dispatcher's e-mail) an address that does not bounce.
+        keys = {
+            f"reminder:{minutes}m:registration:{r[0]}": r
+            for r in registrants
+            if (r[2] and not r[3]) or (r[6] and r[6] != r[7])
+        }
         existing = (
             set(
                 await OutboxMessage.filter(
@@ -92,9 +99,17 @@ async def produce_reminders() -> ReminderPass:
         texts: dict[Locale, str] = {}
         rows = [
             _reminder_row(
-                event, minutes, now, texts, template="reminder", key=key, person_id=person_id, language=language
+                event,
+                minutes,
+                now,
+                texts,
+                template="reminder",
+                key=key,
+                person_id=person_id,
+                language=language,
+                mail={"template": "reminder", "context": {}, "registration_id": registration_id},
             )
-            for key, (_, person_id, _, _, opted_out, language) in keys.items()
+            for key, (registration_id, person_id, _, _, opted_out, language, *_) in keys.items()
             if key not in existing and Category.REMINDER.value not in (opted_out or [])
         ]
         if event.id in passes:
@@ -173,6 +188,7 @@ def _reminder_row(
     person_id: int,
     language: str | None,
     photo: dict[str, Any] | None = None,
+    mail: dict[str, Any] | None = None,
     **context: Any,
 ) -> OutboxMessage:
     """One reminder; its text is rendered once per locale in a pass (``texts`` keeps them)."""
@@ -189,6 +205,7 @@ def _reminder_row(
         event_id=event.id,
         text=texts[locale],
         photo=photo,
+        mail=mail,
         # A reminder a few hours ahead must not sleep through quiet hours past the start.
         urgent=minutes <= 180,
         not_before=now,

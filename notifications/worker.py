@@ -15,6 +15,7 @@ from events.settings import Settings
 from notifications.channels import Channel
 from notifications.competitions import produce_judge_reminders
 from notifications.dispatcher import Dispatcher, ticket_photo_loader
+from notifications.mail import email_channel
 from notifications.meetings import produce_meeting_prompts
 from notifications.producers import Limits, Producer
 from notifications.scheduler import produce_reminders, retention_pass
@@ -55,6 +56,8 @@ async def run_worker(
         rate_per_s=settings.send_rate,
         photo_loader=ticket_photo_loader(tickets.signer_for(settings.data_dir.resolve())),
         tz=settings.timezone,
+        # E-mail for people without a Telegram chat, at its server's own rate (none without SMTP_HOST).
+        channels=[mail] if (mail := email_channel(settings)) is not None else [],
     )
     follow_up = timedelta(days=settings.demand_follow_up_days)
 

@@ -34,10 +34,12 @@ async def test_promotion_confirmation_change_and_cancellation_reach_registrants(
     alice, bob = await person(1), await person(2, language="en")
     first = await make_registration(event, phone=alice.phone, telegram_id=alice.telegram_id)
     await make_registration(event, phone=bob.phone, telegram_id=bob.telegram_id)
-    await make_registration(event, n=77)  # no Telegram: nobody to tell
+    await make_registration(event, n=77)  # no Telegram, no e-mail: nobody to tell
     producer = Producer()
     await producer.drain()
-    assert [r.person_id for r in await rows(Category.REGISTRATION_CONFIRMED)] == [alice.id]
+    # registered through the API: each hears their place (a seat, or the waitlist), as mail registrants do
+    told = await rows(Category.REGISTRATION_CONFIRMED)
+    assert [r.person_id for r in told] == [alice.id, bob.id] and "waitlist" in told[1].text
     await reg.cancel_registration(first.registration.id, actor="alice")
     await catalog.update_event(event.id, catalog.EventPatch(venue="武汉大学"), actor="org")
     await catalog.update_event(event.id, catalog.EventPatch(description="只改说明"), actor="org")
@@ -227,11 +229,13 @@ async def test_worker_delivers_a_promotion_with_its_ticket_through_telegram(db, 
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(db, TelegramChannel(bot), stop))
         try:
-            (message,) = await tg.wait_for_message(waiting_person.telegram_id, timeout=10)
+            # first their place on the waitlist (registered through the API), then the seat
+            waitlisted, message = await tg.wait_for_message(waiting_person.telegram_id, count=2, timeout=10)
         finally:
             stop.set()
             await asyncio.wait_for(worker, 10)
             await bot.session.close()
+    assert "候补" in waitlisted["text"] and not waitlisted["photo"]
     assert message["photo"] and "有名额空出" in message["caption"]
     (row,) = await rows(Category.WAITLIST_PROMOTED)
     assert row.status == OutboxStatus.SENT and tg.too_many_requests == 0

@@ -60,6 +60,7 @@ from events.services.competitions import judges as comp_judges
 from events.services.competitions import public as comp_public
 from events.services.competitions.storage import storage_for
 from events.services.people import person_for_telegram
+from events.services.preferences import unsubscribe_token
 from events.services.tickets import ticket_code
 from events.settings import Settings
 from tests.factories import bearer, make_registration
@@ -716,6 +717,9 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/calendar/districts/{district}.ics"): (PUBLIC, fixed(district="donghu_gaoxin")),
     ("GET", "/calendar/events/{event_id}.ics"): (PUBLIC, fixed(event_id=event_id)),
     ("GET", "/calendar/me/{token}.ics"): (PUBLIC, fixed(token=lambda w: w.calendar_token)),
+    # A mail's unsubscribe link: the token is the capability (anyone holding it may use it, as a mail program does).
+    ("GET", "/unsubscribe/{token}"): (PUBLIC, fixed(token=lambda w: unsubscribe_token(w.person_id, "broadcast"))),
+    ("POST", "/unsubscribe/{token}"): (PUBLIC, fixed(token=lambda w: unsubscribe_token(w.person_id, "reminder"))),
     ("GET", "/api/v1/registrations/{registration_id}/calendar"): (REGISTRANT_OWN, fixed(registration_id=reg_id)),
     ("POST", "/api/v1/registrations/{registration_id}/calendar/rotate"): (REGISTRANT_OWN, _reg_call()),
     ("PUT", "/api/v1/registrations/{registration_id}/calendar/alarm"): (

@@ -27,6 +27,11 @@ class NotificationPublic(BaseModel):
     attempts: int
     last_error: str | None
     urgent: bool
+    channel: str | None = Field(
+        description="How it went (`telegram`, `email`, `console`) once sent; before that null, or the channel the "
+        "message must take (`email` for a registration link asked for on the web). Unset, the channel is chosen "
+        "when it is sent: Telegram for a linked chat, else e-mail."
+    )
     not_before: datetime = Field(description="Not sent before this moment.")
     created_at: datetime
     sent_at: datetime | None
@@ -44,6 +49,7 @@ class NotificationPublic(BaseModel):
             attempts=row.attempts,
             last_error=row.last_error,
             urgent=row.urgent,
+            channel=row.channel,
             not_before=row.not_before.astimezone(show.tz),
             created_at=row.created_at.astimezone(show.tz),
             sent_at=_at(show, row.sent_at),

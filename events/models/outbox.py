@@ -63,6 +63,14 @@ class OutboxMessage(Model):
     event_id = fields.IntField(null=True, db_index=True)
     broadcast_id = fields.IntField(null=True, db_index=True)
     telegram_message_id = fields.BigIntField(null=True)
+    # The channel: null while queued means "chosen per person when sent" (Telegram when linked, else
+    # e-mail); a producer may fix it ("email": the lost-link mail goes by mail whatever else the person
+    # has). Once sent it names the channel that carried the message.
+    channel = fields.CharField(max_length=16, null=True)
+    # What a channel other than a chat needs to compose the message afresh when it is sent:
+    # {"template", "context", "registration_id"} (see notifications/mail.py). The text above stays
+    # the chat rendition.
+    mail: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 

@@ -42,6 +42,10 @@ class Person(Model):
     # Set when the person's data was erased at their request (PIPL art. 47): the row stays, under a
     # pseudonym, so the registrations counted and the credit ledger still add up.
     erased_at = fields.DatetimeField(null=True)
+    # The address a mail server refused as unknown (a 550 to RCPT), and when: no mail goes to that
+    # address again; a new ``email`` is tried afresh.
+    email_bounced = fields.CharField(max_length=254, null=True)
+    email_bounced_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

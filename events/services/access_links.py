@@ -12,15 +12,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from events import clock, secretbox
 from events.errors import N_, NotFound
-from events.models import Registration
+from events.models import ACTIVE_STATUSES, Activity, Registration
+from events.services import activity
+from events.services.people import normalize_email
 from events.settings import get_settings
 
 ACCESS_PURPOSE = "registration-access"
 LINK_GRACE = timedelta(days=30)
 PATH_PREFIX = "/r/"
+LINK_REQUESTED = "registration.link_requested"
+# A registration's link is mailed again at most this often an hour, so the "lost my link" form cannot be
+# used to flood someone's mailbox.
+LINK_REQUESTS_PER_HOUR = 3
 
 
 class AccessLinkInvalid(NotFound):
@@ -71,3 +78,46 @@ async def rotate(registration: Registration) -> str:
     registration.access_seed = secretbox.new_seed()
     await Registration.filter(id=registration.id).update(access_seed=registration.access_seed)
     return secretbox.current().capability(ACCESS_PURPOSE, registration.access_seed)
+
+
+async def request_link(email: str, event_id: int | None = None, *, actor: str) -> int:
+    """Someone asked for their link again ("lost my link"): one ``registration.link_requested`` fact for
+    each active registration of that address (of ``event_id`` only, when given) whose event is not long
+    over; notifications mail each its link. A registration already asked for ``LINK_REQUESTS_PER_HOUR``
+    times in the last hour is passed over. Returns how many were recorded; a page must not show it
+    (it would tell whether an address is registered). Raises ``invalid_input`` (not an address).
+    """
+    address = normalize_email(email)
+    if address is None:
+        return 0
+    now = clock.now()
+    async with in_transaction() as conn:
+        # The mail goes to the person's address: only where it is the one asked for (a Telegram user who
+        # registered with another address is not mailed at an address nobody typed here).
+        found = Registration.filter(
+            email=address, person__email=address, status__in=ACTIVE_STATUSES, event__ends_at__gt=now - LINK_GRACE
+        )
+        if event_id is not None:
+            found = found.filter(event_id=event_id)
+        registrations = await found.order_by("id").using_db(conn)
+        recorded = 0
+        for registration in registrations:
+            recent = (
+                await Activity.filter(
+                    kind=LINK_REQUESTED, registration_id=registration.id, created_at__gt=now - timedelta(hours=1)
+                )
+                .using_db(conn)
+                .count()
+            )
+            if recent >= LINK_REQUESTS_PER_HOUR:
+                continue
+            await activity.record(
+                LINK_REQUESTED,
+                actor=actor,
+                event_id=registration.event_id,
+                registration_id=registration.id,
+                person_id=registration.person_id,
+                using_db=conn,
+            )
+            recorded += 1
+    return recorded

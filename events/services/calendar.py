@@ -432,6 +432,12 @@ class FeedRenderer:
         newest = max([*(e.updated_at for e in events), *(m.decided_at or m.created_at for m in held)], default=None)
         return Feed(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified=newest)
 
+    def event_file(self, event: Event, registration_status: RegistrationStatus | None = None) -> bytes:
+        """One event as an ``.ics`` file (METHOD:PUBLISH) for a mail attachment: the feeds' UID and
+        SEQUENCE, so a calendar that imported an earlier file updates its entry instead of adding one."""
+        statuses = {event.id: registration_status} if registration_status is not None else {}
+        return self._render(event.title, [event], statuses, None).body
+
     def _cached_vevent(
         self,
         event: Event,

@@ -5,11 +5,14 @@ The notifications work reads these; the bot's /prefs and the API write them thro
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
+from events import secretbox
 from events.districts import is_known
-from events.errors import N_, InvalidInput
+from events.errors import N_, InvalidInput, NotFound
 from events.models import EventKind, Person
 
 # Topics offered for invitations; free-text topics would not match event tags reliably.
@@ -110,3 +113,59 @@ async def set_quiet_hours(person: Person, *, start: str | None, end: str | None)
     person.quiet_start, person.quiet_end = start, end
     await person.save(update_fields=["quiet_start", "quiet_end", "updated_at"])
     return preferences_of(person)
+
+
+# --- unsubscribing from a mail (RFC 8058 one-click, and a page with a button) ---------------------------------
+
+UNSUBSCRIBE_PATH = "/unsubscribe/"
+
+
+class UnsubscribeLinkInvalid(NotFound):
+    code = "unsubscribe_link_invalid"
+    message = N_("This unsubscribe link is not valid.")
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribed:
+    person: Person
+    category: str
+    changed: bool  # False: the person had opted out already
+
+
+def unsubscribable(category: str) -> bool:
+    """Whether a person may switch a category off (a seat they hold cannot be)."""
+    return category in CATEGORIES and category not in ESSENTIAL
+
+
+def _unsubscribe_mac(person_id: int, category: str) -> str:
+    key = secretbox.current().subkey(b"mail-unsubscribe")
+    return hmac.new(key, f"{person_id}:{category}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def unsubscribe_token(person_id: int, category: str) -> str:
+    """The token of a mail's unsubscribe link: the person, the category and a MAC; nothing stored."""
+    return f"{person_id}.{category}.{_unsubscribe_mac(person_id, category)}"
+
+
+async def unsubscribe_target(token: str) -> tuple[Person, str]:
+    """The person and category a genuine token names. Raises ``unsubscribe_link_invalid``."""
+    parts = token.split(".") if len(token) <= 120 else []
+    if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 10 or not unsubscribable(parts[1]):
+        raise UnsubscribeLinkInvalid()
+    person_id, category, mac = int(parts[0]), parts[1], parts[2]
+    if not hmac.compare_digest(mac.encode(), _unsubscribe_mac(person_id, category).encode()):
+        raise UnsubscribeLinkInvalid()
+    person = await Person.get_or_none(id=person_id)
+    if person is None:
+        raise UnsubscribeLinkInvalid()
+    return person, category
+
+
+async def unsubscribe(token: str) -> Unsubscribed:
+    """Opt the person a mail's link names out of its category (again: no change). Raises
+    ``unsubscribe_link_invalid``."""
+    person, category = await unsubscribe_target(token)
+    if category in person.opted_out:
+        return Unsubscribed(person, category, changed=False)
+    await toggle_preference(person, field="opted_out", value=category)
+    return Unsubscribed(person, category, changed=True)
