@@ -12,6 +12,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from events import metrics
 from events.errors import RateLimited
 
 
@@ -27,5 +28,6 @@ class PublicRateLimit:
             return
         address = request.client.host if request.client else "unknown"
         if not await self.limiter.hit(self.item, scope, address):
+            metrics.RATE_LIMITED.labels(scope).inc()
             stats = await self.limiter.get_window_stats(self.item, scope, address)
             raise RateLimited(retry_after=max(1, math.ceil(stats.reset_time - time.time())))

@@ -278,11 +278,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = build_app(settings, webhook=args.webhook)
     # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
     # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
+    from uvicorn.config import LOGGING_CONFIG
+
+    from api.logs import log_config
+
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
+        log_config=log_config("json", args.log_level) if settings.log_format == "json" else LOGGING_CONFIG,
         proxy_headers=False,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )
