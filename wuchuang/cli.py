@@ -1,4 +1,4 @@
-"""`wuchuang` command line: serve, token, migrate, demo."""
+"""`wuchuang` command line: serve, token, migrate, demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import socket
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -337,6 +338,37 @@ def cmd_matching_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from wuchuang.backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        output, manifest = backup(settings, args.output)
+    except BackupError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    revision = ",".join(manifest.alembic_revision) or "none"
+    print(f"backup written to {output} ({manifest.database}, revision {revision}); keep it as secret as the data dir")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from wuchuang.backup import BackupError, restore
+
+    settings = _settings(data_dir=args.data_dir)
+    try:
+        with _database(settings):
+            manifest = restore(args.file, settings, force=args.force)
+    except BackupError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored the {manifest.database} backup of {manifest.created_at} into {_database_label(settings)} "
+        f"and {settings.data_dir}; the database is at the newest schema"
+    )
+    return 0
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     from events.errors import DomainError
     from events.services.organizations import resolve_organization
@@ -490,6 +522,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo programme into the database (idempotent)")
     demo.set_defaults(func=cmd_demo)
+
+    backup = sub.add_parser(
+        "backup",
+        help="write the database, the signing keys and attachments to one archive (safe while serving)",
+        description="SQLite is copied with its online backup API, PostgreSQL with pg_dump --format=custom "
+        "(needs the PostgreSQL client tools). The archive holds the keys: keep it as secret as the data dir.",
+    )
+    backup.add_argument("--output", type=Path, metavar="FILE", help="default: ./wuchuang-backup-<time>.tar.gz")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty data dir and database, then migrate to the newest schema",
+        description="The target is WUCHUANG_DATA_DIR (or --data-dir) and WUCHUANG_DATABASE_URL; for PostgreSQL "
+        "create the database first (createdb). A target that holds anything is refused unless --force.",
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="an archive written by `wuchuang backup`")
+    restore.add_argument("--data-dir", type=Path, metavar="DIR", help="restore into this data dir")
+    restore.add_argument("--force", action="store_true", help="overwrite a data dir or database that is not empty")
+    restore.set_defaults(func=cmd_restore)
 
     matching = sub.add_parser("matching", help="the matching index (demands ↔ achievements, brokers, investors)")
     matching_sub = matching.add_subparsers(dest="matching_command", required=True, metavar="ACTION")
