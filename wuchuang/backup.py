@@ -176,6 +176,9 @@ def backup(settings: Settings, output: Path | None = None) -> tuple[Path, Manife
     the current directory). Raises BackupError."""
     output = Path(output or default_name())
     data_dir = settings.data_dir.resolve()
+    if settings.dialect == "postgres":
+        pg_dump = _tool("pg_dump")
+        revision = _with_pg_errors(lambda: _pg_revision(settings))  # the server is there before anything is written
     keys = [data_dir / name for name in KEY_FILES if (data_dir / name).is_file()]
     if not keys:
         raise BackupError(f"no signing keys in {data_dir}: is WUCHUANG_DATA_DIR the server's data dir?")
@@ -193,8 +196,6 @@ def backup(settings: Settings, output: Path | None = None) -> tuple[Path, Manife
         else:
             dump, member = Path(scratch) / PGDUMP_MEMBER, PGDUMP_MEMBER
             url, env = _libpq(settings)
-            pg_dump = _tool("pg_dump")
-            revision = _with_pg_errors(lambda: _pg_revision(settings))
             _run(
                 [pg_dump, "--format=custom", "--no-owner", "--no-privileges", "--file", str(dump), url], env, "pg_dump"
             )
@@ -237,6 +238,8 @@ def _with_pg_errors(work: Any) -> Any:
 
     try:
         return work()
+    except psycopg.OperationalError:
+        raise  # the server is not there: the command line says so in its own words (cli._database)
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BackupError(f"cannot use the PostgreSQL database: {first}") from None

@@ -67,10 +67,12 @@ def _database_reason(exc: BaseException) -> str:
 def _database(settings: Settings) -> Iterator[None]:
     """Turn "the database is not there" (no such database, server down or unreachable, wrong
     password, a data dir that cannot be written) into one line instead of a driver traceback."""
+    import psycopg
     import sqlalchemy.exc
     from tortoise.exceptions import DBConnectionError
 
     connection_errors: tuple[type[BaseException], ...] = (
+        psycopg.OperationalError,  # backup and restore ask PostgreSQL directly
         sqlalchemy.exc.OperationalError,
         sqlalchemy.exc.InterfaceError,
         DBConnectionError,
@@ -343,7 +345,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        output, manifest = backup(settings, args.output)
+        with _database(settings):
+            output, manifest = backup(settings, args.output)
     except BackupError as exc:
         print(f"wuchuang: {exc}", file=sys.stderr)
         return 1
