@@ -17,7 +17,13 @@ from typing import Any, Literal
 REQUEST_ID: ContextVar[str | None] = ContextVar("wuchuang_request_id", default=None)
 
 # Attributes every LogRecord has; anything else on a record was passed by ``extra=`` and is kept.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
+# (uvicorn adds a colour-coded copy of its message.)
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 
 
 class RequestIdFilter(logging.Filter):

@@ -19,7 +19,12 @@ from events.errors import RateLimited
 class PublicRateLimit:
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
         self.item: RateLimitItem | None = None if rate == "0" else parse(rate)
-        storage = cast(Storage, storage_from_string(f"async+{redis_url}")) if redis_url else MemoryStorage()
+        # redis-py (a dependency already) rather than limits' default async client, coredis, which is not installed.
+        storage = (
+            cast(Storage, storage_from_string(f"async+{redis_url}", implementation="redispy"))
+            if redis_url
+            else MemoryStorage()
+        )
         self.limiter = MovingWindowRateLimiter(storage)
 
     async def check(self, request: Request, scope: str) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -339,3 +341,30 @@ def test_serve_with_json_logs_writes_the_request_id_in_the_access_line(env, tmp_
     # Stopped by SIGTERM, it drained and shut down (uvicorn then re-raises the signal: exit -15).
     assert any(r["message"] == "Application shutdown complete." for r in records), records[-3:]
     assert all(r["request_id"] is None for r in records if r["logger"] != "uvicorn.access")
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_rate_limited_requests_are_counted_in_memory_and_in_redis(store):
+    from starlette.requests import Request
+
+    from api.ratelimit import PublicRateLimit
+    from events.errors import RateLimited
+
+    redis_url = None
+    if store == "redis":
+        redis_url = os.environ.get("WUCHUANG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        import redis
+
+        try:
+            redis.Redis.from_url(redis_url, socket_connect_timeout=1).ping()
+        except redis.RedisError:
+            pytest.skip(f"no Redis at {redis_url}")
+    limit = PublicRateLimit("1/minute", redis_url)
+    address = f"198.51.100.{uuid.uuid4().int % 250}"
+    request = Request({"type": "http", "client": (address, 1), "headers": [], "method": "POST", "path": "/"})
+    scope = f"test-{uuid.uuid4().hex}"  # a fresh window, whatever an earlier run left in Redis
+    with Moved(limited=("wuchuang_rate_limited_total", {"limit": scope})) as moved:
+        await limit.check(request, scope)
+        with pytest.raises(RateLimited):
+            await limit.check(request, scope)
+    assert moved["limited"] == 1
