@@ -136,6 +136,63 @@ async def test_a_restored_backup_keeps_registrations_and_tickets_verify(env, tmp
     (target / KEY_FILE).write_bytes(restored_key)
     assert await _redeem(restored_settings, code, event_id) == CheckinResult.OK
 
+    if backend == "postgres":
+        # The database now holds tables: another restore into it is refused, even into an empty data dir…
+        again = tmp_path / "again"
+        refused = run("restore", str(archive), "--data-dir", str(again), env=_env(env, again, target_url))
+        assert refused.returncode == 1 and "already has" in refused.stderr and "Traceback" not in refused.stderr
+        # …unless forced: pg_restore --clean replaces it (the check-in above is gone with it).
+        forced = run("restore", str(archive), "--data-dir", str(again), "--force", env=_env(env, again, target_url))
+        assert forced.returncode == 0, forced.stderr
+        assert await _redeem(_settings(again, target_url), code, event_id) == CheckinResult.OK
+
+
+def test_a_sqlite_backup_taken_while_the_server_writes_is_consistent(tmp_path):
+    """The online backup API copies a consistent snapshot while another connection keeps writing
+    (a plain file copy taken mid-transaction could tear pages)."""
+    import sqlite3
+    import threading
+
+    from wuchuang.backup import backup
+
+    settings = _settings(tmp_path / "live", None)
+    settings.data_dir.mkdir()
+    (settings.data_dir / secretbox.KEY_FILE).write_bytes(b"k" * 32)
+    writer = sqlite3.connect(settings.sqlite_path, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE tick (id INTEGER PRIMARY KEY, pad TEXT NOT NULL)")
+    writer.commit()
+    stop = threading.Event()
+    written = 0
+
+    def write() -> None:
+        nonlocal written
+        while not stop.is_set():
+            with writer:
+                writer.executemany("INSERT INTO tick (pad) VALUES (?)", [("x" * 500,)] * 50)
+            written += 50
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        while written < 2_000:
+            stop.wait(0.01)
+        archives = [backup(settings, tmp_path / f"b{n}.tar.gz")[0] for n in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+    for archive in archives:
+        with tarfile.open(archive) as packed:
+            packed.extract("database.sqlite3", tmp_path / archive.stem, filter="data")
+        copy = sqlite3.connect(tmp_path / archive.stem / "database.sqlite3")
+        try:
+            assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            count = copy.execute("SELECT count(*) FROM tick").fetchone()[0]
+            assert count >= 2_000 and count % 50 == 0  # whole transactions only
+        finally:
+            copy.close()
+
 
 def test_restore_refuses_a_target_that_is_not_empty(env, tmp_path):
     source, target = tmp_path / "source", tmp_path / "target"
