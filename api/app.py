@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import competition_pages, errors, pages, privacy_pages, unsubscribe_pages
-from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, TextGuardMiddleware
+from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
     achievements,
@@ -29,6 +29,7 @@ from api.routers import (
     matching,
     meta,
     notifications,
+    ops,
     organizations,
     privacy,
     registrations,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.state.rate_limit = PublicRateLimit(settings.public_rate_limit, settings.redis_url)
     errors.install(app)
     app.include_router(meta.router)
+    app.include_router(ops.router)
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)
@@ -124,4 +126,6 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     # The client address (rate limits) comes from X-Forwarded-For only when the peer is a proxy listed
     # in WUCHUANG_FORWARDED_ALLOW_IPS; uvicorn's own proxy handling is off (wuchuang/cli.py).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
+    # Outermost: the request id is set before anything logs, and the latency counts every layer.
+    app.add_middleware(RequestContextMiddleware)
     return app

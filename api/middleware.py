@@ -1,11 +1,13 @@
-"""Pure-ASGI middleware: a cap on body size, text the database can store, and Idempotency-Key
-replay for POST."""
+"""Pure-ASGI middleware: request ids and latency, a cap on body size, text the database can store,
+and Idempotency-Key replay for POST."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,7 +16,8 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from events import labels
+from api.logs import REQUEST_ID
+from events import labels, metrics
 from events.errors import N_, DomainError
 from events.i18n import negotiate
 from events.services import idempotency
@@ -365,3 +368,59 @@ class IdempotencyMiddleware:
         if anonymous:
             stored = _redacted(stored, response_headers.get("content-type", ""))
         await idempotency.complete(claimed, idempotency.StoredResponse(status, stored, response_headers))
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "<unmatched>"
+
+
+def route_template(scope: Scope) -> str:
+    """The path pattern of the route that answered (``/api/v1/events/{event_id}``), never the raw
+    path: a label per id would be a new metric series per id. A mounted app (the static files) is
+    named by its prefix, a path no route matched by one constant."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(template, str) and template:
+        return template
+    if scope.get("endpoint") is not None and scope.get("root_path"):
+        return f"{scope['root_path']}/*"
+    return UNMATCHED_ROUTE
+
+
+class RequestContextMiddleware:
+    """The outermost layer: each request gets an id (the client's ``X-Request-ID`` when it is a sane
+    token, else a new one), echoed in the response and set in ``api.logs.REQUEST_ID`` so every log
+    line of the request carries it; and its latency is observed in
+    ``wuchuang_http_request_duration_seconds`` by route template, method and status class."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get("x-request-id")
+        request_id = offered if offered is not None and _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            metrics.REQUEST_SECONDS.labels(route_template(scope), method, f"{status // 100}xx").observe(
+                time.perf_counter() - started
+            )
+            REQUEST_ID.reset(token)

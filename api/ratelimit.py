@@ -12,13 +12,19 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from events import metrics
 from events.errors import RateLimited
 
 
 class PublicRateLimit:
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
         self.item: RateLimitItem | None = None if rate == "0" else parse(rate)
-        storage = cast(Storage, storage_from_string(f"async+{redis_url}")) if redis_url else MemoryStorage()
+        # redis-py (a dependency already) rather than limits' default async client, coredis, which is not installed.
+        storage = (
+            cast(Storage, storage_from_string(f"async+{redis_url}", implementation="redispy"))
+            if redis_url
+            else MemoryStorage()
+        )
         self.limiter = MovingWindowRateLimiter(storage)
 
     async def check(self, request: Request, scope: str) -> None:
@@ -27,5 +33,6 @@ class PublicRateLimit:
             return
         address = request.client.host if request.client else "unknown"
         if not await self.limiter.hit(self.item, scope, address):
+            metrics.RATE_LIMITED.labels(scope).inc()
             stats = await self.limiter.get_window_stats(self.item, scope, address)
             raise RateLimited(retry_after=max(1, math.ceil(stats.reset_time - time.time())))

@@ -74,6 +74,11 @@ class Forbidden(DomainError):
     message = N_("Your role does not allow this.")
 
 
+class MetricsForbidden(Forbidden):
+    code = "metrics_forbidden"
+    message = N_("Metrics are readable from this machine only, or with the metrics token (WUCHUANG_METRICS_TOKEN).")
+
+
 class TelegramIdNotAllowed(Forbidden):
     code = "telegram_id_not_allowed"
     message = N_("Only an authenticated caller may register with a Telegram identity.")

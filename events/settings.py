@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # then `wuchuang privacy purge` (and the daily pass in `serve`) removes them. 0: kept, no purge.
     retention_days: int = Field(default=730, ge=0, le=36_500)
     db_pool_size: int = Field(default=20, ge=1, le=500)
+    # Who may read /metrics: a caller with `Authorization: Bearer <this>`; unset, callers on this
+    # machine only (loopback). Behind a reverse proxy on the same host, block /metrics at the proxy.
+    metrics_token: SecretStr | None = None
+    # Server logs: uvicorn's plain lines, or one JSON object per line carrying the request id.
+    log_format: Literal["text", "json"] = "text"
     # Broker certification per level, as JSON: [{"level": "junior", "hours": 40, "courses": ["JSJL-101"],
     # "valid_years": 3, "renewal_hours": 16}, …]; levels not listed cannot be certified.
     training_levels: list[LevelRule] = Field(default_factory=lambda: list(DEFAULT_LEVEL_RULES))
@@ -192,6 +197,15 @@ class Settings(BaseSettings):
         head, _, tail = value.get_secret_value().partition(":")
         if not head.isdigit() or len(tail) < 20:
             raise ValueError("does not look like a Telegram bot token (digits:secret)")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 random characters (e.g. `openssl rand -hex 24`)")
         return value
 
     @model_validator(mode="after")

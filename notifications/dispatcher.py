@@ -74,7 +74,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from events import clock, localtime
+from events import clock, localtime, metrics
 from events.db import conn, dialect_of
 from events.models import OutboxMessage, OutboxStatus, Person
 from events.services.preferences import preferences_of
@@ -214,6 +214,8 @@ class Dispatcher:
         self.lock_check_interval = lock_check_interval
         self.max_held = max(4 * batch, 2 * self.concurrency)
         self.requires_chat_id = bool(getattr(channel, "requires_chat_id", True))
+        # The channel's label in wuchuang_outbox_sends: its ``name``, else TelegramChannel → "telegram".
+        self.channel_name = str(getattr(channel, "name", "") or type(channel).__name__.removesuffix("Channel").lower())
         self.stats: Counter[str] = Counter()
 
         self._bucket = TokenBucket(self.rate_per_s, self.burst)
@@ -643,6 +645,7 @@ class Dispatcher:
         claimed = OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING)
         outcome = result.outcome
         self.stats[outcome] += 1
+        metrics.OUTBOX_SENDS.labels(self.channel_name, outcome).inc()
         if outcome == "ok":
             await claimed.update(
                 status=OutboxStatus.SENT,

@@ -21,6 +21,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
+from events import metrics
 from notifications.channels import (
     Buttons,
     MessageInfo,
@@ -87,6 +88,7 @@ class TelegramChannel:
                     chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup
                 )
         except TelegramRetryAfter as exc:
+            metrics.TELEGRAM_FLOOD.inc()
             return SendResult.flood(exc.retry_after, _describe(exc))
         except TelegramForbiddenError as exc:
             return SendResult.unreachable(exc.message)

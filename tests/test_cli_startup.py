@@ -28,6 +28,7 @@ COMMANDS: dict[str, list[str]] = {
     "token list": ["token", "list"],
     "role grant": ["role", "grant", "--telegram-id", "42", "--role", "checker"],
     "role list": ["role", "list"],
+    "backup": ["backup"],
 }
 
 
@@ -62,7 +63,7 @@ def missing_database() -> str:
     return urlunsplit(parts._replace(path=f"/nope_{uuid.uuid4().hex[:12]}"))
 
 
-@pytest.mark.parametrize("command", ["serve", "migrate", "demo", "token create", "role list"])
+@pytest.mark.parametrize("command", ["serve", "migrate", "demo", "token create", "role list", "backup"])
 def test_a_missing_postgresql_database_is_one_line(env, missing_database, command):
     args = COMMANDS[command]
     if command == "serve":

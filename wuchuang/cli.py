@@ -1,4 +1,4 @@
-"""`wuchuang` command line: serve, token, migrate, demo."""
+"""`wuchuang` command line: serve, token, migrate, demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import socket
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -66,10 +67,12 @@ def _database_reason(exc: BaseException) -> str:
 def _database(settings: Settings) -> Iterator[None]:
     """Turn "the database is not there" (no such database, server down or unreachable, wrong
     password, a data dir that cannot be written) into one line instead of a driver traceback."""
+    import psycopg
     import sqlalchemy.exc
     from tortoise.exceptions import DBConnectionError
 
     connection_errors: tuple[type[BaseException], ...] = (
+        psycopg.OperationalError,  # backup and restore ask PostgreSQL directly
         sqlalchemy.exc.OperationalError,
         sqlalchemy.exc.InterfaceError,
         DBConnectionError,
@@ -278,11 +281,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = build_app(settings, webhook=args.webhook)
     # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
     # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
+    from uvicorn.config import LOGGING_CONFIG
+
+    from api.logs import log_config
+
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
+        log_config=log_config("json", args.log_level) if settings.log_format == "json" else LOGGING_CONFIG,
         proxy_headers=False,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )
@@ -328,6 +336,38 @@ def cmd_matching_rebuild(args: argparse.Namespace) -> int:
     print(
         f"matching index: {stats.achievements} achievements, {stats.demands} open demands, "
         f"{stats.features} features, {stats.latent_dims} latent dimensions, built in {stats.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from wuchuang.backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        with _database(settings):
+            output, manifest = backup(settings, args.output)
+    except BackupError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    revision = ",".join(manifest.alembic_revision) or "none"
+    print(f"backup written to {output} ({manifest.database}, revision {revision}); keep it as secret as the data dir")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from wuchuang.backup import BackupError, restore
+
+    settings = _settings(data_dir=args.data_dir)
+    try:
+        with _database(settings):
+            manifest = restore(args.file, settings, force=args.force)
+    except BackupError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored the {manifest.database} backup of {manifest.created_at} into {_database_label(settings)} "
+        f"and {settings.data_dir}; the database is at the newest schema"
     )
     return 0
 
@@ -539,6 +579,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo programme into the database (idempotent)")
     demo.set_defaults(func=cmd_demo)
+
+    backup = sub.add_parser(
+        "backup",
+        help="write the database, the signing keys and attachments to one archive (safe while serving)",
+        description="SQLite is copied with its online backup API, PostgreSQL with pg_dump --format=custom "
+        "(needs the PostgreSQL client tools). The archive holds the keys: keep it as secret as the data dir.",
+    )
+    backup.add_argument("--output", type=Path, metavar="FILE", help="default: ./wuchuang-backup-<time>.tar.gz")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty data dir and database, then migrate to the newest schema",
+        description="The target is WUCHUANG_DATA_DIR (or --data-dir) and WUCHUANG_DATABASE_URL; for PostgreSQL "
+        "create the database first (createdb). A target that holds anything is refused unless --force.",
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="an archive written by `wuchuang backup`")
+    restore.add_argument("--data-dir", type=Path, metavar="DIR", help="restore into this data dir")
+    restore.add_argument("--force", action="store_true", help="overwrite a data dir or database that is not empty")
+    restore.set_defaults(func=cmd_restore)
 
     matching = sub.add_parser("matching", help="the matching index (demands ↔ achievements, brokers, investors)")
     matching_sub = matching.add_subparsers(dest="matching_command", required=True, metavar="ACTION")

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from tortoise.exceptions import IntegrityError
 
 from api.app import create_app
+from events import metrics
 from events.models import TelegramUpdate
 from events.settings import Settings
 from notifications.channels import Channel, ConsoleChannel
@@ -92,6 +93,10 @@ def _run_worker_in_lifespan(app: FastAPI, settings: Settings, channel: Channel) 
                     settings, channel, stop, bot_username=lambda: getattr(application.state, "bot_username", None)
                 )
             )
+            # /ready reports the sender stopped once this task ends (it ends only on a crash or at stop).
+            application.state.outbox_sender = worker
+            metrics.SENDER_ALIVE.set(1)
+            worker.add_done_callback(lambda _: metrics.SENDER_ALIVE.set(0))
             try:
                 yield state
             finally:

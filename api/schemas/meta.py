@@ -65,3 +65,24 @@ class CalendarLinks(BaseModel):
 
 class CalendarAlarm(BaseModel):
     minutes: int = Field(description="How long before the event the feed reminds; 0: no reminder.")
+
+
+class ReadinessChecks(BaseModel):
+    database: Literal["ok", "unavailable"]
+    migrations: Literal["ok", "behind", "unknown"] = Field(
+        description="`ok`: the database is at the code's head revision; `behind`: it is not (run `wuchuang migrate`); "
+        "`unknown`: the database could not be asked."
+    )
+    outbox_sender: Literal["ok", "stopped", "not_here"] = Field(
+        description="`not_here`: this process runs no sender (WUCHUANG_NOTIFICATIONS=false)."
+    )
+
+
+class Readiness(BaseModel):
+    """Whether this process should be sent traffic; `failed` names the checks that did not pass."""
+
+    status: Literal["ready", "not_ready"]
+    checks: ReadinessChecks
+    failed: list[Literal["database", "migrations", "outbox_sender"]]
+    database_revision: list[str] = Field(description="The revisions in `alembic_version` (empty: never migrated).")
+    code_revision: list[str] = Field(description="The head revision of this code's migration scripts.")

@@ -29,7 +29,7 @@ from typing import Any, cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from events import clock, localtime
+from events import clock, localtime, metrics
 from events.errors import N_, ScanIdReused
 from events.models import (
     Attendance,
@@ -116,8 +116,12 @@ async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.Z
     tz = tz or localtime.zone()
     outcome = await _judge(scan, signer=signer, at=at, tz=tz)
     if outcome.result == CheckinResult.OK and outcome.registration is not None:
-        return await _admit(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
-    return await _log(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
+        outcome = await _admit(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
+    else:
+        outcome = await _log(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
+    if not outcome.replayed:  # a replayed scan id changed nothing: it was counted the first time
+        metrics.CHECKINS.labels(str(outcome.result)).inc()
+    return outcome
 
 
 async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo.ZoneInfo) -> Outcome:

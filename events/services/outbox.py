@@ -52,6 +52,13 @@ async def message_stats(*, scope: Scope, event_id: int | None = None) -> dict[Ou
     return dict.fromkeys(OutboxStatus, 0) | {OutboxStatus(g["status"]): g["n"] for g in grouped}
 
 
+async def depth_by_status() -> dict[str, int]:
+    """How many outbox rows are in each status, all organizations together (every status named):
+    the gauge ``wuchuang_outbox_messages`` on /metrics."""
+    grouped = await OutboxMessage.all().annotate(n=Count("id")).group_by("status").values("status", "n")
+    return {str(status): 0 for status in OutboxStatus} | {str(g["status"]): int(g["n"]) for g in grouped}
+
+
 async def retry_message(message_id: int, *, scope: Scope) -> OutboxMessage:
     """Send a failed message again (attempts start over). Raises ``not_found``, ``invalid_transition``."""
     row = await ownership.owned_message(message_id, scope)

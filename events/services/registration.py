@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, metrics
 from events.errors import (
     N_,
     AlreadyCancelled,
     AlreadyRegistered,
+    DomainError,
     EventFull,
     EventNotOpen,
     InvalidInput,
@@ -159,76 +160,81 @@ async def register(
     email = normalize_email(applicant.email)
     _check_answers(applicant.answers)
     secret = f"reg_{secrets.token_urlsafe(24)}" if issue_secret else None
-    async with in_transaction() as conn:
-        event = await lock_event(conn, event_id)
-        _check_open(event)
-        contacts: dict[str, Any] = {"telegram_id": applicant.telegram_id, "phone": phone, "email": email}
-        identity = [Q(**{field: value}) for field, value in contacts.items() if value is not None]
-        if identity:
-            duplicate = await (
-                Registration.filter(Q(*identity, join_type="OR"), event_id=event.id, status__in=ACTIVE_STATUSES)
-                .using_db(conn)
-                .exists()
-            )
-            if duplicate:
-                raise AlreadyRegistered()
-        answers = answers_for(event, applicant.answers)
-        if person_id is not None:
-            person = await Person.get(id=person_id, using_db=conn)
-        else:
-            person = await find_or_create_person(
+    try:
+        async with in_transaction() as conn:
+            event = await lock_event(conn, event_id)
+            _check_open(event)
+            contacts: dict[str, Any] = {"telegram_id": applicant.telegram_id, "phone": phone, "email": email}
+            identity = [Q(**{field: value}) for field, value in contacts.items() if value is not None]
+            if identity:
+                duplicate = await (
+                    Registration.filter(Q(*identity, join_type="OR"), event_id=event.id, status__in=ACTIVE_STATUSES)
+                    .using_db(conn)
+                    .exists()
+                )
+                if duplicate:
+                    raise AlreadyRegistered()
+            answers = answers_for(event, applicant.answers)
+            if person_id is not None:
+                person = await Person.get(id=person_id, using_db=conn)
+            else:
+                person = await find_or_create_person(
+                    name=applicant.name,
+                    phone=phone,
+                    email=email,
+                    organization=applicant.organization,
+                    telegram_id=applicant.telegram_id,
+                    using_db=conn,
+                )
+            now = clock.now()
+            fields: dict[str, Any] = {}
+            if event.requires_approval:
+                status = RegistrationStatus.PENDING
+            elif has_free_seat(event):
+                status = RegistrationStatus.CONFIRMED
+                fields["confirmed_at"] = now
+                fields["ticket_version"] = 1
+                event.seats_taken += 1
+            elif event.waitlist_enabled:
+                status = RegistrationStatus.WAITLISTED
+                event.waitlist_seq += 1
+                event.waitlist_length += 1
+                fields["waitlist_order"] = event.waitlist_seq
+            else:
+                raise EventFull()
+            registration = await Registration.create(
+                event_id=event.id,
+                person_id=person.id,
+                status=status,
                 name=applicant.name,
+                organization=applicant.organization,
                 phone=phone,
                 email=email,
-                organization=applicant.organization,
                 telegram_id=applicant.telegram_id,
+                answers=answers,
+                source=source,
+                access_secret_hash=hash_secret(secret) if secret else None,
+                using_db=conn,
+                **fields,
+            )
+            if status != RegistrationStatus.PENDING:
+                await event.save(update_fields=COUNTERS, using_db=conn)
+            if event.kind == EventKind.TRAINING:
+                await brokers.on_registered(conn, event_id=event.id, person_id=person.id, actor=actor)
+            await activity.record(
+                f"registration.{status}",
+                actor=actor,
+                event_id=event.id,
+                registration_id=registration.id,
+                person_id=person.id,
                 using_db=conn,
             )
-        now = clock.now()
-        fields: dict[str, Any] = {}
-        if event.requires_approval:
-            status = RegistrationStatus.PENDING
-        elif has_free_seat(event):
-            status = RegistrationStatus.CONFIRMED
-            fields["confirmed_at"] = now
-            fields["ticket_version"] = 1
-            event.seats_taken += 1
-        elif event.waitlist_enabled:
-            status = RegistrationStatus.WAITLISTED
-            event.waitlist_seq += 1
-            event.waitlist_length += 1
-            fields["waitlist_order"] = event.waitlist_seq
-        else:
-            raise EventFull()
-        registration = await Registration.create(
-            event_id=event.id,
-            person_id=person.id,
-            status=status,
-            name=applicant.name,
-            organization=applicant.organization,
-            phone=phone,
-            email=email,
-            telegram_id=applicant.telegram_id,
-            answers=answers,
-            source=source,
-            access_secret_hash=hash_secret(secret) if secret else None,
-            using_db=conn,
-            **fields,
-        )
-        if status != RegistrationStatus.PENDING:
-            await event.save(update_fields=COUNTERS, using_db=conn)
-        if event.kind == EventKind.TRAINING:
-            await brokers.on_registered(conn, event_id=event.id, person_id=person.id, actor=actor)
-        await activity.record(
-            f"registration.{status}",
-            actor=actor,
-            event_id=event.id,
-            registration_id=registration.id,
-            person_id=person.id,
-            using_db=conn,
-        )
-        # The event is locked and this row was appended last, so the queue length is its place.
-        position = event.waitlist_length if status == RegistrationStatus.WAITLISTED else None
+            # The event is locked and this row was appended last, so the queue length is its place.
+            position = event.waitlist_length if status == RegistrationStatus.WAITLISTED else None
+    except DomainError:
+        metrics.REGISTRATIONS.labels("refused").inc()
+        raise
+    metrics.REGISTRATIONS.labels(str(status)).inc()  # counted once committed
     return RegistrationResult(registration=registration, waitlist_position=position, access_secret=secret)
 
 
