@@ -22,6 +22,7 @@ from api.routers import (
     competitions,
     connections,
     courses,
+    dashboard,
     demands,
     docs,
     events,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.state.rate_limit = PublicRateLimit(settings.public_rate_limit, settings.redis_url)
     errors.install(app)
     app.include_router(meta.router)
+    app.include_router(dashboard.router)
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)

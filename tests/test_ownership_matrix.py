@@ -643,6 +643,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/health"): (PUBLIC, fixed()),
     ("GET", "/api/v1/districts"): (PUBLIC, fixed()),
     ("GET", "/api/v1/goals"): (PUBLIC, fixed()),
+    ("GET", "/api/v1/dashboard"): (ORGANIZER_ANY, fixed()),
     ("GET", "/api/v1/events"): (PUBLIC, fixed()),
     ("POST", "/api/v1/events"): (
         ORGANIZER_ANY,
