@@ -14,6 +14,7 @@ from api.ratelimit import PublicRateLimit
 from api.routers import (
     achievements,
     activity,
+    briefs,
     brokers,
     calendar,
     checkins,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     errors.install(app)
     app.include_router(meta.router)
     app.include_router(dashboard.router)
+    app.include_router(briefs.router)
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)

@@ -218,7 +218,11 @@ async def build_world() -> World:
         )
 
     competition = await Competition.create(
-        title="第三届武创源颠覆性技术大赛", launch_event=nov_a, managed_by_id=a, created_by="test"
+        title="第三届武创源颠覆性技术大赛",
+        launch_event=nov_a,
+        managed_by_id=a,
+        created_by="test",
+        created_at=at("2026-09-01"),
     )
     track = await Track.create(competition=competition, code="ai", name="人工智能")
     first = await Round.create(

@@ -320,7 +320,7 @@ async def month_table(
 
 
 # A demand counts as matched once it reached a step past "open" on the road to a contract.
-_MATCHED_OR_LATER = [DemandStatus.MATCHED, DemandStatus.IN_TALKS, DemandStatus.CONTRACTED]
+MATCHED_OR_LATER = [DemandStatus.MATCHED, DemandStatus.IN_TALKS, DemandStatus.CONTRACTED]
 
 
 async def funnels(span: Span, attendance: list[EventFigures]) -> list[Funnel]:
@@ -333,7 +333,7 @@ async def funnels(span: Span, attendance: list[EventFigures]) -> list[Funnel]:
     ids = Subquery(Demand.filter(goals.collected_demands(span)).values("id"))
     matched = await Demand.filter(
         id__in=Subquery(
-            DemandStatusChange.filter(demand_id__in=ids, to_status__in=_MATCHED_OR_LATER, at__lte=span.until).values(
+            DemandStatusChange.filter(demand_id__in=ids, to_status__in=MATCHED_OR_LATER, at__lte=span.until).values(
                 "demand_id"
             )
         )
