@@ -44,12 +44,15 @@ async def produce_monthly_brief(*, public_url: str) -> BriefPass | None:
     try:
         async with in_transaction() as conn:
             stored = await brief.keep_brief(period, docx, using_db=conn)
-            url = f"{public_url.rstrip('/')}/briefs/{brief.brief_token(stored)}.docx"
+            link = f"{public_url.rstrip('/')}/briefs/{brief.brief_token(stored)}"
             queued = 0
             for person in members:
                 locale = locale_of(person.language)
                 text = render("brief_ready", locale, period=period_label(period, locale))
-                button = [[{"text": gettext(locale, N_("Download the brief (Word)")), "url": url}]]
+                button = [
+                    [{"text": gettext(locale, N_("Download the brief (Word)")), "url": f"{link}.docx"}],
+                    [{"text": gettext(locale, N_("Read it on the web")), "url": f"{link}.html?lang={locale}"}],
+                ]
                 key = f"brief:{period.key}:person:{person.id}"
                 queued += await enqueue(person, Category.BRIEF, dedup_key=key, text=text, buttons=button, using_db=conn)
     except IntegrityError:  # another process kept it first, and told the office

@@ -84,7 +84,6 @@ def months_chart(brief: Brief, locale: Locale) -> bytes:
         handles, names_ = axes.get_legend_handles_labels()
         more, more_names = twin.get_legend_handles_labels()
         axes.legend(handles + more, names_ + more_names, loc="upper left", frameon=False, fontsize=8)
-        axes.set_title(t(N_("Month by month")), fontsize=11)
         return _png(figure)
 
 
@@ -112,5 +111,4 @@ def targets_chart(brief: Brief, locale: Locale) -> bytes:
         axes.spines["top"].set_visible(False)
         axes.spines["right"].set_visible(False)
         axes.legend(loc="lower right", frameon=False, fontsize=8)
-        axes.set_title(t(N_("Share of plan")), fontsize=11)
         return _png(figure)

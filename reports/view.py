@@ -77,7 +77,9 @@ def percent(part: int, whole: int) -> str:
     if not whole:
         return "—"
     share = part / whole
-    if 0 < share < 0.001:
+    if share == 0:
+        return "0%"
+    if share < 0.001:
         return "<0.1%"
     return f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
 

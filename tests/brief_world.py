@@ -12,6 +12,9 @@ As of 2026-12-01 10:00 in Wuhan (``AS_OF``):
 | key achievements in 2026 | 2 | 1 |
 | major transfers in 2026 | 2 | 1 |
 | turnover in 2026 (万元) | 1,150 | 350 |
+
+Besides the sessions, A runs a course in 武昌: its enrollment event (2 confirmed) is not a gathering,
+its one session in November expects those 2 and saw 1 of them (by course pass).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from events.models import (
     CertificationState,
     Competition,
     Connection,
+    Course,
+    CourseItem,
     Demand,
     DemandKind,
     DemandStatus,
@@ -41,6 +46,7 @@ from events.models import (
     Event,
     EventKind,
     EventStatus,
+    ItemKind,
     Person,
     Registration,
     RegistrationStatus,
@@ -149,6 +155,24 @@ async def build_world() -> World:
         b, "武创荟·人工智能专场", at("2026-11-20", 6), district="donghu_gaoxin", status=fin, capacity=3
     )
     await _people(nov_b, [c, c, c], 3)
+
+    # A course: its enrollment event (no gathering: not listed) and a session its enrollees enter by pass.
+    course_event = await _event(a, "技术经理人初级研修班", at("2026-11-01"), district="wuchang", status=pub)
+    course_event.series, course_event.kind = None, EventKind.TRAINING
+    await course_event.save()
+    await _people(course_event, [c, c, w], 0)
+    session = await _event(a, "研修班·第1讲", at("2026-11-21", 6), district="wuchang", status=fin)
+    session.series, session.kind = None, EventKind.TRAINING
+    await session.save()
+    course = await Course.create(code="JSJL-2026", title="技术经理人初级研修班", event=course_event, created_by="test")
+    await CourseItem.create(
+        course=course, kind=ItemKind.SESSION, event=session, code="s1", title="第1讲", hours_tenths=30
+    )
+    enrolled = await Registration.filter(event=course_event, status=c).order_by("id").first()
+    assert enrolled is not None
+    await Attendance.create(
+        event=session, registration=enrolled, day=session.starts_at.date(), checked_in_at=session.starts_at
+    )
 
     d1 = await _demand(a, "激光焊接工艺改进", at("2026-11-02"), "donghu_gaoxin")
     d2 = await _demand(a, "光纤传感器国产化", at("2026-11-03"), "donghu_gaoxin")

@@ -54,9 +54,10 @@ async def test_novembers_brief_reads_back_from_the_docx(db, frozen_clock):
     assert sessions[1:] == [
         ["2026年11月10日", "武创荟·光电子信息专场", "东湖新技术开发区", "4", "3", "75%"],
         ["2026年11月20日", "武创荟·人工智能专场", "东湖新技术开发区", "3", "3", "100%"],
+        ["2026年11月21日", "研修班·第1讲", "武昌区", "2", "1", "50%"],  # the course's enrollees, by pass
     ]
     assert [row[3] for row in contracts[1:]] == ["300", "800"] and contracts[1][4] == "★"
-    assert grid[1:] == [["武昌区", "0", "0", "—", "1", "0"], ["东湖新技术开发区", "2", "7", "86%", "4", "2"]]
+    assert grid[1:] == [["武昌区", "0", "2", "50%", "1", "0"], ["东湖新技术开发区", "2", "7", "86%", "4", "2"]]
     assert contests[1] == ["第三届武创源颠覆性技术大赛", "1 / 2", "1", "3", "1"]
     assert len(document.inline_shapes) == 2  # the targets chart and the months chart, as pictures
     assert any("武创荟·人工智能专场，3 人中 3 人签到" in p for p in paragraphs)  # the best-attended session
@@ -112,7 +113,7 @@ async def test_brief_routes_scope_and_refuse_bad_input(client, frozen_clock):
     got = await client.get("/api/v1/briefs/2026-11.docx", headers=admin)
     assert got.status_code == 200 and got.headers["content-type"] == DOCX
     assert 'filename="brief-2026-11.docx"' in got.headers["content-disposition"]
-    assert len(_tables(Document(io.BytesIO(got.content)))[1]) == 3  # header + both sessions
+    assert len(_tables(Document(io.BytesIO(got.content)))[1]) == 4  # header + the month's three events
 
     theirs = await client.get("/api/v1/briefs/2026-11.docx", headers=org_b)
     assert [row[1] for row in _tables(Document(io.BytesIO(theirs.content)))[1][1:]] == ["武创荟·人工智能专场"]
@@ -162,5 +163,8 @@ async def test_the_first_of_the_month_makes_the_brief_once_and_tells_the_office(
     assert _tables(Document(io.BytesIO(download.content)))[1][1][1] == "武创荟·光电子信息专场"
     token = url.removeprefix("https://wch.example/briefs/").removesuffix(".docx")
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    page = await client.get(rows[1].buttons[1][0]["url"].removeprefix("https://wch.example"))
+    assert page.status_code == 200 and "武创荟·光电子信息专场" in page.text and "2026年11月" in page.text
     assert (await client.get(f"/briefs/{forged}.docx")).status_code == 404
+    assert (await client.get(f"/briefs/{forged}.html")).status_code == 404
     assert (await client.get(f"/briefs/{brief.secretbox.new_seed()}.docx")).status_code == 404

@@ -16,6 +16,7 @@ from api.training_pages import page_locale
 from events.errors import N_, NotFound
 from events.i18n import gettext
 from events.services import brief
+from events.services.organizations import EVERYTHING, Scope
 from reports import html_brief
 from reports.render import brief_docx, brief_html
 
@@ -58,12 +59,14 @@ async def brief_as_docx(
 async def brief_as_html(
     period: str, request: Request, lang: str | None = None, caller: Caller = Depends(require_organizer)
 ) -> HTMLResponse:
-    found = brief.parse_period(period)
+    return await _page(brief.parse_period(period), request, lang, caller.reach)
+
+
+async def _page(period: brief.BriefPeriod, request: Request, lang: str | None, scope: Scope) -> HTMLResponse:
     locale = page_locale(request, lang)
     other = "en" if locale == "zh" else "zh"
-    gathered = await brief.gather(found, scope=caller.reach)
     page = await brief_html(
-        gathered,
+        await brief.gather(period, scope=scope),
         locale,
         alternate=f"?lang={other}",
         alternate_label=gettext(locale, N_("English") if other == "en" else N_("中文")),
@@ -93,3 +96,18 @@ async def stored_brief_docx(token: str) -> Response:
     if stored is None:
         raise NotFound()
     return Response(bytes(stored.docx), media_type=DOCX, headers=_download(f"brief-{stored.period}.docx"))
+
+
+@router.get(
+    "/briefs/{token}.html",
+    response_class=Response,
+    responses=media(200, "The printable page.", "text/html") | errors(404, 422),
+    summary="The office's brief as a page, by its link",
+    description="The same link as the stored DOCX, as the printable page (the whole programme's figures for "
+    "that period, as they stand now). An unknown or forged token → `404`.",
+)
+async def stored_brief_html(token: str, request: Request, lang: str | None = None) -> HTMLResponse:
+    stored = await brief.stored_by_token(token)
+    if stored is None:
+        raise NotFound()
+    return await _page(brief.parse_period(stored.period), request, lang, EVERYTHING)

@@ -25,16 +25,18 @@ from events.models import (
     Attendance,
     Certification,
     Connection,
+    CourseItem,
     Demand,
     DemandStatus,
     DemandStatusChange,
     Event,
     EventStatus,
+    ItemKind,
     Registration,
     RegistrationStatus,
     Transfer,
 )
-from events.services import goals
+from events.services import courses, goals
 from events.services.goals import Span
 from events.services.organizations import EVERYTHING, Scope
 from events.services.ownership import event_filter
@@ -191,7 +193,7 @@ class EventFigures:
 
 async def event_attendance(span: Span) -> list[EventFigures]:
     """The span's events that took place (started in it, not cancelled or draft), with their confirmed
-    registrations and check-ins: two grouped queries, whatever the number of registrations.
+    registrations and check-ins: a few grouped queries, whatever the number of registrations.
     """
     where = (
         event_filter(span.scope)
@@ -201,19 +203,24 @@ async def event_attendance(span: Span) -> list[EventFigures]:
     events = await Event.filter(where).order_by("starts_at", "id")
     if not events:
         return []
-    ids = Subquery(Event.filter(where).values("id"))
-    registered = dict(
-        await Registration.filter(event_id__in=ids, status=RegistrationStatus.CONFIRMED)
-        .annotate(n=Count("id"))
-        .group_by("event_id")
-        .values_list("event_id", "n")
+    ids = [e.id for e in events]
+    # A course's own (enrollment) event is no gathering when it has sessions: its enrollees are
+    # expected at each session instead, where their course pass opens the door (as the reminders do).
+    enrollment_events = await courses.courses_with_sessions(ids)
+    events = [e for e in events if e.id not in enrollment_events]
+    course_of: dict[int, int] = dict(
+        await CourseItem.filter(event_id__in=ids, kind=ItemKind.SESSION).values_list("event_id", "course__event_id")
+    )
+    registered = await _grouped(
+        Registration.filter(event_id__in=[*ids, *set(course_of.values())], status=RegistrationStatus.CONFIRMED),
+        "event_id",
     )
     # A registration attends once per day of a multi-day event: count people, not days.
-    arrived = dict(
-        await Attendance.filter(event_id__in=ids, checked_in_at__lte=span.until)
-        .annotate(n=Count("registration_id", distinct=True))
-        .group_by("event_id")
-        .values_list("event_id", "n")
+    arrived = await _grouped(
+        Attendance.filter(event_id__in=ids, checked_in_at__lte=span.until),
+        "event_id",
+        "registration_id",
+        distinct=True,
     )
     held_ids: set[Any] = set(await Event.filter(goals.held_sessions(span)).values_list("id", flat=True))
     return [
@@ -226,8 +233,8 @@ async def event_attendance(span: Span) -> list[EventFigures]:
             ends_at=e.ends_at,
             venue=e.venue,
             capacity=e.capacity,
-            registrations=int(registered.get(e.id, 0)),
-            checked_in=int(arrived.get(e.id, 0)),
+            registrations=registered.get(e.id, 0) + registered.get(course_of.get(e.id, 0), 0),
+            checked_in=arrived.get(e.id, 0),
             held=e.id in held_ids,
         )
         for e in events
