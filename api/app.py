@@ -14,6 +14,7 @@ from api.ratelimit import PublicRateLimit
 from api.routers import (
     achievements,
     activity,
+    briefs,
     brokers,
     calendar,
     checkins,
@@ -22,6 +23,7 @@ from api.routers import (
     competitions,
     connections,
     courses,
+    dashboard,
     demands,
     docs,
     events,
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     errors.install(app)
     app.include_router(meta.router)
     app.include_router(ops.router)
+    app.include_router(dashboard.router)
+    app.include_router(briefs.router)
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)

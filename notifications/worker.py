@@ -12,6 +12,7 @@ from typing import Any
 from events.services import demand_status, demands, tickets
 from events.services.roadshows import pitches, requests
 from events.settings import Settings
+from notifications.briefs import produce_monthly_brief
 from notifications.channels import Channel
 from notifications.competitions import produce_judge_reminders
 from notifications.dispatcher import Dispatcher, ticket_photo_loader
@@ -79,6 +80,9 @@ async def run_worker(
     async def retention() -> None:
         # Not a notification, but this is the process's one scheduler.
         await retention_pass(settings.retention_days)
+    async def brief_passes() -> None:
+        # Last month's brief for the programme office, once, on (or after) the 1st.
+        await produce_monthly_brief(public_url=settings.base_url)
 
     await asyncio.gather(
         _every(PRODUCER_INTERVAL, produce, stop, "producer"),
@@ -88,5 +92,6 @@ async def run_worker(
         _every(REMINDER_INTERVAL, meeting_passes, stop, "meetings"),
         _every(REMINDER_INTERVAL, roadshow_passes, stop, "roadshow pitches"),
         _every(RETENTION_INTERVAL, retention, stop, "retention"),
+        _every(REMINDER_INTERVAL, brief_passes, stop, "monthly brief"),
         dispatcher.run(stop),
     )

@@ -34,3 +34,16 @@ def test_help_documents_every_command(env):
     for command in ("serve", "migrate", "demo", "token"):
         assert command in out
     assert "--demo" in run("serve", "--help", env=env).stdout
+
+
+def test_brief_writes_the_period_or_refuses_a_bad_one(env, tmp_path):
+    out = tmp_path / "november.html"
+    made = run("brief", "2026-11", "--format", "html", "--output", str(out), env=env)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == str(out)
+    page = out.read_text(encoding="utf-8")
+    assert "2026年11月" in page and "每月简报" in page
+    docx = run("brief", "2026-H1", "--output", str(tmp_path / "h1.docx"), env=env)
+    assert docx.returncode == 0 and (tmp_path / "h1.docx").read_bytes()[:2] == b"PK"  # a zip: the .docx
+    bad = run("brief", "2026-13", env=env)
+    assert bad.returncode == 2 and "2026-11" in bad.stderr and not bad.stdout

@@ -660,6 +660,12 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/metrics"): (PUBLIC, fixed()),
     ("GET", "/api/v1/districts"): (PUBLIC, fixed()),
     ("GET", "/api/v1/goals"): (PUBLIC, fixed()),
+    ("GET", "/api/v1/dashboard"): (ORGANIZER_ANY, fixed()),
+    ("GET", "/api/v1/briefs/{period}.docx"): (ORGANIZER_ANY, fixed(period="2026-05")),
+    ("GET", "/api/v1/briefs/{period}.html"): (ORGANIZER_ANY, fixed(period="2026-05")),
+    # A capability link: whoever holds it reads the office's stored brief (the matrix's world has none: 404).
+    ("GET", "/briefs/{token}.docx"): (("404",) * 7, fixed(token="not-a-token")),
+    ("GET", "/briefs/{token}.html"): (("404",) * 7, fixed(token="not-a-token")),
     ("GET", "/api/v1/events"): (PUBLIC, fixed()),
     ("POST", "/api/v1/events"): (
         ORGANIZER_ANY,

@@ -117,8 +117,10 @@ def test_every_message_in_the_code_has_a_chinese_translation_and_the_mo_is_fresh
 
 
 FORBIDDEN = {
-    "events": {"api", "bot", "notifications", "wuchuang", "fastapi", "starlette", "aiogram"},
+    "events": {"api", "bot", "notifications", "reports", "wuchuang", "fastapi", "starlette", "aiogram"},
     "notifications": {"api", "bot", "wuchuang"},
+    # Documents made from the domain's results: used by api, notifications and the CLI, using none of them.
+    "reports": {"api", "bot", "notifications", "wuchuang", "fastapi", "starlette", "aiogram"},
     "api": {"bot", "wuchuang"},
     "bot": {"api", "wuchuang"},
 }

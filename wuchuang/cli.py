@@ -329,6 +329,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_brief(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.i18n import gettext
+    from events.services import brief
+    from reports.render import brief_docx, brief_html
+
+    settings = _settings()
+    try:
+        period = brief.parse_period(args.period)
+    except DomainError as exc:
+        print(f"wuchuang: {gettext(args.lang, exc.message)}", file=sys.stderr)
+        return 2
+    _migrate(settings)
+
+    async def make() -> bytes:
+        gathered = await brief.gather(period)
+        if args.format == "html":
+            return (await brief_html(gathered, args.lang)).encode()
+        return await brief_docx(gathered, args.lang)
+
+    body = _with_db(settings, make)
+    output = Path(args.output or f"brief-{period.key}.{args.format}")
+    output.write_bytes(body)
+    print(output)
+    return 0
+
+
 def cmd_matching_rebuild(args: argparse.Namespace) -> int:
     from events.services import matching
 
@@ -599,6 +626,15 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--data-dir", type=Path, metavar="DIR", help="restore into this data dir")
     restore.add_argument("--force", action="store_true", help="overwrite a data dir or database that is not empty")
     restore.set_defaults(func=cmd_restore)
+
+    brief_cmd = sub.add_parser(
+        "brief", help="write the programme office's brief for a month (2026-11), half-year (2026-H1) or year (2026)"
+    )
+    brief_cmd.add_argument("period", help="2026-11, 2026-H1, 2026-H2 or 2026")
+    brief_cmd.add_argument("--format", choices=["docx", "html"], default="docx")
+    brief_cmd.add_argument("--output", help="the file to write (default: brief-PERIOD.FORMAT here)")
+    brief_cmd.add_argument("--lang", choices=["zh", "en"], default="zh")
+    brief_cmd.set_defaults(func=cmd_brief)
 
     matching = sub.add_parser("matching", help="the matching index (demands ↔ achievements, brokers, investors)")
     matching_sub = matching.add_subparsers(dest="matching_command", required=True, metavar="ACTION")

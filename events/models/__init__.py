@@ -2,6 +2,7 @@
 
 from events.models.access import ApiToken, IdempotencyRecord, Role
 from events.models.activity import Activity
+from events.models.briefs import StoredBrief
 from events.models.catalog import Event, EventKind, EventStatus
 from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direction
 from events.models.competition_wildcards import Wildcard
@@ -87,6 +88,7 @@ from events.models.training import (
 )
 
 __all__ = [
+    "StoredBrief",
     "LIVE_MEETING_STATUSES",
     "FollowUpAnswer",
     "MeetingClaim",
@@ -198,4 +200,5 @@ MODEL_MODULES = [
     "events.models.competitions",
     "events.models.competition_wildcards",
     "events.models.roadshows",
+    "events.models.briefs",
 ]

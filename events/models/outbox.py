@@ -24,6 +24,7 @@ class Category(StrEnum):
     DEMAND_FOLLOW_UP = "demand_follow_up"  # a broker's claimed demand is due for a follow-up
     COMPETITION = "competition"  # an entrant's entry, a judge's duty, an objector's objection
     MEETING = "meeting"  # a 1:1 meeting at a roadshow: requests, answers, reminders, how it went
+    BRIEF = "brief"  # the programme office's monthly brief is ready
 
 
 class OutboxStatus(StrEnum):

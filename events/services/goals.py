@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from tortoise.functions import Sum
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count, Sum
 
-from events import clock
+from events import clock, localtime
 from events.errors import N_
 from events.models import (
     Achievement,
     AchievementStatus,
     AchievementTier,
+    Broker,
     Certification,
     CertificationState,
     Demand,
@@ -21,6 +25,8 @@ from events.models import (
     Transfer,
     TransferKind,
 )
+from events.services.organizations import EVERYTHING, Scope
+from events.services.ownership import broker_filter, event_filter
 
 WUCHUANGHUI = "wuchuanghui"
 
@@ -37,17 +43,99 @@ class Goal:
 
 
 async def list_goals() -> list[Goal]:
-    now = clock.now()
-    held = await Event.filter(
-        series=WUCHUANGHUI, status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED], ends_at__lte=now
-    ).count()
-    # Trained: holds at least one certificate the ledger (and the admins) still stand behind. An
-    # expired one counts: the plan counts brokers trained over its years, and a lapsed certificate
-    # was still earned. A suspended or revoked one does not: the hours behind it were not there, or
-    # it was withdrawn, so that broker was not (or not yet) trained.
-    certified = len(
-        set(await Certification.filter(state=CertificationState.ACTIVE).values_list("broker_id", flat=True))
+    """Every target and its figure over all the data, as of now (the public ``/api/v1/goals``)."""
+    return await measure_goals()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Which records a measurement counts: those of the scope's organizations dated in ``[since, until]``
+    (``since`` None: from the beginning). Dates (a contract's ``signed_on``) compare in local time.
+    """
+
+    until: datetime
+    since: datetime | None = None
+    scope: Scope = EVERYTHING
+
+    def moments(self, field: str) -> Q:
+        q = where(f"{field}__lte", self.until)
+        return q if self.since is None else q & where(f"{field}__gte", self.since)
+
+    def days(self, field: str) -> Q:
+        q = where(f"{field}__lte", _local_date(self.until))
+        return q if self.since is None else q & where(f"{field}__gte", _local_date(self.since))
+
+    def managed(self) -> Q:
+        return Q() if self.scope.everything else Q(managed_by_id=self.scope.organization_id)
+
+
+def where(lookup: str, value: object) -> Q:
+    """``Q(<lookup>=value)`` for a lookup built at run time."""
+    condition: dict[str, Any] = {lookup: value}
+    return Q(**condition)
+
+
+def _local_date(moment: datetime) -> date:
+    return localtime.local(moment).date()
+
+
+def held_sessions(span: Span) -> Q:
+    """武创荟 sessions held in the span: published (or finished) and over by its end."""
+    return (
+        event_filter(span.scope)
+        & span.moments("ends_at")
+        & Q(series=WUCHUANGHUI, status__in=[EventStatus.PUBLISHED, EventStatus.FINISHED])
     )
+
+
+def trained_brokers(span: Span) -> Q:
+    """Certifications that make a broker trained, certified in the span (filter on ``Certification``).
+
+    Trained: holds at least one certificate the ledger (and the admins) still stand behind. An
+    expired one counts: the plan counts brokers trained over its years, and a lapsed certificate
+    was still earned. A suspended or revoked one does not: the hours behind it were not there, or
+    it was withdrawn, so that broker was not (or not yet) trained.
+    """
+    q = Q(state=CertificationState.ACTIVE) & span.moments("certified_at")
+    if not span.scope.everything:
+        q &= Q(broker_id__in=Subquery(Broker.filter(broker_filter(span.scope)).values("id")))
+    return q
+
+
+def collected_demands(span: Span) -> Q:
+    """Every demand gathered counts, whatever became of it."""
+    return span.managed() & span.moments("created_at")
+
+
+def key_achievements(span: Span) -> Q:
+    return (
+        span.managed()
+        & span.moments("created_at")
+        & Q(tier=AchievementTier.KEY)
+        & ~Q(status=AchievementStatus.WITHDRAWN)
+    )
+
+
+def contracts(span: Span, kind: TransferKind = TransferKind.TECHNOLOGY) -> Q:
+    return span.managed() & span.days("signed_on") & Q(kind=kind)
+
+
+async def count_trained(span: Span) -> int:
+    """Brokers certified in the span (each once, whatever number of certificates)."""
+    row = (
+        await Certification.filter(trained_brokers(span))
+        .annotate(n=Count("broker_id", distinct=True))
+        .first()
+        .values("n")
+    )
+    return int(row["n"]) if row and row["n"] is not None else 0
+
+
+async def measure_goals(span: Span | None = None) -> list[Goal]:
+    """The targets and the figures of ``span`` (default: everything, up to now)."""
+    span = span or Span(until=clock.now())
+    held = await Event.filter(held_sessions(span)).count()
+    certified = await count_trained(span)
     return [
         Goal("wuchuanghui_sessions", N_("武创荟 sessions held"), 60, held, N_("sessions"), True),
         Goal("brokers_trained", N_("Technology brokers trained"), 1000, certified, N_("brokers"), True),
@@ -55,7 +143,7 @@ async def list_goals() -> list[Goal]:
             "demands_collected",
             N_("Demands collected (technology, talent, capital, scenario)"),
             5000,
-            await Demand.all().count(),  # every demand gathered counts, whatever became of it
+            await Demand.filter(collected_demands(span)).count(),
             N_("demands"),
             True,
         ),
@@ -63,7 +151,7 @@ async def list_goals() -> list[Goal]:
             "key_achievements",
             N_("Achievements in the key-results library"),
             1000,
-            await Achievement.filter(tier=AchievementTier.KEY).exclude(status=AchievementStatus.WITHDRAWN).count(),
+            await Achievement.filter(key_achievements(span)).count(),
             N_("achievements"),
             True,
         ),
@@ -71,7 +159,7 @@ async def list_goals() -> list[Goal]:
             "major_transfers",
             N_("Major achievements transferred"),
             30,
-            await Transfer.filter(major=True, kind=TransferKind.TECHNOLOGY).count(),
+            await Transfer.filter(contracts(span), major=True).count(),
             N_("transfers"),
             True,
         ),
@@ -79,7 +167,7 @@ async def list_goals() -> list[Goal]:
             "contract_turnover",
             N_("Technology contract turnover"),
             TURNOVER_TARGET_WAN,
-            await _turnover_wan(TransferKind.TECHNOLOGY),
+            await _turnover_wan(span, TransferKind.TECHNOLOGY),
             N_("10,000 CNY"),
             True,
         ),
@@ -89,7 +177,7 @@ async def list_goals() -> list[Goal]:
             "investment_raised",
             N_("Investment in projects after roadshow meetings"),
             0,
-            await _turnover_wan(TransferKind.INVESTMENT),
+            await _turnover_wan(span, TransferKind.INVESTMENT),
             N_("10,000 CNY"),
             True,
         ),
@@ -100,8 +188,12 @@ async def list_goals() -> list[Goal]:
 TURNOVER_TARGET_WAN = 27_000_000
 
 
-async def _turnover_wan(kind: TransferKind) -> int:
-    """The contracts (or investments) recorded here, summed, in whole 万元 (rounded down)."""
-    row = await Transfer.filter(kind=kind).annotate(total=Sum("amount_cny")).first().values("total")
-    total = Decimal(str(row["total"])) if row and row["total"] is not None else Decimal(0)
-    return int(total // 10_000)
+async def turnover_cny(span: Span, kind: TransferKind = TransferKind.TECHNOLOGY) -> Decimal:
+    """The contracts (or investments) of the span, summed, in yuan."""
+    row = await Transfer.filter(contracts(span, kind)).annotate(total=Sum("amount_cny")).first().values("total")
+    return Decimal(str(row["total"])) if row and row["total"] is not None else Decimal(0)
+
+
+async def _turnover_wan(span: Span, kind: TransferKind) -> int:
+    """In whole 万元 (rounded down)."""
+    return int(await turnover_cny(span, kind) // 10_000)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import zoneinfo
 from functools import lru_cache
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from events import localtime
+from events import fonts, localtime
 from events.models import Event
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
@@ -28,18 +26,13 @@ def deep_link(bot_username: str, event: Event) -> str:
 
 @lru_cache(maxsize=1)
 def _font_path() -> str | None:
-    for path in _FONT_CANDIDATES:
+    for path in _FONT_CANDIDATES:  # the bold face first: a poster is read from afar
         try:
             ImageFont.truetype(path, 20)
             return path
         except OSError:
             continue
-    if shutil.which("fc-match"):
-        found = subprocess.run(
-            ["fc-match", "-f", "%{file}", ":lang=zh"], capture_output=True, text=True, timeout=5, check=False
-        ).stdout.strip()
-        return found or None
-    return None
+    return fonts.cjk_font_path()
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
