@@ -80,6 +80,7 @@ async def run_worker(
     async def retention() -> None:
         # Not a notification, but this is the process's one scheduler.
         await retention_pass(settings.retention_days)
+
     async def brief_passes() -> None:
         # Last month's brief for the programme office, once, on (or after) the 1st.
         await produce_monthly_brief(public_url=settings.base_url)
