@@ -143,11 +143,15 @@ async def revoke_role(
     qs = PersonRole.filter(person_id=person.id, role=role)
     if organization_id is not None:
         qs = qs.filter(organization_id=organization_id)
+    # Read first, outside the transaction: on SQLite a transaction that reads and then writes cannot
+    # wait for another writer (it fails at once with "database is locked"); one that writes first waits.
+    held = await qs
+    if not held:
+        raise RoleNotHeld()
     async with in_transaction() as conn:
-        held = await qs.using_db(conn)
-        if not held:
+        gone = await PersonRole.filter(id__in=[h.id for h in held]).using_db(conn).delete()
+        if not gone:  # revoked meanwhile by someone else
             raise RoleNotHeld()
-        await PersonRole.filter(id__in=[h.id for h in held]).using_db(conn).delete()
         for grant in held:
             await activity.record(
                 "role.revoked",
