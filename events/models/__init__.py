@@ -1,6 +1,6 @@
 """Tortoise models, one module per aggregate. This package is the one schema source."""
 
-from events.models.access import ApiToken, IdempotencyRecord, Role
+from events.models.access import ApiToken, FormNonce, IdempotencyRecord, Role
 from events.models.activity import Activity
 from events.models.catalog import Event, EventKind, EventStatus
 from events.models.checkin import Attendance, CheckinResult, CheckinScan, Direction
@@ -87,6 +87,7 @@ from events.models.training import (
 )
 
 __all__ = [
+    "FormNonce",
     "LIVE_MEETING_STATUSES",
     "FollowUpAnswer",
     "MeetingClaim",

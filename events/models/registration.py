@@ -59,6 +59,9 @@ class Registration(Model):
     confirmed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(null=True)
+    # Consent to the privacy notice (web form): when, and which version of the notice (events.privacy).
+    consent_at = fields.DatetimeField(null=True)
+    consent_version = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "registration"
