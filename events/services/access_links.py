@@ -12,10 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from events import clock, secretbox
-from events.errors import N_, NotFound
-from events.models import Registration
+from events.errors import N_, InvalidInput, NotFound
+from events.models import ACTIVE_STATUSES, Activity, Registration
+from events.services.people import normalize_email
 from events.settings import get_settings
 
 ACCESS_PURPOSE = "registration-access"
@@ -73,3 +75,37 @@ async def rotate(registration: Registration) -> str:
     registration.access_seed = secretbox.new_seed()
     await Registration.filter(id=registration.id).update(access_seed=registration.access_seed)
     return secretbox.current().capability(ACCESS_PURPOSE, registration.access_seed)
+
+
+async def request_link(email: str, event_id: int | None, *, actor: str) -> int:
+    """Someone asked for their links again ("lost my link"): one ``registration.link_requested`` fact
+    (payload ``{"registration_id": id}``) per live registration of that address, of events whose link
+    still works (of ``event_id`` only when given); the e-mail producer turns each into a mail. Returns
+    how many, which the caller must never show: the answer is the same whether or not the address is known.
+    """
+    try:
+        address = normalize_email(email)
+    except InvalidInput:  # a malformed address is registered nowhere
+        return 0
+    if address is None:
+        return 0
+    query = Registration.filter(
+        email=address, status__in=ACTIVE_STATUSES, event__ends_at__gt=clock.now() - LINK_GRACE
+    )
+    if event_id is not None:
+        query = query.filter(event_id=event_id)
+    rows = await query.order_by("id").values_list("id", "event_id", "person_id")
+    async with in_transaction() as conn:
+        for registration_id, registration_event_id, person_id in rows:
+            # ``activity.record`` takes ``registration_id`` as the column; the payload repeats it for the producer.
+            await Activity.create(
+                kind="registration.link_requested",
+                actor=actor,
+                event_id=registration_event_id,
+                registration_id=registration_id,
+                person_id=person_id,
+                payload={"registration_id": registration_id},
+                created_at=clock.now(),
+                using_db=conn,
+            )
+    return len(rows)
