@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import competition_pages, errors, pages
+from api import competition_pages, errors, pages, site
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(tickets.router)
     app.include_router(checkins.router)
     app.include_router(pages.router)
+    app.include_router(site.router)
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(calendar.router)
     app.include_router(webapp.router)

@@ -42,14 +42,7 @@ from events.services import courses
 from events.services.catalog import effective_status
 
 KIND_NAMES = labels.EVENT_KINDS
-SERIES_NAMES = {
-    "wuchuanghui": N_("武创荟 sessions"),
-    "wuchuangyuan": N_("武创源 disruptive-technology contest"),
-    "yingxiongbei": N_("英雄杯 innovation contest"),
-    "chanyi": N_("Industry–medicine matchmaking"),
-    "luyan": N_("Project roadshows"),
-    "jishu-jingliren": N_("Technology-broker training"),
-}
+SERIES_NAMES = labels.SERIES
 
 
 def map_link(event: Event) -> str | None:

@@ -40,8 +40,8 @@ async def access_token(registration: Registration, *, using_db: BaseDBAsyncClien
     if registration.access_seed is None:
         seed = secretbox.new_seed()
         # Only the first writer's seed sticks: a concurrent caller re-reads it.
-        updated = await Registration.filter(id=registration.id, access_seed=None).using_db(using_db).update(
-            access_seed=seed
+        updated = (
+            await Registration.filter(id=registration.id, access_seed=None).using_db(using_db).update(access_seed=seed)
         )
         if not updated:
             fresh = await Registration.get(id=registration.id, using_db=using_db)
@@ -59,9 +59,7 @@ async def registration_by_token(token: str) -> Registration:
     """The registration (with its event and person) behind ``token``.
     Raises ``access_link_invalid`` (forged, mistyped, rotated), ``access_link_expired``."""
     seed = secretbox.current().seed_of(ACCESS_PURPOSE, token) if token and len(token) <= 64 else None
-    registration = (
-        await Registration.get_or_none(access_seed=seed).select_related("event", "person") if seed else None
-    )
+    registration = await Registration.get_or_none(access_seed=seed).select_related("event", "person") if seed else None
     if registration is None:
         raise AccessLinkInvalid()
     event = registration.event
@@ -89,9 +87,7 @@ async def request_link(email: str, event_id: int | None, *, actor: str) -> int:
         return 0
     if address is None:
         return 0
-    query = Registration.filter(
-        email=address, status__in=ACTIVE_STATUSES, event__ends_at__gt=clock.now() - LINK_GRACE
-    )
+    query = Registration.filter(email=address, status__in=ACTIVE_STATUSES, event__ends_at__gt=clock.now() - LINK_GRACE)
     if event_id is not None:
         query = query.filter(event_id=event_id)
     rows = await query.order_by("id").values_list("id", "event_id", "person_id")

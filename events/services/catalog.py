@@ -359,8 +359,8 @@ async def list_events(
         # Tags are a JSON list: "contains" is @> on PostgreSQL and has no portable form on SQLite, so
         # the ids are picked here from the rows the other filters left (a year's programme, not more).
         wanted = query.tag.strip()
-        rows = await qs.values_list("id", "tags")
-        qs = qs.filter(id__in=[event_id for event_id, tags in rows if wanted in (tags or [])])
+        tagged = await qs.values_list("id", "tags")
+        qs = qs.filter(id__in=[event_id for event_id, tags in tagged if wanted in (tags or [])])
     order = _ORDERS[when]
     list_name = f"events:{when}"
     after = paging.after(qs, list_name, order, query.cursor)  # refuses a bad cursor before any query
