@@ -247,17 +247,6 @@ def seats_text(event: Event, locale: Locale) -> tuple[str, str]:
     return (t["waitlist"], "waitlist") if event.waitlist_enabled else (t["full"], "full")
 
 
-def map_url(event: Event) -> str:
-    """Amap (高德), the map people in Wuhan open: a marker at the coordinates, else a search of the place."""
-    place = " ".join(part for part in (event.venue, event.address) if part)
-    if event.latitude is not None and event.longitude is not None:
-        return (
-            f"https://uri.amap.com/marker?position={event.longitude:.6f},{event.latitude:.6f}"
-            f"&name={quote(event.venue)}&src=wuchuang&coordinate=gaode&callnative=0"
-        )
-    return f"https://uri.amap.com/search?keyword={quote(place)}&city=420100&src=wuchuang&callnative=0"
-
-
 def _card(event: Event, locale: Locale) -> dict[str, Any]:
     seats, seats_class = seats_text(event, locale)
     status = catalog.effective_status(event)
@@ -492,7 +481,7 @@ async def _event_context(request: Request, event: Event, locale: Locale) -> dict
         "series_label": labels.series(event.series, locale) if event.series else None,
         "series_href": _with_lang(f"/series/{event.series}", locale) if event.series else None,
         "kind": labels.kind(str(event.kind), locale),
-        "map_url": map_url(event),
+        "map_url": catalog.map_url(event),
         "seats": seats,
         "seats_class": seats_class,
         "paragraphs": [p.strip() for p in event.description.split("\n\n") if p.strip()],
@@ -610,6 +599,12 @@ async def register_form(request: Request, event_id: int) -> Response:
         return await _event_form_again(
             request, event, locale, values=values, errors={}, general=t["cross_site"], status_code=403
         )
+    try:  # a forged or stale form first: its fields are not worth checking
+        form_guard.check(f"register:{event.id}", _text(form, "form_token"))
+    except DomainError as error:
+        return await _event_form_again(
+            request, event, locale, values=values, errors={}, general=_message(locale, error), status_code=403
+        )
     errors: dict[str, str] = {}
     applicant = None
     try:
@@ -696,14 +691,14 @@ def _months(cards: list[dict[str, Any]], locale: Locale) -> list[dict[str, Any]]
 
 
 async def _listing_page(
-    request: Request, key: tuple[Any, ...], title: str, query: catalog.EventQuery, feed: str
+    request: Request, key: tuple[Any, ...], title: str, query: catalog.EventQuery, feed: str, *, empty_ok: bool
 ) -> Response:
     locale = page_locale(request)
     cached = CACHE.get(key)
     if cached is not None:
         return _html(cached)
     events = await _all_events(query)
-    if not events:
+    if not events and not empty_ok:
         return _not_found(request)
     show: Presenter = request.app.state.presenter
     cards = [_card(e, locale) for e in events]
@@ -733,6 +728,7 @@ async def series_page(request: Request, series: str) -> Response:
         labels.series(series, locale),
         catalog.EventQuery(series=series, when="all"),
         f"/calendar/series/{quote(series)}.ics",
+        empty_ok=series in labels.SERIES,
     )
 
 
@@ -749,6 +745,7 @@ async def district_page(request: Request, code: str) -> Response:
         title,
         catalog.EventQuery(district=code, when="upcoming"),
         f"/calendar/districts/{code}.ics",
+        empty_ok=True,
     )
 
 
@@ -796,6 +793,7 @@ async def lost_link_send(request: Request) -> Response:
     from events.services.people import normalize_email
 
     try:
+        form_guard.check("lost", _text(form, "form_token"))
         if len(email) > 254:
             raise InvalidInput(field="email")
         if normalize_email(email) is None:
@@ -883,7 +881,7 @@ async def _mine_page(
         ticket_png=f"/api/v1/tickets/{code}.png" if code else None,
         when=format_when(event.starts_at, event.ends_at, locale),
         zone=localtime.zone().key,
-        map_url=map_url(event),
+        map_url=catalog.map_url(event),
         event_href=_with_lang(catalog.event_page_path(event.id), locale),
         event_cancelled=event.status == EventStatus.CANCELLED,
         ics_url=calendar.event_feed_path(event.id),

@@ -425,3 +425,19 @@ async def test_the_cached_event_page_follows_seat_changes(db, client):
     first = await client.get(f"/events/{event.id}")
     second = await client.get(f"/events/{event.id}")
     assert _form_bits(first.text)[0] != _form_bits(second.text)[0]  # a fresh token in every copy
+
+
+async def test_links_point_at_the_event_page(db):
+    from events.models import Person
+    from events.services import posters
+    from notifications.producers import _event_button
+
+    event = await make_event()
+    person = await Person.create(name="张三", telegram_id=42, language="zh")
+    rows = _event_button(event, person, "wuchuang_test_bot", public_url="https://site.example")
+    assert rows is not None and rows[-1][0]["url"] == f"https://site.example/events/{event.id}"
+    assert _event_button(event, person, None) is None
+    assert (
+        "网页报名" in posters.poster_caption(None)[0]
+        and "@wuchuang_test_bot" in posters.poster_caption("wuchuang_test_bot")[0]
+    )

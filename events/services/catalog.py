@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q
@@ -159,6 +160,18 @@ def _check_times(values: dict[str, Any]) -> None:
 def event_page_path(event_id: int) -> str:
     """The event's public web page (the site: api/site.py); API.md's Event ``url`` is the base URL + this."""
     return f"/events/{event_id}"
+
+
+def map_url(event: Event) -> str:
+    """Amap (高德), the map people in Wuhan open: a marker at the coordinates, else a search of the place
+    (the site, the bot and e-mails link the same map)."""
+    if event.latitude is not None and event.longitude is not None:
+        return (
+            f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}"
+            f"&name={quote(event.venue)}&src=wuchuang&callnative=0"
+        )
+    place = " ".join(part for part in (event.venue, event.address) if part)
+    return f"https://uri.amap.com/search?keyword={quote(place)}&city=420100&src=wuchuang&callnative=0"
 
 
 def new_public_id() -> str:

@@ -81,11 +81,9 @@ def solve(token: str, bits: int = POW_BITS) -> str:
     return str(counter)
 
 
-async def verify(scope: str, token: str, *, pow: str = "", answer: str = "", challenge: bool = True) -> None:
-    """Accept a sent form once. Raises ``form_expired`` (forged, another form's, or older than ``TTL``),
-    ``challenge_failed`` (neither the work nor the sum is right), ``form_replayed`` (sent before).
-    ``challenge=False`` for forms behind a capability link (cancel, change answers): replay only.
-    """
+def check(scope: str, token: str) -> tuple[str, datetime, str]:
+    """The token's nonce, expiry and answer MAC when it is this form's, signed here and not expired;
+    nothing is spent (a form with errors is shown again). Raises ``form_expired``."""
     parts = token.split(".") if isinstance(token, str) and len(token) <= 120 else []
     if len(parts) != 4:
         raise FormExpired()
@@ -96,6 +94,15 @@ async def verify(scope: str, token: str, *, pow: str = "", answer: str = "", cha
     expires_at = datetime.fromtimestamp(int(expires_text), tz=UTC)
     if expires_at <= clock.now():
         raise FormExpired()
+    return nonce, expires_at, answer_mac
+
+
+async def verify(scope: str, token: str, *, pow: str = "", answer: str = "", challenge: bool = True) -> None:
+    """Accept a sent form once. Raises ``form_expired`` (forged, another form's, or older than ``TTL``),
+    ``challenge_failed`` (neither the work nor the sum is right), ``form_replayed`` (sent before).
+    ``challenge=False`` for forms behind a capability link (cancel, change answers): replay only.
+    """
+    nonce, expires_at, answer_mac = check(scope, token)
     if challenge:
         worked = (
             0 < len(pow) <= MAX_POW_LENGTH
