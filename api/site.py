@@ -118,7 +118,7 @@ LABELS: dict[str, str] = {
     "need_consent": N_("Please agree to the privacy notice to register."),
     "too_long": N_("Too long: at most %(max)s characters."),
     "choose": N_("Choose…"),
-    "registered_title": N_("You are registered"),
+    "registered_title": N_("You are registered. Keep your link below; show the ticket at the door."),
     "waitlisted_title": N_("You are on the waitlist"),
     "pending_title": N_("Your registration awaits approval"),
     "status": N_("Status"),
@@ -499,7 +499,8 @@ async def _event_context(request: Request, event: Event, locale: Locale) -> dict
         if event.kind in (EventKind.ROADSHOW, EventKind.FAIR)
         else None,
         "competitions": competitions,
-        "action": _with_lang(f"/events/{event.id}/register", locale),
+        # The answer page opens at the form (a browser keeps the action's fragment): errors are in view.
+        "action": _with_lang(f"/events/{event.id}/register", locale) + "#register",
         "tag_href": lambda tag: _with_lang("/", locale, tag=tag),
         "lost_event_url": _with_lang("/r/lost", locale, event=event.id),
     }
