@@ -518,23 +518,29 @@ async def _public_event(event_id: int) -> Event | None:
         return None
 
 
+def _id(text: str) -> int | None:
+    """A path's event id; anything else (letters, a sign, a huge number) is a page that is not there."""
+    return int(text) if text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else None
+
+
 @router.get("/events/{event_id}", response_class=HTMLResponse)
-async def event_page(request: Request, event_id: int) -> Response:
+async def event_page(request: Request, event_id: str) -> Response:
     """A published (or cancelled, or finished) event: everything about it and the registration form."""
     locale = page_locale(request)
-    if not 0 < event_id < 2**31:
+    number = _id(event_id)
+    if number is None:
         return _not_found(request)
-    key = ("event", event_id, locale, _bot_username(request))
+    key = ("event", number, locale, _bot_username(request))
     cached = CACHE.get(key)
     if cached is None:
-        event = await _public_event(event_id)
+        event = await _public_event(number)
         if event is None:
             return _not_found(request)
         context = _context(request, locale, **await _event_context(request, event, locale))
         context |= {"values": {}, "errors": {}, "general": None, "token": TOKEN_SLOT, "question": QUESTION_SLOT}
         cached = templates.get_template("site_event.html").render(context)
         CACHE.put(key, cached)
-    return _html(_fill_form(cached, f"register:{event_id}"))
+    return _html(_fill_form(cached, f"register:{number}"))
 
 
 async def _event_form_again(
@@ -584,10 +590,11 @@ def _field_errors(error: ValidationError, locale: Locale) -> dict[str, str]:
 
 
 @router.post("/events/{event_id}/register", response_class=HTMLResponse)
-async def register_form(request: Request, event_id: int) -> Response:
+async def register_form(request: Request, event_id: str) -> Response:
     """The form: checked here field by field, then the same ``register`` as the API (source ``web``)."""
     locale = page_locale(request)
-    event = await _public_event(event_id) if 0 < event_id < 2**31 else None
+    number = _id(event_id)
+    event = await _public_event(number) if number is not None else None
     if event is None:
         return _not_found(request)
     form = await request.form()

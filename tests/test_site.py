@@ -140,7 +140,8 @@ async def test_event_page_shows_everything_and_its_url_is_the_api_url(db, client
 
 async def test_drafts_unknown_and_cancelled_events(db, client):
     draft = await make_event(publish=False)
-    for path in (f"/events/{draft.id}", "/events/999999", "/events/0", "/series/nothing-here", "/districts/mars"):
+    missing = [f"/events/{draft.id}", "/events/999999", "/events/0", "/events/abc", "/events/-1"]
+    for path in [*missing, "/series/nothing-here", "/districts/mars"]:
         response = await client.get(path)
         assert response.status_code == 404 and "text/html" in response.headers["content-type"], path
         _csp(response)
