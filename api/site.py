@@ -627,11 +627,11 @@ async def register_form(request: Request, event_id: str) -> Response:
         errors = _field_errors(error, locale)
     if not values["phone"] and not values["email"]:
         errors.setdefault("phone", t["need_contact"])
-    for question in event.questions or []:
+    for question in _questions(event, locale):
         text = answers.get(question["key"], "")
         if len(text) > 500:
             errors[f"q_{question['key']}"] = gettext(locale, LABELS["too_long"], max=500)
-        elif not text and question.get("required", True):
+        elif not text and question["required"]:
             errors[f"q_{question['key']}"] = gettext(locale, N_("Please answer: %(label)s"), label=question["label"])
     if not values["consent"]:
         errors["consent"] = t["need_consent"]

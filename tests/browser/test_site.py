@@ -100,6 +100,14 @@ def test_find_register_see_the_ticket_open_the_link_and_cancel(server, launch, a
     mine.wait_for_url(re.compile(r"done=cancelled"))
     assert "已取消" in mine.inner_text("dl.facts")
     snap(mine, artifacts, "cancelled-zh")
+    # A mistyped link: a clear page with the "lost my link" form.
+    wrong = mine.goto(link[:-3] + "xyz")
+    assert wrong is not None and wrong.status == 404
+    assert mine.locator("form[action='/r/lost'] input[name=email]").count() == 1
+    snap(mine, artifacts, "bad-link-zh")
+    mine.goto(server.url + "/series/wuchuanghui")
+    assert mine.locator("section.month").count() >= 1
+    snap(mine, artifacts, "series-zh")
     context.close()
 
 
