@@ -189,19 +189,22 @@ def _with_lang(path: str, locale: Locale, **params: Any) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _switch(request: Request, locale: Locale) -> dict[str, str]:
+def _switch(request: Request, locale: Locale, keep: dict[str, str] | None = None) -> dict[str, str]:
+    """The link to the page in the other language. ``keep``: the parameters a cached page is keyed by
+    (the request's own would be served to everyone who gets the cached copy)."""
     other = "zh" if locale == "en" else "en"
-    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)])
+    params = list(keep.items()) if keep is not None else list(request.query_params.multi_items())
+    query = urlencode([(k, v) for k, v in params if k != "lang"] + [("lang", other)])
     return {"href": f"{request.url.path}?{query}", "text": "中文" if locale == "en" else "English"}
 
 
-def _context(request: Request, locale: Locale, **extra: Any) -> dict[str, Any]:
+def _context(request: Request, locale: Locale, *, keep: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
     return {
         "lang": "en" if locale == "en" else "zh-CN",
         "locale": locale,
         "t": _texts(locale),
         "asset": lambda name: asset_url(request, name),
-        "switch": _switch(request, locale),
+        "switch": _switch(request, locale, keep),
         "home": _with_lang("/", locale),
         "privacy_url": _with_lang("/privacy", locale),
         "lost_url": _with_lang("/r/lost", locale),
@@ -417,6 +420,7 @@ async def home(request: Request) -> Response:
     context = _context(
         request,
         locale,
+        keep=filters.params() | ({"cursor": cursor} if cursor else {}),
         cards=[_card(e, locale) for e in page.items],
         filters=filters,
         choices=_choices(locale),
@@ -536,7 +540,7 @@ async def event_page(request: Request, event_id: str) -> Response:
         event = await _public_event(number)
         if event is None:
             return _not_found(request)
-        context = _context(request, locale, **await _event_context(request, event, locale))
+        context = _context(request, locale, keep={}, **await _event_context(request, event, locale))
         context |= {"values": {}, "errors": {}, "general": None, "token": TOKEN_SLOT, "question": QUESTION_SLOT}
         cached = templates.get_template("site_event.html").render(context)
         CACHE.put(key, cached)
@@ -713,6 +717,7 @@ async def _listing_page(
     context = _context(
         request,
         locale,
+        keep={},
         title=title,
         months=_months(cards, locale),
         count=gettext(locale, LABELS["sessions_count"], count=len(cards)),

@@ -442,3 +442,13 @@ async def test_links_point_at_the_event_page(db):
         "网页报名" in posters.poster_caption(None)[0]
         and "@wuchuang_test_bot" in posters.poster_caption("wuchuang_test_bot")[0]
     )
+
+
+async def test_a_cached_page_never_carries_another_visitor_s_query(db, client):
+    event = await make_event()
+    first = await client.get(f"/events/{event.id}?utm_source=poster&x=<b>")
+    assert "utm_source" not in first.text
+    again = await client.get(f"/events/{event.id}")
+    assert f'href="/events/{event.id}?lang=en"' in again.text
+    home = await client.get("/?kind=session&junk=1")
+    assert "junk" not in home.text and "kind=session&amp;lang=en" in home.text
