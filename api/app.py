@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(tickets.router)
     app.include_router(checkins.router)
     app.include_router(pages.router)
-    app.include_router(site.router)
+    site.install(app, settings)
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(calendar.router)
     app.include_router(webapp.router)

@@ -33,7 +33,7 @@ from api.ratelimit import PublicRateLimit
 from api.schemas import Presenter
 from events import districts, labels, localtime, privacy
 from events.errors import N_, DomainError, EventNotFound, FormReplayed, InvalidInput
-from events.i18n import Locale, format_date, format_when, gettext, locale_of
+from events.i18n import Locale, format_when, gettext, locale_of
 from events.models import Event, EventKind, EventStatus, Registration, RegistrationStatus
 from events.services import access_links, calendar, catalog, form_guard
 from events.services import registration as registrations
@@ -50,9 +50,6 @@ PRIVATE_HEADERS = SITE_HEADERS | {"Cache-Control": "private, no-store", "X-Robot
 
 PAGE_SIZE = 12
 MAX_QUERY = 100
-# How long a rendered event page or home list is reused. A change saved by this process drops it at
-# once (the ``post_save`` hook below); another worker's change shows within this many seconds.
-RENDER_TTL = 2.0
 FORM_FIELDS = ("name", "phone", "email", "organization")
 
 LABELS: dict[str, str] = {
@@ -250,6 +247,16 @@ def seats_text(event: Event, locale: Locale) -> tuple[str, str]:
     return (t["waitlist"], "waitlist") if event.waitlist_enabled else (t["full"], "full")
 
 
+def _when(starts: datetime, ends: datetime, locale: Locale) -> str:
+    """``format_when``, remembered: Babel's formatting is most of a card's cost (profiled)."""
+    return _when_in(starts, ends, locale, localtime.zone().key)
+
+
+@lru_cache(maxsize=4096)
+def _when_in(starts: datetime, ends: datetime, locale: Locale, zone: str) -> str:
+    return format_when(starts, ends, locale)
+
+
 def _card(event: Event, locale: Locale) -> dict[str, Any]:
     seats, seats_class = seats_text(event, locale)
     status = catalog.effective_status(event)
@@ -257,7 +264,7 @@ def _card(event: Event, locale: Locale) -> dict[str, Any]:
         "id": event.id,
         "href": _with_lang(catalog.event_page_path(event.id), locale),
         "title": event.title,
-        "when": format_when(event.starts_at, event.ends_at, locale),
+        "when": _when(event.starts_at, event.ends_at, locale),
         "venue": event.venue,
         "district": districts.label(event.district, locale, short=True),
         "kind": labels.kind(str(event.kind), locale),
@@ -266,7 +273,6 @@ def _card(event: Event, locale: Locale) -> dict[str, Any]:
         "seats_class": seats_class,
         "past": status == EventStatus.FINISHED,
         "cancelled": status == EventStatus.CANCELLED,
-        "month": format_date(event.starts_at, locale)[: 7 if locale == "zh" else None],
         "month_key": localtime.local(event.starts_at).strftime("%Y-%m"),
     }
 
@@ -286,20 +292,28 @@ post_save(Registration)(_event_saved)
 
 
 class RenderCache:
-    """Rendered anonymous pages, reused while nothing changed here and for at most ``RENDER_TTL``."""
+    """Rendered anonymous pages (home, event, series, district), reused while nothing changed here and
+    for at most ``ttl`` seconds (``WUCHUANG_SITE_CACHE_SECONDS``): an event or registration saved by
+    this process drops them at once (the ``post_save`` hooks above); another worker's change shows
+    within ``ttl``. 0 turns the cache off."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, ttl: float, size: int = 512) -> None:
         self._items: OrderedDict[tuple[Any, ...], tuple[int, float, str]] = OrderedDict()
         self._size = size
+        self.ttl = ttl
 
     def get(self, key: tuple[Any, ...]) -> str | None:
+        if self.ttl <= 0:
+            return None
         found = self._items.get(key)
         if found is None or found[0] != _generation or found[1] < time.monotonic():
             return None
         return found[2]
 
     def put(self, key: tuple[Any, ...], body: str) -> None:
-        self._items[key] = (_generation, time.monotonic() + RENDER_TTL, body)
+        if self.ttl <= 0:
+            return
+        self._items[key] = (_generation, time.monotonic() + self.ttl, body)
         self._items.move_to_end(key)
         while len(self._items) > self._size:
             self._items.popitem(last=False)
@@ -308,7 +322,17 @@ class RenderCache:
         self._items.clear()
 
 
-CACHE = RenderCache()
+def _cache(request: Request) -> RenderCache:
+    cache: RenderCache = request.app.state.site_cache
+    return cache
+
+
+def install(app: Any, settings: Any) -> None:
+    """The site's routes and its render cache (one per app) on ``app``."""
+    app.state.site_cache = RenderCache(settings.site_cache_seconds)
+    app.include_router(router)
+
+
 # Filled in per request in a cached page: the form's single-use token and its sum.
 TOKEN_SLOT = "\x00form-token\x00"
 QUESTION_SLOT = "\x00form-question\x00"
@@ -409,7 +433,7 @@ async def home(request: Request) -> Response:
     if cursor is not None and len(cursor) > 200:
         cursor = None
     key = ("home", locale, filters, cursor)
-    cached = CACHE.get(key)
+    cached = _cache(request).get(key)
     if cached is not None:
         return _html(cached)
     try:
@@ -430,7 +454,7 @@ async def home(request: Request) -> Response:
         feed_url="/calendar/events.ics",
     )
     body = templates.get_template("site_home.html").render(context)
-    CACHE.put(key, body)
+    _cache(request).put(key, body)
     return _html(body)
 
 
@@ -535,7 +559,7 @@ async def event_page(request: Request, event_id: str) -> Response:
     if number is None:
         return _not_found(request)
     key = ("event", number, locale, _bot_username(request))
-    cached = CACHE.get(key)
+    cached = _cache(request).get(key)
     if cached is None:
         event = await _public_event(number)
         if event is None:
@@ -543,7 +567,7 @@ async def event_page(request: Request, event_id: str) -> Response:
         context = _context(request, locale, keep={}, **await _event_context(request, event, locale))
         context |= {"values": {}, "errors": {}, "general": None, "token": TOKEN_SLOT, "question": QUESTION_SLOT}
         cached = templates.get_template("site_event.html").render(context)
-        CACHE.put(key, cached)
+        _cache(request).put(key, cached)
     return _html(_fill_form(cached, f"register:{number}"))
 
 
@@ -706,7 +730,7 @@ async def _listing_page(
     request: Request, key: tuple[Any, ...], title: str, query: catalog.EventQuery, feed: str, *, empty_ok: bool
 ) -> Response:
     locale = page_locale(request)
-    cached = CACHE.get(key)
+    cached = _cache(request).get(key)
     if cached is not None:
         return _html(cached)
     events = await _all_events(query)
@@ -725,7 +749,7 @@ async def _listing_page(
         ics_url=feed,
     )
     body = templates.get_template("site_listing.html").render(context)
-    CACHE.put(key, body)
+    _cache(request).put(key, body)
     return _html(body)
 
 

@@ -291,6 +291,25 @@ async def measure(base_url: str, event_ids: list[int], args: argparse.Namespace,
     return runs
 
 
+async def measure_uncached(
+    base_url: str, event_ids: list[int], args: argparse.Namespace, meter: Meter
+) -> list[dict[str, Any]]:
+    """The same pages rendered on every request (a server with WUCHUANG_SITE_CACHE_SECONDS=0)."""
+    spread = [f"/events/{i}" for i in event_ids]
+    homes = ["/", "/?lang=en", "/?series=wuchuanghui", "/?tag=人工智能"]
+    pool = [RawClient(base_url) for _ in range(args.clients)]
+    try:
+        await pages(pool, spread + homes, requests=len(spread) + len(homes), meter=meter, label="warm-up")
+        count = max(200, args.requests // 3)
+        return [
+            await pages(pool, spread, requests=count, meter=meter, label="event pages, no cache"),
+            await pages(pool, homes, requests=count, meter=meter, label="home, no cache"),
+        ]
+    finally:
+        for client in pool:
+            await client.close()
+
+
 def report(runs: list[dict[str, Any]], pow_ms: tuple[float, float], rss: float | None, where: str) -> str:
     rows = [
         (
@@ -360,7 +379,12 @@ def run_local(database_url: str | None, args: argparse.Namespace) -> tuple[list[
             async with uvicorn_server(SERVER_FACTORY, env=env, log_path=Path(tmp) / "server.log") as server:
                 meter = Meter(server.pid, postgres=database_url is not None)
                 runs = await measure(server.base_url, ids, args, meter)
-                return runs, rss_mb(server.pid)
+                rss = rss_mb(server.pid)
+            uncached_env = env | {"WUCHUANG_SITE_CACHE_SECONDS": "0"}
+            async with uvicorn_server(SERVER_FACTORY, env=uncached_env, log_path=Path(tmp) / "server2.log") as server:
+                meter = Meter(server.pid, postgres=database_url is not None)
+                runs += await measure_uncached(server.base_url, ids, args, meter)
+            return runs, rss
 
         return run_async(go)
 
