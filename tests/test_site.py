@@ -461,3 +461,11 @@ async def test_the_render_cache_can_be_turned_off(db, frozen_clock):
         # Seats taken by another process (a bulk update: no save signal here) show at once without a cache.
         await Event.filter(id=event.id).update(seats_taken=3)
         assert "还剩 2 个名额" in (await http.get(f"/events/{event.id}")).text
+
+
+async def test_an_event_that_needs_approval_says_so_on_the_confirmation(db, client):
+    event = await make_event(requires_approval=True)
+    assert "报名需审核" in (await client.get(f"/events/{event.id}")).text
+    page = await _follow(client, (await _register(client, event.id))[0])
+    assert "等待审核" in page.text and "/api/v1/tickets/" not in page.text
+    assert (await Registration.get(event_id=event.id)).status == RegistrationStatus.PENDING
