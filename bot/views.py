@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
-from urllib.parse import quote
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -40,22 +39,16 @@ from events.models import (
 )
 from events.services import courses
 from events.services.catalog import effective_status
+from events.services.catalog import map_url as catalog_map_url
 
 KIND_NAMES = labels.EVENT_KINDS
-SERIES_NAMES = {
-    "wuchuanghui": N_("武创荟 sessions"),
-    "wuchuangyuan": N_("武创源 disruptive-technology contest"),
-    "yingxiongbei": N_("英雄杯 innovation contest"),
-    "chanyi": N_("Industry–medicine matchmaking"),
-    "luyan": N_("Project roadshows"),
-    "jishu-jingliren": N_("Technology-broker training"),
-}
+SERIES_NAMES = labels.SERIES
 
 
 def map_link(event: Event) -> str | None:
     if event.latitude is None or event.longitude is None:
         return None
-    return f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}&name={quote(event.venue)}"
+    return catalog_map_url(event)
 
 
 def event_card(event: Event, t: Translate, locale: Locale, training: courses.TrainingContext | None = None) -> str:
@@ -154,6 +147,7 @@ def event_keyboard(
     calendar_url: str,
     registered: bool,
     training: courses.TrainingContext | None = None,
+    page_url: str | None = None,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if training is not None and training.session is not None and not training.enrolled:
@@ -165,6 +159,8 @@ def event_keyboard(
     if registered:
         kb.button(text="🎫 " + t(N_("My registrations")), callback_data=Browse(scope="my"))
     kb.button(text="📅 " + t(N_("Add to calendar")), url=calendar_url)
+    if page_url:
+        kb.button(text="🌐 " + t(N_("Event page")), url=page_url)
     kb.adjust(1)
     return kb.as_markup()
 

@@ -425,6 +425,19 @@ class FormExpired(Forbidden):
     message = N_("This form has expired; reload the page and send it again.")
 
 
+class FormReplayed(Conflict):
+    code = "form_replayed"
+    message = N_(
+        "This form has already been sent once. If you registered, your confirmation page has your link; "
+        "otherwise fill in the new form below."
+    )
+
+
+class ChallengeFailed(InvalidInput):
+    code = "challenge_failed"
+    message = N_("The answer to the check question is not right. Please try again.")
+
+
 class UnscoredEntries(Conflict):
     """Closing a round while judges still owe scores; ``unscored`` (shown to API clients) lists them."""
 

@@ -92,6 +92,23 @@ EVENT_KINDS: dict[str, str] = {
     "training": N_("Broker training"),
 }
 
+# Event series people know by name (the bot's browse menu, the site's filter and series pages).
+SERIES: dict[str, str] = {
+    "wuchuanghui": N_("武创荟 sessions"),
+    "wuchuangyuan": N_("武创源 disruptive-technology contest"),
+    "yingxiongbei": N_("英雄杯 innovation contest"),
+    "chanyi": N_("Industry–medicine matchmaking"),
+    "luyan": N_("Project roadshows"),
+    "jishu-jingliren": N_("Technology-broker training"),
+}
+
+
+def series(value: str, locale: Locale) -> str:
+    """'武创荟系列活动' / '武创荟 sessions'; an unknown series is shown as its code."""
+    msgid = SERIES.get(value)
+    return gettext(locale, msgid) if msgid else value
+
+
 # Field names as a person reads them in a message (request bodies, query and path parameters, and
 # the fields the services name). A test walks /openapi.json so no request field is left out.
 FIELDS: dict[str, str] = {

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     public_rate_limit: str = "20/minute"
+    # Seconds a rendered public page (home, event, series, district) is reused by one process; its own
+    # changes drop it at once, other processes' show within this. 0: render every request.
+    site_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or CIDRs); none by
     # default, so a client cannot pick its own address for the rate limit.
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()

@@ -35,6 +35,7 @@ from events.models import (
     RegistrationStatus,
 )
 from events.services import courses
+from events.services.catalog import event_page_path
 from events.services.certification import LEVEL_NAMES, assessment_after
 from events.services.posters import deep_link
 from notifications.competitions import CompetitionProducer
@@ -56,12 +57,19 @@ def _when(event: Event, person: Person) -> str:
 
 
 def _event_button(
-    event: Event, person: Person, bot_username: str | None, *, waitlist: bool = False
+    event: Event, person: Person, bot_username: str | None, *, waitlist: bool = False, public_url: str | None = None
 ) -> list[list[dict[str, str]]] | None:
-    if not bot_username:
-        return None
-    label = N_("View and join the waitlist") if waitlist else N_("View and register")
-    return [[{"text": gettext(locale_of(person.language), label), "url": deep_link(bot_username, event)}]]
+    """The bot's deep link that registers in the chat, and (with ``public_url``) the event's web page."""
+    locale = locale_of(person.language)
+    rows: list[list[dict[str, str]]] = []
+    if bot_username:
+        label = N_("View and join the waitlist") if waitlist else N_("View and register")
+        rows.append([{"text": gettext(locale, label), "url": deep_link(bot_username, event)}])
+    if public_url:
+        rows.append(
+            [{"text": "🌐 " + gettext(locale, N_("Event page")), "url": public_url + event_page_path(event.id)}]
+        )
+    return rows or None
 
 
 Context = Callable[[Activity, Registration, Event, Person, Any], Awaitable[dict[str, Any] | None]]
@@ -187,9 +195,13 @@ TOLD: dict[str, Told] = {
 
 
 class Producer:
-    def __init__(self, *, limits: Limits | None = None, bot_username: str | None = None) -> None:
+    def __init__(
+        self, *, limits: Limits | None = None, bot_username: str | None = None, public_url: str | None = None
+    ) -> None:
         self.limits = limits or Limits()
         self.bot_username = bot_username
+        # Set: announcements carry a button to the event's web page too (the site, issue #16).
+        self.public_url = public_url
         self.opportunities = OpportunityProducer(self.limits)
         self.competitions = CompetitionProducer()
         self.meetings = MeetingProducer()
@@ -500,7 +512,7 @@ class Producer:
                 dedup_key=f"invitation:event:{event.id}:person:{person.id}",
                 text=text,
                 event_id=event.id,
-                buttons=_event_button(event, person, self.bot_username, waitlist=full),
+                buttons=_event_button(event, person, self.bot_username, waitlist=full, public_url=self.public_url),
                 using_db=conn,
             )
 

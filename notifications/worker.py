@@ -46,7 +46,9 @@ async def run_worker(
         match_min_score=settings.match_min_score,
         matches_per_fact=settings.matches_per_fact,
     )
-    producer = Producer(limits=limits, bot_username=settings.bot_username)
+    # Telegram refuses a URL button to a local address (the default PUBLIC_URL): only a public https one.
+    public_url = settings.base_url if settings.base_url.startswith("https://") else None
+    producer = Producer(limits=limits, bot_username=settings.bot_username, public_url=public_url)
 
     async def produce() -> None:
         producer.bot_username = settings.bot_username or bot_username()

@@ -327,10 +327,13 @@ async def test_organizer_gets_deep_link_and_poster_that_opens_the_event(world, c
     poster = await client.get(f"/api/v1/events/{event.id}/invite.png", headers=bearer(token))
     assert poster.headers["content-type"] == "image/png"
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(poster.content)))
-    assert decoded.text == invite["deep_link"]
+    # The poster's QR opens the event's web page, which registers on the web and offers the bot.
+    assert decoded.text.endswith(f"/events/{event.id}")
     assert (await client.get(f"/api/v1/events/{event.id}/invite")).status_code == 401
-    # The link does what the poster promises.
-    payload = decoded.text.split("start=")[1]
+    page = (await client.get(httpx.URL(decoded.text).path)).text
+    assert "北斗专场" in page and invite["deep_link"] in page
+    # The deep link does what the page promises.
+    payload = invite["deep_link"].split("start=")[1]
     card = await say(world.tg, ALICE, f"/start {payload}")
     assert "北斗专场" in texts(card)
 

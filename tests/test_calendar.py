@@ -45,7 +45,9 @@ async def test_all_events_feed_fields(client, frozen_clock):
     assert vevent.decoded("dtstart") == event.starts_at
     assert str(vevent["status"]) == "CONFIRMED" and int(vevent["sequence"]) == 0
     assert "高新大道" in str(vevent["location"]) and vevent["geo"].latitude == 30.478
-    assert f"/api/v1/events/{event.id}" in str(vevent["url"]) and "报名" in str(vevent["description"])
+    # The entry links the event's web page (with its registration form), not the API's JSON.
+    assert str(vevent["url"]).endswith(f"/events/{event.id}") and "/api/" not in str(vevent["url"])
+    assert f"/events/{event.id}" in str(vevent["description"]) and "报名" in str(vevent["description"])
     assert set(vevent["categories"].cats) >= {"武创荟", "人工智能", "成果转化"}
     assert "ORGANIZER" not in response.text
     assert len(other.vevent_list) == 1 and other.vevent.summary.value == event.title

@@ -127,6 +127,12 @@ class Call:
 Maker = Callable[[World], Awaitable[Call]]
 
 
+async def _access_link(w: World) -> Call:
+    from events.services import access_links
+
+    return Call(path={"token": await access_links.access_token(w.reg)})
+
+
 def fixed(**path: Any) -> Maker:
     async def make(w: World) -> Call:
         return Call(path={k: v(w) if callable(v) else v for k, v in path.items()})
@@ -983,6 +989,19 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/competitions/{competition_id}/rounds/{round_code}/scoreboard"): (PUBLIC, _board),
     ("GET", "/competitions/{competition_id}/results"): (PUBLIC, _comp()),
     ("POST", "/competitions/{competition_id}/results/objections"): (FORM_GUARDED, _comp()),
+    # The public site (api/site.py): pages for anyone; its forms refused without their signed token; the
+    # registrant's page is reached by its link (a capability), whoever holds it.
+    ("GET", "/"): (PUBLIC, fixed()),
+    ("GET", "/events/{event_id}"): (PUBLIC, fixed(event_id=lambda w: w.event.id)),
+    ("POST", "/events/{event_id}/register"): (FORM_GUARDED, fixed(event_id=lambda w: w.event.id)),
+    ("GET", "/series/{series}"): (PUBLIC, fixed(series="wuchuanghui")),
+    ("GET", "/districts/{code}"): (PUBLIC, fixed(code="donghu_gaoxin")),
+    ("GET", "/r/lost"): (PUBLIC, fixed()),
+    ("POST", "/r/lost"): (FORM_GUARDED, fixed()),
+    ("GET", "/r/{token}"): (PUBLIC, _access_link),
+    ("GET", "/r/{token}/cancel"): (PUBLIC, _access_link),
+    ("POST", "/r/{token}/cancel"): (FORM_GUARDED, _access_link),
+    ("POST", "/r/{token}/answers"): (FORM_GUARDED, _access_link),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/close"): (ORGANIZER_OWN, _closable),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _wildcard),
     ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _comp()),

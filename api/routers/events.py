@@ -187,17 +187,18 @@ async def invite(
 @router.get(
     "/{event_id}/invite.png",
     response_class=Response,
-    responses=media(200, "The poster (PNG).", "image/png") | AUTHED | errors(409),
+    responses=media(200, "The poster (PNG).", "image/png") | AUTHED,
     summary="The event's invitation poster",
-    description="A printable poster with the event's title, time, place and the bot link's QR. "
-    "`409 bot_not_configured` without a bot.",
+    description="A printable poster with the event's title, time, place and a QR of its web page (where "
+    "anyone registers); the caption names the bot too when one is configured.",
 )
 async def invite_poster(
     event_id: Id, request: Request, caller: Caller = Depends(require_organizer), show: Presenter = Depends(presenter)
 ) -> Response:
     event = await ownership.owned_event(event_id, caller.reach)
-    link = posters.deep_link(_bot_username(request), event)
-    png = await asyncio.to_thread(posters.poster_png, event, link)
+    link = show.public_url + catalog.event_page_path(event.id)
+    bot = getattr(request.app.state, "bot_username", None) or request.app.state.settings.bot_username
+    png = await asyncio.to_thread(posters.poster_png, event, link, bot_username=bot)
     return Response(
         png, media_type="image/png", headers={"Content-Disposition": f'inline; filename="event-{event.id}-poster.png"'}
     )

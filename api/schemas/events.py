@@ -12,7 +12,7 @@ from events import districts
 from events.localtime import local
 from events.models import Event, EventKind, EventStatus
 from events.services import calendar
-from events.services.catalog import effective_status
+from events.services.catalog import effective_status, event_page_path
 
 
 class QuestionPublic(BaseModel):
@@ -57,7 +57,7 @@ class EventPublic(BaseModel):
     registration_opens_at: datetime | None
     registration_closes_at: datetime = Field(description="When not set explicitly: the start.")
     sequence: int = Field(description="Bumped by each change people must hear about (iCalendar SEQUENCE).")
-    url: str
+    url: str = Field(description="The event's public web page, with its registration form.")
     calendar_url: str
     webcal_url: str
     created_at: datetime
@@ -102,7 +102,7 @@ class EventPublic(BaseModel):
             seats_left=None if event.capacity is None else max(0, event.capacity - event.seats_taken),
             registration_opens_at=local(event.registration_opens_at) if event.registration_opens_at else None,
             registration_closes_at=local(event.registration_closes_at or event.starts_at),
-            url=f"{show.public_url}/api/v1/events/{event.id}",
+            url=show.public_url + event_page_path(event.id),
             calendar_url=feed["url"],
             webcal_url=feed["webcal_url"],
             created_at=local(event.created_at),

@@ -53,7 +53,17 @@ async def show_event(
     card = event_card(event, t, locale, training) + lineup_text(await lineup.public_lineup(event.id), t)
     await target.answer(
         card,
-        reply_markup=event_keyboard(event, t, calendar_url=calendar_url, registered=registered, training=training),
+        reply_markup=event_keyboard(
+            event,
+            t,
+            calendar_url=calendar_url,
+            registered=registered,
+            training=training,
+            # Telegram refuses a URL button to a local address (the default PUBLIC_URL).
+            page_url=settings.base_url + catalog.event_page_path(event.id)
+            if settings.base_url.startswith("https://")
+            else None,
+        ),
         disable_web_page_preview=True,
     )
 

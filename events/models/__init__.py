@@ -1,6 +1,6 @@
 """Tortoise models, one module per aggregate. This package is the one schema source."""
 
-from events.models.access import ApiToken, IdempotencyRecord, Role
+from events.models.access import ApiToken, FormNonce, IdempotencyRecord, Role
 from events.models.activity import Activity
 from events.models.briefs import StoredBrief
 from events.models.catalog import Event, EventKind, EventStatus
@@ -89,6 +89,7 @@ from events.models.training import (
 
 __all__ = [
     "StoredBrief",
+    "FormNonce",
     "LIVE_MEETING_STATUSES",
     "FollowUpAnswer",
     "MeetingClaim",

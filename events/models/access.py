@@ -59,3 +59,15 @@ class IdempotencyRecord(Model):
     class Meta:
         table = "idempotency_record"
         unique_together = (("key", "caller"),)
+
+
+class FormNonce(Model):
+    """A public form's single-use token, spent (api/site forms): inserting its nonce a second time
+    fails on the primary key, so a replayed form is refused even by another worker. Rows past
+    ``expires_at`` prove nothing any more (the token's own expiry refuses it) and are swept."""
+
+    nonce = fields.CharField(max_length=32, primary_key=True)
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "form_nonce"

@@ -62,6 +62,9 @@ class Registration(Model):
     # Set when the registrant's details were removed (an erasure, or retention after the event): the
     # row stays, under a pseudonym, for the event's counts.
     anonymised_at = fields.DatetimeField(null=True)
+    # Consent to the privacy notice (web form): when, and which version of the notice (events.privacy).
+    consent_at = fields.DatetimeField(null=True)
+    consent_version = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "registration"

@@ -43,6 +43,7 @@ from events.models import (
     RegistrationStatus,
 )
 from events.services import courses
+from events.services.catalog import event_page_path
 from events.services.roadshows import lineup
 from events.services.roadshows import requests as meeting_requests
 
@@ -478,7 +479,7 @@ class FeedRenderer:
         """One VEVENT, CRLF-terminated and folded. A roadshow's line-up goes in its description, one pitch a
         line: a subscriber sees the programme in the one entry they added, and one VEVENT per pitch would
         crowd their calendar with entries they cannot register for."""
-        url = f"{self.base_url}/api/v1/events/{event.id}"
+        url = self.base_url + event_page_path(event.id)
         tz, tzid, local = self.tz, self._tzid_param, self._local
         title = _text(event.title)
         cancelled = event.status == EventStatus.CANCELLED

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q
@@ -156,6 +157,23 @@ def _check_times(values: dict[str, Any]) -> None:
         raise InvalidInput(N_("Registration must open before the event ends."), field="registration_opens_at")
 
 
+def event_page_path(event_id: int) -> str:
+    """The event's public web page (the site: api/site.py); API.md's Event ``url`` is the base URL + this."""
+    return f"/events/{event_id}"
+
+
+def map_url(event: Event) -> str:
+    """Amap (高德), the map people in Wuhan open: a marker at the coordinates, else a search of the place
+    (the site, the bot and e-mails link the same map)."""
+    if event.latitude is not None and event.longitude is not None:
+        return (
+            f"https://uri.amap.com/marker?position={event.longitude},{event.latitude}"
+            f"&name={quote(event.venue)}&src=wuchuang&callnative=0"
+        )
+    place = " ".join(part for part in (event.venue, event.address) if part)
+    return f"https://uri.amap.com/search?keyword={quote(place)}&city=420100&src=wuchuang&callnative=0"
+
+
 def new_public_id() -> str:
     return secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:10]
 
@@ -294,6 +312,7 @@ class EventQuery:
     starts_from: datetime | None = None
     starts_to: datetime | None = None
     q: str | None = None
+    tag: str | None = None
     when: When | None = None
     limit: int = 20
     cursor: str | None = None
@@ -349,6 +368,12 @@ async def list_events(
         qs = qs.filter(ends_at__gt=now)
     elif when == "past":
         qs = qs.filter(ends_at__lte=now)
+    if query.tag:
+        # Tags are a JSON list: "contains" is @> on PostgreSQL and has no portable form on SQLite, so
+        # the ids are picked here from the rows the other filters left (a year's programme, not more).
+        wanted = query.tag.strip()
+        tagged = await qs.values_list("id", "tags")
+        qs = qs.filter(id__in=[event_id for event_id, tags in tagged if wanted in (tags or [])])
     order = _ORDERS[when]
     list_name = f"events:{when}"
     after = paging.after(qs, list_name, order, query.cursor)  # refuses a bad cursor before any query

@@ -1,4 +1,5 @@
-"""Printable invitation posters: the event, and a QR of the bot's deep link that registers for it."""
+"""Printable invitation posters: the event, and a QR of its web page, where anyone registers (the
+page also offers the bot's deep link); the caption says both ways."""
 
 from __future__ import annotations
 
@@ -62,8 +63,19 @@ def poster_when(event: Event, tz: zoneinfo.ZoneInfo | None = None) -> str:
     return f"{start:%Y年%m月%d日 %H:%M} – {end:%m月%d日 %H:%M}"
 
 
-def poster_png(event: Event, link: str, *, timezone: str | None = None) -> bytes:
-    """An A4 poster (PNG, 150 dpi): title, time, place, and a large QR of ``link``; times in the display zone."""
+def poster_caption(bot_username: str | None) -> list[str]:
+    """The lines under the QR: register on the web by scanning, or in the bot when there is one."""
+    if bot_username:
+        return [
+            f"扫码在网页报名，或在 Telegram 找 @{bot_username}",
+            f"Scan to register on the web, or in Telegram: @{bot_username}",
+        ]
+    return ["扫码在网页报名", "Scan to register on the web"]
+
+
+def poster_png(event: Event, link: str, *, timezone: str | None = None, bot_username: str | None = None) -> bytes:
+    """An A4 poster (PNG, 150 dpi): title, time, place, and a large QR of ``link`` (the event's web page);
+    times in the display zone."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 220), fill=(176, 30, 35))
@@ -85,10 +97,10 @@ def poster_png(event: Event, link: str, *, timezone: str | None = None) -> bytes
     qr = qrcode.make(link, box_size=20, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M).get_image()
     qr = qr.convert("RGB").resize((760, 760), Image.Resampling.NEAREST)
     image.paste(qr, ((WIDTH - 760) // 2, max(y + 60, 820)))
-    caption = "用 Telegram 扫码报名 · Scan with Telegram to register"
-    caption_font = _font(38)
-    width = draw.textlength(caption, font=caption_font)
-    draw.text(((WIDTH - width) / 2, HEIGHT - 130), caption, font=caption_font, fill=(90, 90, 90))
+    caption_font = _font(36)
+    for row, caption in enumerate(poster_caption(bot_username)):
+        width = draw.textlength(caption, font=caption_font)
+        draw.text(((WIDTH - width) / 2, HEIGHT - 150 + row * 52), caption, font=caption_font, fill=(90, 90, 90))
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(150, 150))
     return out.getvalue()

@@ -272,7 +272,7 @@ class PersonExport(ExportModel):
 
 def _consent(registration: Registration) -> tuple[datetime | None, str | None]:
     """The consent stored with a registration (the web form stores it; older registrations have none)."""
-    return getattr(registration, "consented_at", None), getattr(registration, "consent_version", None)
+    return registration.consent_at, registration.consent_version
 
 
 async def _person(person_id: int) -> Person:

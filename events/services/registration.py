@@ -146,6 +146,7 @@ async def register(
     source: str = "api",
     issue_secret: bool = True,
     person_id: int | None = None,
+    consent_version: str | None = None,
 ) -> RegistrationResult:
     """Register a person: confirmed while seats last, then waitlisted (or pending when the event
     requires approval). Raises ``event_not_found``, ``event_not_open``, ``registration_not_open``,
@@ -155,6 +156,8 @@ async def register(
     the person with ``applicant.telegram_id`` (the caller vouches that it is proven), else a new
     person of its own: a phone or an e-mail address alone never attaches a registration to someone
     already known (see ``people.find_or_create_person``).
+
+    ``consent_version``: the privacy notice the registrant agreed to (the web form), stored with the time.
     """
     phone = normalize_phone(applicant.phone)
     email = normalize_email(applicant.email)
@@ -188,6 +191,9 @@ async def register(
                 )
             now = clock.now()
             fields: dict[str, Any] = {}
+            if consent_version is not None:
+                fields["consent_version"] = consent_version
+                fields["consent_at"] = now
             if event.requires_approval:
                 status = RegistrationStatus.PENDING
             elif has_free_seat(event):
@@ -292,6 +298,34 @@ async def cancel_registration(registration_id: int, *, actor: str, reason: str =
         )
         if previous == RegistrationStatus.CONFIRMED:
             await fill_free_seats(conn, event, actor=actor)
+    return registration
+
+
+async def change_answers(registration_id: int, answers: dict[str, Any], *, actor: str) -> Registration:
+    """Replace a live registration's answers, checked against its event's questions as ``register``
+    checks them. Raises ``registration_not_found``, ``invalid_transition`` (cancelled or rejected),
+    ``registration_closed`` (the event has begun or is over), ``invalid_input``.
+    """
+    _check_answers(answers)
+    async with in_transaction() as conn:
+        event, registration = await _locked_registration(conn, registration_id)
+        if registration.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(status=str(registration.status))
+        if effective_status(event) != EventStatus.PUBLISHED or clock.now() >= event.starts_at:
+            raise RegistrationClosed()
+        cleaned = answers_for(event, answers)
+        if cleaned == registration.answers:
+            return registration
+        registration.answers = cleaned
+        await registration.save(update_fields=["answers", "updated_at"], using_db=conn)
+        await activity.record(
+            "registration.answers_changed",
+            actor=actor,
+            event_id=event.id,
+            registration_id=registration.id,
+            person_id=registration.person_id,
+            using_db=conn,
+        )
     return registration
 
 
@@ -545,6 +579,7 @@ __all__ = [
     "RegistrationSort",
     "approve_registration",
     "cancel_registration",
+    "change_answers",
     "find_by_secret",
     "get_registration",
     "issue_link_code",

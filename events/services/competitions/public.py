@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from events import clock, secretbox
@@ -176,6 +177,15 @@ def takes_entries(competition: Competition) -> bool:
     except DomainError:
         return False
     return True
+
+
+async def competitions_of_event(event_id: int) -> list[tuple[Competition, bool]]:
+    """The competitions an event launches, holds the final of or awards, each with whether the public
+    may enter it now (the event page links its entry form and its results)."""
+    found = await Competition.filter(
+        Q(launch_event_id=event_id) | Q(final_event_id=event_id) | Q(award_event_id=event_id)
+    ).order_by("id")
+    return [(c, takes_entries(c)) for c in found]
 
 
 async def open_competitions() -> list[Competition]:
