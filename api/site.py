@@ -138,6 +138,11 @@ LABELS: dict[str, str] = {
     "change_answers": N_("Save answers"),
     "answers_saved": N_("Your answers are saved."),
     "cancel": N_("Cancel my registration"),
+    "your_data": N_("Your data"),
+    "your_data_text": N_("Download what we hold about you, or have it deleted (privacy notice)."),
+    "download_data": N_("Download my data"),
+    "delete_data": N_("Delete my data"),
+    "ticket_card": N_("Ticket card (image to save)"),
     "cancel_confirm": N_("Cancel your registration for this event?"),
     "cancel_confirm_text": N_("Your seat goes to the next person on the waitlist. This cannot be undone."),
     "cancel_yes": N_("Yes, cancel it"),
@@ -927,6 +932,9 @@ async def _mine_page(
         cancel_action=_with_lang(f"{base}/cancel", locale),
         answers_action=_with_lang(f"{base}/answers", locale),
         self_href=_with_lang(base, locale),
+        data_href=_with_lang(f"{base}/data", locale),
+        delete_href=_with_lang(f"{base}/delete", locale),
+        ticket_card=f"/api/v1/tickets/{code}/card.png?lang={locale}" if code else None,
         token=form_guard.issue(f"mine:{registration.id}").token,
         confirm_cancel=confirm_cancel,
     )
@@ -967,7 +975,7 @@ async def cancel(request: Request, token: str) -> Response:
         if _cross_site(request):
             raise FormReplayed()
         await form_guard.verify(f"mine:{found.id}", _text(form, "form_token"), challenge=False)
-        await registrations.cancel_registration(found.id, actor="web", reason="web")
+        await registrations.cancel_registration(found.id, actor=f"web:registration:{found.id}", reason="web")
     except DomainError as error:
         return await _mine_page(request, found, token, notice=_message(locale, error), status_code=_status_of(error))
     return RedirectResponse(
@@ -993,7 +1001,9 @@ async def change_answers(request: Request, token: str) -> Response:
         if any(len(v) > 500 for v in answers.values()):
             raise InvalidInput(N_("The answers are too long."), field="answers")
         await form_guard.verify(f"mine:{found.id}", _text(form, "form_token"), challenge=False)
-        await registrations.change_answers(found.id, {k: v for k, v in answers.items() if v}, actor="web")
+        await registrations.change_answers(
+            found.id, {k: v for k, v in answers.items() if v}, actor=f"web:registration:{found.id}"
+        )
     except DomainError as error:
         where = error.params.get("field")
         errors = {f"q_{where.removeprefix('answers.')}": _message(locale, error)} if isinstance(where, str) else {}

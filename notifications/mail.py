@@ -36,7 +36,7 @@ from events import clock
 from events.errors import N_
 from events.i18n import Locale, format_when, gettext, locale_of
 from events.models import Category, Event, OutboxMessage, Person, Registration, RegistrationStatus
-from events.services import access_links, preferences
+from events.services import access_links, catalog, preferences
 from events.services.calendar import FeedRenderer
 from events.settings import Settings
 from notifications.channels import Pace, SendResult, _describe
@@ -137,7 +137,10 @@ async def compose(
         raise LookupError(f"no mail template {kind!r}")
     if template is not None:
         context |= {"when": when, "hours": hours}  # as they are now
-        body = template.render(locale=locale, event=event, registration=registration, access_url=link, **context)
+        event_url = f"{base_url}{catalog.event_page_path(event.id)}" if event is not None else None
+        body = template.render(
+            locale=locale, event=event, event_url=event_url, registration=registration, access_url=link, **context
+        )
     else:
         body = Markup("<br>\n").join(Markup(line) for line in row.text.splitlines())  # our own Telegram HTML
     title = event.title if event is not None else ""

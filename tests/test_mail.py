@@ -162,6 +162,7 @@ async def test_a_confirmation_mail_has_html_text_the_qr_inline_the_ics_and_the_a
     assert link in text.get_content() and f'href="{link}"' in html.get_content()
     assert (await access_links.registration_by_token(link.rsplit("/", 1)[1])).id == registration.id
     assert "光谷科技会展中心" in text.get_content() and "<b>" not in text.get_content()
+    assert f'/events/{event.id}"' in html.get_content()  # the event's public page
     ics = ics_of(message)
     assert "METHOD:PUBLISH" in ics
     assert line(ics, "UID") == f"event-{event.public_id}@wuchuang"

@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from events import clock, secretbox
-from events.errors import N_, NotFound
+from events.errors import N_, InvalidInput, NotFound
 from events.models import ACTIVE_STATUSES, Activity, Registration
 from events.services import activity
 from events.services.people import normalize_email
@@ -85,9 +85,12 @@ async def request_link(email: str, event_id: int | None = None, *, actor: str) -
     each active registration of that address (of ``event_id`` only, when given) whose event is not long
     over; notifications mail each its link. A registration already asked for ``LINK_REQUESTS_PER_HOUR``
     times in the last hour is passed over. Returns how many were recorded; a page must not show it
-    (it would tell whether an address is registered). Raises ``invalid_input`` (not an address).
+    (it would tell whether an address is registered); a malformed address is registered nowhere (0).
     """
-    address = normalize_email(email)
+    try:
+        address = normalize_email(email)
+    except InvalidInput:  # a malformed address is registered nowhere
+        return 0
     if address is None:
         return 0
     now = clock.now()
