@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,19 +68,23 @@ def browser_available() -> None:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium), or set WUCHUANG_CHROMIUM")
 
 
-@pytest.fixture(scope="module")
-def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``wuchuang serve`` in a subprocess: migrations via Alembic, then uvicorn on a free port."""
+@contextmanager
+def serving(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``wuchuang serve`` in a subprocess: migrations via Alembic, then uvicorn on a free port
+    (``extra_env``: more settings, e.g. an SMTP server)."""
     from wuchuang.migrate import upgrade_to_head
 
-    data_dir = tmp_path_factory.mktemp("browser-data")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_") or k == "WUCHUANG_CHROMIUM"} | {
-        "WUCHUANG_DATA_DIR": str(data_dir),
-        "WUCHUANG_ENVIRONMENT": "test",
-        "WUCHUANG_PUBLIC_RATE_LIMIT": "0",
-        "WUCHUANG_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_") or k == "WUCHUANG_CHROMIUM"}
+        | {
+            "WUCHUANG_DATA_DIR": str(data_dir),
+            "WUCHUANG_ENVIRONMENT": "test",
+            "WUCHUANG_PUBLIC_RATE_LIMIT": "0",
+            "WUCHUANG_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        }
+        | (extra_env or {})
+    )
     # database_url="": the data dir's SQLite file, whatever WUCHUANG_DATABASE_URL says.
     settings = load_settings(database_url="", data_dir=data_dir, environment="test", public_rate_limit="0")
     upgrade_to_head(settings)
@@ -114,6 +119,13 @@ def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) ->
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app on a temporary SQLite data dir, for a module's tests."""
+    with serving(tmp_path_factory.mktemp("browser-data")) as running:
+        yield running
 
 
 @pytest.fixture
