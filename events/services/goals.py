@@ -56,6 +56,12 @@ class Span:
     until: datetime
     since: datetime | None = None
     scope: Scope = EVERYTHING
+    # False: records count whenever they were made (the live goals: a row is never "made after now",
+    # and a row's creation stamp is the database's, not the controlled clock's).
+    bounded_creation: bool = True
+
+    def created(self, field: str = "created_at") -> Q:
+        return self.moments(field) if self.bounded_creation else Q()
 
     def moments(self, field: str) -> Q:
         q = where(f"{field}__lte", self.until)
@@ -104,13 +110,13 @@ def trained_brokers(span: Span) -> Q:
 
 def collected_demands(span: Span) -> Q:
     """Every demand gathered counts, whatever became of it."""
-    return span.managed() & span.moments("created_at")
+    return span.managed() & span.created()
 
 
 def key_achievements(span: Span) -> Q:
     return (
         span.managed()
-        & span.moments("created_at")
+        & span.created()
         & Q(tier=AchievementTier.KEY)
         & ~Q(status=AchievementStatus.WITHDRAWN)
     )
@@ -133,7 +139,7 @@ async def count_trained(span: Span) -> int:
 
 async def measure_goals(span: Span | None = None) -> list[Goal]:
     """The targets and the figures of ``span`` (default: everything, up to now)."""
-    span = span or Span(until=clock.now())
+    span = span or Span(until=clock.now(), bounded_creation=False)
     held = await Event.filter(held_sessions(span)).count()
     certified = await count_trained(span)
     return [
