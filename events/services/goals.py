@@ -114,12 +114,7 @@ def collected_demands(span: Span) -> Q:
 
 
 def key_achievements(span: Span) -> Q:
-    return (
-        span.managed()
-        & span.created()
-        & Q(tier=AchievementTier.KEY)
-        & ~Q(status=AchievementStatus.WITHDRAWN)
-    )
+    return span.managed() & span.created() & Q(tier=AchievementTier.KEY) & ~Q(status=AchievementStatus.WITHDRAWN)
 
 
 def contracts(span: Span, kind: TransferKind = TransferKind.TECHNOLOGY) -> Q:
