@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import tarfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,23 +29,42 @@ from tests.factories import make_event, make_registration
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
-def _database(name: str) -> str:
-    """A PostgreSQL database of its own (beside the suite's), made empty."""
+_made: list[str] = []  # databases a test made: dropped after it, so CI's server keeps none
+
+
+def _admin_sql(*statements: str) -> None:
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
 
     assert POSTGRES_URL is not None
     base = make_url(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
-    target = f"{(base.database or 'wuchuang')[:40]}_{name}"
     admin = sa.create_engine(
         base.set(drivername="postgresql+psycopg", database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{target}"')
+        for statement in statements:
+            connection.exec_driver_sql(statement)
     admin.dispose()
+
+
+def _database(name: str) -> str:
+    """A PostgreSQL database of its own (beside the suite's), made empty; dropped after the test."""
+    from sqlalchemy.engine import make_url
+
+    assert POSTGRES_URL is not None
+    base = make_url(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+    target = f"{(base.database or 'wuchuang')[:40]}_{name}"
+    _admin_sql(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)', f'CREATE DATABASE "{target}"')
+    _made.append(target)
     return base.set(database=target).render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _drop_made_databases() -> Iterator[None]:
+    yield
+    while _made:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{_made.pop()}" WITH (FORCE)')
 
 
 def _env(env: dict[str, str], data_dir: Path, database_url: str | None) -> dict[str, str]:
