@@ -12,9 +12,9 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from events import fonts
 from events.errors import N_
 from events.i18n import Locale, gettext
+from events.services import fonts
 
 if TYPE_CHECKING:
     from events.services.brief import Brief

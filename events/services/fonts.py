@@ -1,4 +1,4 @@
-"""Finding a font that draws Chinese, for images the platform makes (ticket cards).
+"""Finding a font that draws Chinese, for images the platform makes (ticket cards, posters, the brief's charts).
 
 Debian's fonts-noto-cjk (installed by .ci/run) puts every CJK language in one collection file; its first
 face is the Japanese one, whose forms of some hanzi differ from the mainland's, so the Simplified Chinese
@@ -72,6 +72,12 @@ def cjk_font() -> FontFile | None:
             return face
     log.warning("no font with Chinese glyphs found (install fonts-noto-cjk): images carry Latin text only")
     return None
+
+
+def cjk_font_path() -> str | None:
+    """The file of that font (for a caller that loads it itself, e.g. matplotlib); None without one."""
+    face = cjk_font()
+    return face.path if face else None
 
 
 def font(size: int) -> Font:

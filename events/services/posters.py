@@ -10,8 +10,9 @@ from functools import lru_cache
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from events import fonts, localtime
+from events import localtime
 from events.models import Event
+from events.services import fonts
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 _FONT_CANDIDATES = (
