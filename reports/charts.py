@@ -1,6 +1,6 @@
 """The brief's charts as PNG, drawn on the server with matplotlib (Agg: no display, no browser).
 
-Chinese labels need a font with CJK glyphs (``events.fonts``). Without one, matplotlib would draw
+Chinese labels need a font with CJK glyphs (``events.services.fonts``). Without one, matplotlib would draw
 empty boxes silently; instead the charts fall back to English labels and say so in the log once.
 """
 
