@@ -84,6 +84,8 @@ FORM_GUARDED = ("403",) * 7  # a public form's POST without its CSRF value is re
 KEY_GUARDED = ("404",) * 7  # an entrant's page addressed by the entry's key: none given, nothing there
 JUDGE_READ = ("401", "2xx", "2xx", "404", "403", "2xx", "401")  # A's competition: its organizers and its judge
 JUDGE_ONLY = ("401", "403", "403", "403", "403", "2xx", "401")  # a judge's own acts (scoring, recusal)
+# The console: its session cookie, never a bearer token; without one, the sign-in page (a redirect).
+CONSOLE_SESSION = ("303",) * 7
 
 
 @dataclass
@@ -1002,6 +1004,20 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/r/{token}/cancel"): (PUBLIC, _access_link),
     ("POST", "/r/{token}/cancel"): (FORM_GUARDED, _access_link),
     ("POST", "/r/{token}/answers"): (FORM_GUARDED, _access_link),
+    # The console's sign-in (api/console.py): the pages are anyone's, every form refused without its
+    # token (sign-in forms: a signed single-use one; signed-in forms: the session's); a one-time link that
+    # does not exist is 404 to everyone; the landing page is the session's.
+    ("GET", "/console/signin"): (PUBLIC, fixed()),
+    ("POST", "/console/signin"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/signin/link"): (FORM_GUARDED, fixed()),
+    ("GET", "/console/signin/{token}"): (KEY_GUARDED, fixed(token="no-such-link")),
+    ("POST", "/console/signin/{token}"): (FORM_GUARDED, fixed(token="no-such-link")),
+    ("GET", "/console"): (CONSOLE_SESSION, fixed()),
+    ("POST", "/console/signout"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/signout-everywhere"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/sessions/{session_id}/end"): (FORM_GUARDED, fixed(session_id=1)),
+    ("POST", "/console/tokens"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/tokens/{token_id}/revoke"): (FORM_GUARDED, fixed(token_id=1)),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/close"): (ORGANIZER_OWN, _closable),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _wildcard),
     ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _comp()),
