@@ -12,6 +12,7 @@ from api import competition_pages, console, errors, pages, privacy_pages, site, 
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
+    accounts,
     achievements,
     activity,
     briefs,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)
+    app.include_router(accounts.router)
     app.include_router(roles.router)
     app.include_router(privacy.router)
     app.include_router(tickets.router)

@@ -429,3 +429,30 @@ async def test_a_judge_signs_in_but_makes_no_tokens(client, db):
     csrf = form_token(home.text, "csrf")
     refused = await client.post("/console/tokens", data={"csrf": csrf, "name": "x"}, cookies={"wc_console": key})
     assert refused.status_code == 403 and not await ApiToken.exists()
+
+
+# --- the admin API ------------------------------------------------------------------------------------------------
+
+
+async def test_admins_create_accounts_through_the_api(client, db):
+    org = await organizations.find_or_create_organization("青山区科技局")
+    person = await Person.create(name="刘洋", phone="13900000021", telegram_id=880001)
+    await staff.grant_role(person, role=Role.ORGANIZER, event_ids=None, actor="test", organization_id=org.id)
+    admin = bearer((await tokens.create_token(role="admin", name="ops")).plaintext)
+    organizer = bearer((await tokens.create_token(role="organizer", name="org")).plaintext)
+    body = {"telegram_id": 880001, "password": PASSWORD}
+    assert (await client.post("/api/v1/accounts", json=body, headers=organizer)).status_code == 403
+    weak = await client.post("/api/v1/accounts", json={"telegram_id": 880001, "password": "13900000021"}, headers=admin)
+    assert weak.status_code == 422 and weak.json()["error"]["code"] == "weak_password"
+    made = await client.post("/api/v1/accounts", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    answer = made.json()
+    assert answer["login"] == "+8613900000021" and answer["organization_id"] == org.id and answer["has_password"]
+    assert PASSWORD not in made.text and "argon2" not in made.text
+    again = await client.post("/api/v1/accounts", json=body, headers=admin)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "account_exists"
+    stranger = await Person.create(name="路人甲", email="passer@example.cn")
+    refused = await client.post("/api/v1/accounts", json={"person_id": stranger.id}, headers=admin)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "no_console_role"
+    signed_in = await accounts.sign_in_password(login="139 0000 0021", password=PASSWORD, client=HERE)
+    assert signed_in.account.id == answer["id"]

@@ -31,6 +31,7 @@ from events.models import (
     Judge,
     OutboxMessage,
     OutboxStatus,
+    Person,
     Role,
     Round,
 )
@@ -363,6 +364,13 @@ def body(make_json: Callable[[World], Any], **path: Any) -> Maker:
     return make
 
 
+async def _account_for(w: World) -> Call:
+    """A new person with an organizer role for A (made fresh for each caller: one account per person)."""
+    person = await Person.create(name=f"组织者{w.next()}")
+    await staff.grant_role(person, role=Role.ORGANIZER, event_ids=None, actor="matrix", organization_id=w.a)
+    return Call(json={"person_id": person.id, "login": f"org{person.id}@example.cn"})
+
+
 def query(params: Callable[[World], dict[str, Any]], **path: Any) -> Maker:
     async def make(w: World) -> Call:
         return Call(path={k: v(w) if callable(v) else v for k, v in path.items()}, params=params(w))
@@ -547,7 +555,7 @@ async def _wildcard(w: World) -> Call:
 
 async def _roadshow(w: World) -> dict[str, Any]:
     """A fresh roadshow of A with a session, an investor and a project, and a pending request between them."""
-    from events.models import Person
+
     from events.services.roadshows import requests as meeting_requests
     from events.services.roadshows import sessions as meeting_sessions
 
@@ -704,6 +712,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/api/v1/events/{event_id}/registrations"): (ORGANIZER_OWN, fixed(event_id=event_id)),
     ("POST", "/api/v1/tokens"): (ADMIN_ONLY, body(lambda w: {"role": "checker", "name": "门岗", "organization": w.a})),
     ("GET", "/api/v1/tokens"): (ADMIN_ONLY, fixed()),
+    ("POST", "/api/v1/accounts"): (ADMIN_ONLY, _account_for),
     ("POST", "/api/v1/tokens/{token_id}/revoke"): (ADMIN_ONLY, _new_token),
     ("GET", "/api/v1/people"): (ORGANIZER_ANY, query(lambda w: {"id": w.person_id})),
     ("GET", "/api/v1/roles"): (ORGANIZER_ANY, fixed()),

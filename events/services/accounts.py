@@ -39,6 +39,7 @@ from events.errors import (
     InvalidInput,
     NoConsoleRole,
     NotFound,
+    PersonNotFound,
     SessionEnded,
     SigninFailed,
     SigninLinkExpired,
@@ -283,6 +284,34 @@ async def change_password(account: Account, *, current: str, new: str, actor: st
     if not await _password_matches(account.password_hash, current):
         raise SigninFailed(field="current")
     await set_password(account, new, actor=actor)
+
+
+async def find_person(
+    *, person_id: int | None = None, telegram_id: int | None = None, email: str | None = None
+) -> Person:
+    """The person named by exactly one of: id, Telegram id, e-mail address (the oldest person with it).
+    Raises ``person_not_found``, ``invalid_input``."""
+    given = [v for v in (person_id, telegram_id, email) if v is not None]
+    if len(given) != 1:
+        raise InvalidInput(N_("Name the person by one of: id, Telegram id, e-mail address."), field="person")
+    if person_id is not None:
+        person = await Person.get_or_none(id=person_id)
+    elif telegram_id is not None:
+        person = await Person.get_or_none(telegram_id=telegram_id)
+    else:
+        address = normalize_email(email)
+        person = await Person.filter(email=address).order_by("id").first() if address else None
+    if person is None:
+        raise PersonNotFound()
+    return person
+
+
+async def account_by_login(login: str) -> Account:
+    """Raises ``account_not_found``, ``invalid_input``."""
+    found = await Account.get_or_none(login=normalize_login(login))
+    if found is None:
+        raise AccountNotFound()
+    return found
 
 
 async def get_account(account_id: int) -> Account:
