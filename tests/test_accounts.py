@@ -186,6 +186,16 @@ async def test_a_link_is_queued_for_the_persons_channel_and_works_once_within_15
         await accounts.sign_in_link(token=late, client=HERE)
 
 
+async def test_at_most_five_links_an_hour_go_to_one_account(db, frozen_clock):
+    await make_organizer(telegram_id=777009)
+    for _ in range(accounts.LINKS_PER_HOUR):
+        await _request_link()
+    assert not await accounts.request_signin_link(login="wang@example.cn", client=HERE, deliver=queue_signin_link)
+    assert await OutboxMessage.filter(category=Category.SIGNIN).count() == accounts.LINKS_PER_HOUR
+    frozen_clock.set(frozen_clock.now + timedelta(hours=1, seconds=1))
+    await _request_link()
+
+
 async def test_a_link_goes_by_mail_to_a_person_without_a_chat_and_nowhere_for_an_unknown_name(db):
     await make_organizer(email="mail.only@example.cn")
     await _request_link("mail.only@example.cn")
@@ -456,3 +466,23 @@ async def test_admins_create_accounts_through_the_api(client, db):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "no_console_role"
     signed_in = await accounts.sign_in_password(login="139 0000 0021", password=PASSWORD, client=HERE)
     assert signed_in.account.id == answer["id"]
+
+
+async def test_a_link_by_mail_reads_as_a_sign_in_mail_with_no_unsubscribe(db):
+    from events.services.calendar import FeedRenderer
+    from notifications import mail
+
+    await make_organizer(email="mail.only@example.cn")
+    token = await _request_link("mail.only@example.cn")
+    row = await OutboxMessage.get(category=Category.SIGNIN)
+    person = await Person.get(id=row.person_id)
+    composed = await mail.compose(
+        row,
+        person,
+        photo=None,
+        base_url="http://testserver",
+        calendar=FeedRenderer(base_url="http://testserver", timezone="Asia/Shanghai"),
+    )
+    assert composed.subject == "您的武创荟控制台登录链接"
+    assert f"/console/signin/{token}" in composed.text and f"/console/signin/{token}" in composed.html
+    assert composed.unsubscribe_url is None and composed.ics is None

@@ -68,6 +68,8 @@ CONSOLE_ROLES = (Role.ADMIN, Role.ORGANIZER, Role.JUDGE)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256  # argon2 takes any length; a megabyte "password" would only cost us time
 LINK_TTL = timedelta(minutes=15)
+# Links sent to one account in an hour, at most: the form cannot be used to flood someone's chat or mailbox.
+LINKS_PER_HOUR = 5
 # Writing last_seen_at on every page would make each read a write; once a minute is enough.
 _TOUCH_EVERY = timedelta(minutes=1)
 FAILED = (SigninOutcome.FAILURE, SigninOutcome.LOCKED, SigninOutcome.LINK_REFUSED)
@@ -445,7 +447,8 @@ async def request_signin_link(*, login: str, client: Client, deliver: Deliver) -
     """Make a one-time link (valid ``LINK_TTL``, single use) for the account of ``login`` and hand its
     token to ``deliver`` (notifications queue it for the person's channel) in the same transaction:
     no link without its message, no message without its link. Returns whether one was queued; a page
-    must show the same answer either way (it would tell which logins exist). Raises
+    must show the same answer either way (it would tell which logins exist); an account sent
+    ``LINKS_PER_HOUR`` links in the last hour gets no more until then. Raises
     ``signin_rate_limited`` (the address failed too often; asking counts as an attempt for the limit
     only when it leads nowhere)."""
     await _check_address(client)
@@ -456,6 +459,9 @@ async def request_signin_link(*, login: str, client: Client, deliver: Deliver) -
     account = await Account.get_or_none(login=name).select_related("person") if name else None
     if account is None or account.disabled_at is not None:
         await _audit(SigninOutcome.FAILURE, client, None)
+        return False
+    sent = await SigninLink.filter(account_id=account.id, created_at__gt=clock.now() - timedelta(hours=1)).count()
+    if sent >= LINKS_PER_HOUR:
         return False
     token = secrets.token_urlsafe(32)
     now = clock.now()
