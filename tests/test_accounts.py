@@ -486,3 +486,31 @@ async def test_a_link_by_mail_reads_as_a_sign_in_mail_with_no_unsubscribe(db):
     assert composed.subject == "您的武创荟控制台登录链接"
     assert f"/console/signin/{token}" in composed.text and f"/console/signin/{token}" in composed.html
     assert composed.unsubscribe_url is None and composed.ics is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"person_id": 1, "telegram_id": 5},
+        {"email": "not an address"},
+        {"email": "x" * 300},
+        {"telegram_id": 2**63},
+        {"person_id": 0},
+        {"person_id": 99999},
+        {"telegram_id": 880002, "password": "x" * 300},
+        {"telegram_id": 880002, "password": 12345678901},
+        {"telegram_id": 880002, "organization": "没有这个单位"},
+        {"telegram_id": 880002, "login": "@@@"},
+        {"telegram_id": 880002, "role": "admin"},
+        [],
+        "text",
+    ],
+)
+async def test_bad_account_bodies_are_4xx_never_5xx(client, db, body):
+    person = await Person.create(name="周敏", telegram_id=880002)
+    await staff.grant_role(person, role=Role.ORGANIZER, event_ids=None, actor="test")
+    admin = bearer((await tokens.create_token(role="admin", name="ops")).plaintext)
+    response = await client.post("/api/v1/accounts", json=body, headers=admin)
+    assert 400 <= response.status_code < 500, response.text
+    assert "error" in response.json()
