@@ -35,6 +35,7 @@ from events.models import (
 )
 from events.services import accounts, organizations, staff, tokens
 from events.settings import get_settings
+from notifications import signin
 from notifications.signin import queue_signin_link
 from tests.factories import bearer
 
@@ -171,8 +172,12 @@ async def test_a_link_is_queued_for_the_persons_channel_and_works_once_within_15
     await make_organizer(telegram_id=777001)
     token = await _request_link()
     row = await OutboxMessage.get(category=Category.SIGNIN)
-    assert row.person_id == (await Account.get(login="wang@example.cn")).person_id
-    assert f"/console/signin/{token}" in row.text and row.urgent
+    assert row.person_id == (await Account.get(login="wang@example.cn")).person_id and row.urgent
+    # The stored row holds no working link; the one sent has it.
+    assert token not in row.text and token not in str(row.mail) and signin.MARKER in row.text
+    sent = await signin.materialize(row)
+    assert f'/console/signin/{token}">' in sent.text
+    assert token not in (await OutboxMessage.get(id=row.id)).text
     # Checking (the confirm page) does not spend it; using it does, once.
     await accounts.check_signin_link(token)
     await accounts.check_signin_link(token)
@@ -180,6 +185,8 @@ async def test_a_link_is_queued_for_the_persons_channel_and_works_once_within_15
     assert signed_in.session.method == "link"
     with pytest.raises(SigninLinkUsed):
         await accounts.sign_in_link(token=token, client=HERE)
+    with pytest.raises(signin.LinkGone):  # a message still queued does not carry a spent link
+        await signin.materialize(row)
     late = await _request_link()
     frozen_clock.set(frozen_clock.now + timedelta(minutes=15))
     with pytest.raises(SigninLinkExpired):
@@ -358,7 +365,7 @@ async def test_a_link_on_the_page_a_get_does_not_spend_it(client, db, frozen_clo
         "/console/signin/link?lang=en", data={"login": "wang@example.cn", "form_token": form_token(page.text, nth=1)}
     )
     assert sent.status_code == 200 and "sign-in link is on its way" in sent.text
-    row = await OutboxMessage.get(category=Category.SIGNIN)
+    row = await signin.materialize(await OutboxMessage.get(category=Category.SIGNIN))
     path = re.search(r"(/console/signin/[A-Za-z0-9_-]+)", row.text)
     assert path is not None
     # A mail client's scanner (or the person, twice) opening it changes nothing.
@@ -474,7 +481,7 @@ async def test_a_link_by_mail_reads_as_a_sign_in_mail_with_no_unsubscribe(db):
 
     await make_organizer(email="mail.only@example.cn")
     token = await _request_link("mail.only@example.cn")
-    row = await OutboxMessage.get(category=Category.SIGNIN)
+    row = await signin.materialize(await OutboxMessage.get(category=Category.SIGNIN))
     person = await Person.get(id=row.person_id)
     composed = await mail.compose(
         row,
@@ -514,3 +521,39 @@ async def test_bad_account_bodies_are_4xx_never_5xx(client, db, body):
     response = await client.post("/api/v1/accounts", json=body, headers=admin)
     assert 400 <= response.status_code < 500, response.text
     assert "error" in response.json()
+
+
+async def test_the_dispatcher_sends_the_link_and_drops_a_spent_one(db):
+    import io
+
+    from events.models import OutboxStatus
+    from notifications.channels import ConsoleChannel
+    from notifications.dispatcher import Dispatcher
+
+    await make_organizer(telegram_id=777010)
+    token = await _request_link()
+    spent = await _request_link()
+    await accounts.sign_in_link(token=spent, client=HERE)
+    out = io.StringIO()
+    done = await Dispatcher(ConsoleChannel(stream=out), idle_interval=0.05).drain(timeout=10)
+    assert done["sent"] == 1
+    assert f"/console/signin/{token}" in out.getvalue() and spent not in out.getvalue()
+    statuses = [row.status for row in await OutboxMessage.all().order_by("id")]
+    assert statuses == [OutboxStatus.SENT, OutboxStatus.FAILED]
+    assert not [row for row in await OutboxMessage.all() if token in row.text or spent in row.text]
+
+
+async def test_no_table_holds_a_working_link_session_key_password_or_token(client, db):
+    from tests.test_secrets_at_rest import _every_stored_value, _holds
+
+    await make_organizer(telegram_id=777011)
+    link = await _request_link()
+    key = await sign_in(client)
+    csrf = form_token((await console_page(client, key)).text, "csrf")
+    made = await client.post("/console/tokens", data={"csrf": csrf, "name": "脚本"}, cookies={"wc_console": key})
+    plaintext = re.search(r'id="new-token">(wch_[^<]+)<', made.text)
+    assert plaintext is not None
+    secrets_seen = {"link": link, "session": key, "password": PASSWORD, "token": plaintext.group(1), "csrf": csrf}
+    for table, column, value in await _every_stored_value():
+        for name, secret in secrets_seen.items():
+            assert not _holds(value, secret), f"{table}.{column} holds the {name}"

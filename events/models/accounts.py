@@ -69,10 +69,12 @@ class AccountSession(Model):
 
 
 class SigninLink(Model):
-    """A one-time sign-in link sent through the bot or by e-mail; only its token's SHA-256 is kept."""
+    """A one-time sign-in link sent through the bot or by e-mail. The row keeps a random seed; the
+    link's token is a capability made from it with the at-rest key (``events.secretbox``), so neither
+    this table nor the outbox row that carries the link holds a token that works."""
 
     id = fields.IntField(primary_key=True)
-    token_hash = fields.CharField(max_length=64, unique=True)
+    seed = fields.CharField(max_length=16, unique=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="links", on_delete=fields.CASCADE
     )

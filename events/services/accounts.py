@@ -6,8 +6,9 @@ at once). pretix's control panel and Indico are the anchors: argon2id password h
 after a run of wrong passwords, a per-address limit, sessions listed and revocable ("sign out
 everywhere"), and an audit of every attempt (``SigninAttempt``).
 
-Secrets are kept as hashes only: the session key (in the cookie) and the one-time link's token are
-stored as SHA-256 (both are 256 random bits, so a fast hash is enough); the password as argon2id.
+No secret is kept that works: the session key (in the cookie) is stored as SHA-256 (256 random bits,
+so a fast hash is enough), the password as argon2id, and a one-time link as a seed from which the
+at-rest key makes its token (``events.secretbox``) when the link is sent.
 The limits count rows in the database, by the service clock, so they hold across workers and restarts.
 """
 
@@ -29,7 +30,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from events import clock
+from events import clock, secretbox
 from events.errors import (
     N_,
     AccountExists,
@@ -68,6 +69,7 @@ CONSOLE_ROLES = (Role.ADMIN, Role.ORGANIZER, Role.JUDGE)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256  # argon2 takes any length; a megabyte "password" would only cost us time
 LINK_TTL = timedelta(minutes=15)
+LINK_PURPOSE = "console-signin"
 # Links sent to one account in an hour, at most: the form cannot be used to flood someone's chat or mailbox.
 LINKS_PER_HOUR = 5
 # Writing last_seen_at on every page would make each read a write; once a minute is enough.
@@ -463,12 +465,13 @@ async def request_signin_link(*, login: str, client: Client, deliver: Deliver) -
     sent = await SigninLink.filter(account_id=account.id, created_at__gt=clock.now() - timedelta(hours=1)).count()
     if sent >= LINKS_PER_HOUR:
         return False
-    token = secrets.token_urlsafe(32)
+    seed = secretbox.new_seed()
+    token = link_token(seed)
     now = clock.now()
     try:
         async with in_transaction() as conn:
             link = await SigninLink.create(
-                token_hash=_sha256(token),
+                seed=seed,
                 account_id=account.id,
                 created_at=now,
                 expires_at=now + LINK_TTL,
@@ -487,8 +490,21 @@ class _Unreachable(Exception):
     """The person has no channel a link can go by (no chat, no mailbox)."""
 
 
+def link_token(seed: str) -> str:
+    """The token of the link with this seed (its URL's last part); made again when the message is sent."""
+    return secretbox.current().capability(LINK_PURPOSE, seed)
+
+
+async def link_for_sending(link_id: int) -> tuple[SigninLink, str] | None:
+    """The link and its token while it can still be used (unused, unexpired), else None: a message
+    sent late does not carry a dead link."""
+    link = await SigninLink.get_or_none(id=link_id, used_at=None, expires_at__gt=clock.now())
+    return (link, link_token(link.seed)) if link is not None else None
+
+
 async def _link_of(token: str) -> SigninLink:
-    link = await SigninLink.get_or_none(token_hash=_sha256(token)) if token and len(token) <= 100 else None
+    seed = secretbox.current().seed_of(LINK_PURPOSE, token) if token and len(token) <= 100 else None
+    link = await SigninLink.get_or_none(seed=seed) if seed else None
     if link is None:
         raise SigninLinkInvalid()
     if link.used_at is not None:

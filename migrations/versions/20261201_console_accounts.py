@@ -11,6 +11,23 @@ from collections.abc import Sequence
 from alembic import op
 import sqlalchemy as sa
 
+# The outbox category column's comment lists the enum (PostgreSQL keeps comments; SQLite has none).
+_OLD_COMMENT = (
+    'INVITATION: invitation\\nREMINDER: reminder\\nWAITLIST_PROMOTED: waitlist_promoted\\nREGISTRATION_CONFIRMED: '
+    'registration_confirmed\\nEVENT_CHANGED: event_changed\\nEVENT_CANCELLED: event_cancelled\\nMATCHED_OPPORTUNITY: '
+    'matched_opportunity\\nCREDITS: credits\\nBROADCAST: broadcast\\nDEMAND_FOLLOW_UP: demand_follow_up\\nCOMPETITION: '
+    'competition\\nMEETING: meeting\\nBRIEF: brief'
+)
+_NEW_COMMENT = _OLD_COMMENT + '\\nSIGNIN: signin'
+
+
+def _category_comment(comment: str, previous: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column(
+            "outbox_message", "category", existing_type=sa.String(length=24), existing_nullable=False,
+            comment=comment, existing_comment=previous,
+        )
+
 
 # revision identifiers, used by Alembic.
 revision: str = 'acc0unts01'
@@ -74,24 +91,27 @@ def upgrade() -> None:
 
     op.create_table('signin_link',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('seed', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column('expires_at', sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column('used_at', sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('token_hash'),
-    comment="A one-time sign-in link sent through the bot or by e-mail; only its token's SHA-256 is kept.",
+    sa.UniqueConstraint('seed'),
+    comment='A one-time sign-in link sent through the bot or by e-mail. The row keeps a random seed; the',
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.add_column(sa.Column('account_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('api_token_account_id_fkey', 'account', ['account_id'], ['id'], ondelete='SET NULL')
 
+    _category_comment(_NEW_COMMENT, _OLD_COMMENT)
+
 
 
 def downgrade() -> None:
+    _category_comment(_OLD_COMMENT, _NEW_COMMENT)
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_constraint('api_token_account_id_fkey', type_='foreignkey')
         batch_op.drop_column('account_id')
