@@ -557,3 +557,16 @@ async def test_no_table_holds_a_working_link_session_key_password_or_token(clien
     for table, column, value in await _every_stored_value():
         for name, secret in secrets_seen.items():
             assert not _holds(value, secret), f"{table}.{column} holds the {name}"
+
+
+async def test_erasing_a_person_removes_their_account_sessions_and_sign_in_audit(db):
+    from events.services import privacy
+
+    account = await make_organizer()
+    signed_in = await accounts.sign_in_password(login="wang@example.cn", password=PASSWORD, client=HERE)
+    with pytest.raises(SigninFailed):
+        await accounts.sign_in_password(login="wang@example.cn", password="wrong password!", client=HERE)
+    await privacy.erase_person(account.person_id, actor="test")
+    assert not await Account.exists() and not await AccountSession.exists() and not await SigninAttempt.exists()
+    with pytest.raises(SessionEnded):
+        await accounts.console_of(signed_in.key)
