@@ -99,3 +99,54 @@ def test_sign_in_see_the_console_make_a_token_and_sign_out_on_a_phone(server, la
     # The wrong password's page is a 401 (Chromium logs that status); nothing else may fail.
     errors = [line for line in console_log if line.startswith("error") and "status of 401" not in line]
     assert not errors, console_log
+
+
+def link_in_outbox(server: Any) -> str:
+    async def work() -> str:
+        from events.models import Category, OutboxMessage
+        from notifications.signin import materialize
+
+        await init_db(server.settings)
+        try:
+            row = await OutboxMessage.filter(category=Category.SIGNIN).order_by("-id").first()
+            assert row is not None
+            sent = await materialize(row)
+            url = sent.text.split('href="', 1)[1].split('"', 1)[0]
+            # This process's PUBLIC_URL made the address; the server's dispatcher uses the server's.
+            return "/console/signin/" + url.rsplit("/console/signin/", 1)[1]
+        finally:
+            await close_db()
+
+    return run_async(work)
+
+
+def test_a_one_time_link_on_a_phone_confirm_then_refused_when_used_again(server, launch, artifacts):
+    async def seed_link_user() -> None:
+        await init_db(server.settings)
+        try:
+            org = await organizations.find_or_create_organization("江汉区科技局")
+            person = await Person.create(name="李娜", email="lina@example.cn", telegram_id=990001)
+            await staff.grant_role(person, role=Role.ORGANIZER, event_ids=None, actor="test", organization_id=org.id)
+            await accounts.create_account(person, actor="test")  # links only
+        finally:
+            await close_db()
+
+    run_async(seed_link_user)
+    browser = launch()
+    context = browser.new_context(**PHONE, locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server.url}/console/signin?lang=en")
+    page.fill("#link-form input[name=login]", "lina@example.cn")
+    page.click("#link-form button[type=submit]")
+    assert "on its way" in page.locator("#link .notice.ok").inner_text()
+    url = server.url + link_in_outbox(server)
+    page.goto(url + "?lang=en")
+    assert page.locator("h1").inner_text() == "Sign in with this link?"
+    page.screenshot(path="/tmp/accounts-link-confirm.png", full_page=True)
+    page.click("form button[type=submit]")
+    assert page.url.endswith("/console?lang=en")
+    assert page.locator("h1").inner_text() == "李娜" and "link" in page.locator("#sessions").inner_text()
+    page.goto(url + "?lang=en")
+    assert "already used" in page.locator(".notice.error").inner_text()
+    shutil.copy(artifacts(page, "accounts-link-used"), "/tmp/accounts-link-used.png")
+    context.close()
