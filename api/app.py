@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import competition_pages, errors, pages, privacy_pages, site, unsubscribe_pages
+from api import competition_pages, console, errors, pages, privacy_pages, site, unsubscribe_pages
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
+    accounts,
     achievements,
     activity,
     briefs,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(tokens.router)
+    app.include_router(accounts.router)
     app.include_router(roles.router)
     app.include_router(privacy.router)
     app.include_router(tickets.router)
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     app.include_router(privacy_pages.router)
     app.include_router(unsubscribe_pages.router)
     site.install(app, settings)
+    app.include_router(console.router)
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(calendar.router)
     app.include_router(webapp.router)

@@ -31,6 +31,7 @@ STATUS_BY_KIND = {
 STATUS_BY_CODE = {
     "idempotency_key_reused": 422,
     "invalid_input": 422,
+    "weak_password": 422,
     "challenge_failed": 422,
     "attachment_type_mismatch": 422,
     "attachment_type_not_allowed": 422,

@@ -185,7 +185,7 @@ def _with_lang(path: str, locale: Locale, **params: Any) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _switch(request: Request, locale: Locale, keep: dict[str, str] | None = None) -> dict[str, str]:
+def switch_link(request: Request, locale: Locale, keep: dict[str, str] | None = None) -> dict[str, str]:
     """The link to the page in the other language. ``keep``: the parameters a cached page is keyed by
     (the request's own would be served to everyone who gets the cached copy)."""
     other = "zh" if locale == "en" else "en"
@@ -200,7 +200,7 @@ def _context(request: Request, locale: Locale, *, keep: dict[str, str] | None = 
         "locale": locale,
         "t": _texts(locale),
         "asset": lambda name: asset_url(request, name),
-        "switch": _switch(request, locale, keep),
+        "switch": switch_link(request, locale, keep),
         "home": _with_lang("/", locale),
         "privacy_url": _with_lang("/privacy", locale),
         "lost_url": _with_lang("/r/lost", locale),

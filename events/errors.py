@@ -582,3 +582,61 @@ class NotTheProject(Forbidden):
 class AlreadyInLineup(Conflict):
     code = "already_in_lineup"
     message = N_("This project is in the line-up already.")
+
+
+# --- console accounts and sign-in ---------------------------------------------------------------------
+
+
+class SigninFailed(Unauthorized):
+    code = "signin_failed"
+    message = N_("The account or the password is wrong.")
+
+
+class AccountLocked(RateLimited):
+    code = "account_locked"
+    message = N_("Too many wrong passwords: this account is locked. Try again in %(retry_after)s seconds.")
+
+
+class SigninRateLimited(RateLimited):
+    code = "signin_rate_limited"
+    message = N_("Too many failed sign-ins from your address. Try again in %(retry_after)s seconds.")
+
+
+class SigninLinkInvalid(NotFound):
+    code = "signin_link_invalid"
+    message = N_("This sign-in link is not valid. Ask for a new one.")
+
+
+class SigninLinkUsed(Conflict):
+    code = "signin_link_used"
+    message = N_("This sign-in link was already used. Each link signs in once: ask for a new one.")
+
+
+class SigninLinkExpired(Conflict):
+    code = "signin_link_expired"
+    message = N_("This sign-in link has expired (links last 15 minutes). Ask for a new one.")
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"
+    message = N_("Choose a password of at least 10 characters that is not your name, phone or e-mail address.")
+
+
+class AccountExists(Conflict):
+    code = "account_exists"
+    message = N_("This person, or this sign-in name, already has an account.")
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    message = N_("No such account.")
+
+
+class NoConsoleRole(Forbidden):
+    code = "no_console_role"
+    message = N_("Only a person with an organizer, admin or judge role for the organization can have an account.")
+
+
+class SessionEnded(Unauthorized):
+    code = "session_ended"
+    message = N_("Your session has ended. Sign in again.")

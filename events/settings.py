@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     # Broker certification per level, as JSON: [{"level": "junior", "hours": 40, "courses": ["JSJL-101"],
     # "valid_years": 3, "renewal_hours": 16}, …]; levels not listed cannot be certified.
     training_levels: list[LevelRule] = Field(default_factory=lambda: list(DEFAULT_LEVEL_RULES))
+    # Console sign-in: wrong passwords in a row that lock an account, and for how long; wrong passwords
+    # from one address (any accounts) within ``signin_ip_window_minutes`` before it is refused for the
+    # rest of that window; how long a session lasts unused, and at most.
+    signin_max_failures: int = Field(default=5, ge=1, le=100)
+    signin_lockout_minutes: int = Field(default=15, ge=1, le=10_080)
+    signin_ip_max_failures: int = Field(default=30, ge=1, le=10_000)
+    signin_ip_window_minutes: int = Field(default=15, ge=1, le=1440)
+    session_idle_hours: int = Field(default=12, ge=1, le=720)
+    session_max_days: int = Field(default=14, ge=1, le=365)
 
     @field_validator("training_levels")
     @classmethod

@@ -78,6 +78,7 @@ from events import clock, localtime, metrics
 from events.db import conn, dialect_of
 from events.models import OutboxMessage, OutboxStatus, Person
 from events.services.preferences import preferences_of
+from notifications import signin
 from notifications.channels import Channel, ChatChannel, Pace, PersonChannel, SendResult
 
 log = logging.getLogger(__name__)
@@ -594,6 +595,10 @@ class Dispatcher:
             recording.exception()  # seen: _deliver reports it, or (cancelled) the lease brings the row back
 
     async def _attempt(self, row: OutboxMessage, via: PersonChannel) -> SendResult:
+        try:
+            row = await signin.materialize(row)  # a sign-in link is put in only now (no secret at rest)
+        except signin.LinkGone as exc:
+            return SendResult.refused(str(exc))
         try:
             photo = await self._photo(row)
         except (LookupError, TypeError, ValueError) as exc:  # a reference no loader can follow

@@ -62,6 +62,7 @@ SUBJECTS: dict[str, str] = {
     "link_requested": N_("Your registration link: %(title)s"),
     "reminder": N_("Reminder: %(title)s"),
     "broadcast": N_("From the organizers: %(title)s"),
+    "signin": N_("Your sign-in link to the 武创荟 console"),
 }
 DEFAULT_SUBJECT = N_("A message from 武创荟")
 # Mails that carry the event as a calendar file: those that put it in (or change it in) a calendar.
@@ -144,7 +145,8 @@ async def compose(
     else:
         body = Markup("<br>\n").join(Markup(line) for line in row.text.splitlines())  # our own Telegram HTML
     title = event.title if event is not None else ""
-    subject = gettext(locale, SUBJECTS[kind], title=title) if kind in SUBJECTS and title else ""
+    needs_title = "%(title)s" in SUBJECTS.get(kind, "")
+    subject = gettext(locale, SUBJECTS[kind], title=title) if kind in SUBJECTS and (title or not needs_title) else ""
     subject = subject or gettext(locale, DEFAULT_SUBJECT)
     category = str(row.category)
     unsubscribe_url = (

@@ -27,6 +27,7 @@ MAIL_CATEGORIES = frozenset(
         Category.EVENT_CANCELLED,
         Category.REMINDER,
         Category.BROADCAST,
+        Category.SIGNIN,
     }
 )
 EMAIL = "email"

@@ -26,7 +26,18 @@ from tests.factories import bearer, make_event, make_registration, make_token
 # The routers this contract covers (issue 12 K1); each of their operations is checked below.
 MODULES = {
     f"api.routers.{name}"
-    for name in ("events", "registrations", "tickets", "checkins", "calendar", "meta", "tokens", "roles", "webapp")
+    for name in (
+        "events",
+        "registrations",
+        "tickets",
+        "checkins",
+        "calendar",
+        "meta",
+        "tokens",
+        "roles",
+        "webapp",
+        "accounts",
+    )
 }
 
 

@@ -31,6 +31,7 @@ from events.models import (
     Judge,
     OutboxMessage,
     OutboxStatus,
+    Person,
     Role,
     Round,
 )
@@ -84,6 +85,8 @@ FORM_GUARDED = ("403",) * 7  # a public form's POST without its CSRF value is re
 KEY_GUARDED = ("404",) * 7  # an entrant's page addressed by the entry's key: none given, nothing there
 JUDGE_READ = ("401", "2xx", "2xx", "404", "403", "2xx", "401")  # A's competition: its organizers and its judge
 JUDGE_ONLY = ("401", "403", "403", "403", "403", "2xx", "401")  # a judge's own acts (scoring, recusal)
+# The console: its session cookie, never a bearer token; without one, the sign-in page (a redirect).
+CONSOLE_SESSION = ("303",) * 7
 
 
 @dataclass
@@ -361,6 +364,13 @@ def body(make_json: Callable[[World], Any], **path: Any) -> Maker:
     return make
 
 
+async def _account_for(w: World) -> Call:
+    """A new person with an organizer role for A (made fresh for each caller: one account per person)."""
+    person = await Person.create(name=f"组织者{w.next()}")
+    await staff.grant_role(person, role=Role.ORGANIZER, event_ids=None, actor="matrix", organization_id=w.a)
+    return Call(json={"person_id": person.id, "login": f"org{person.id}@example.cn"})
+
+
 def query(params: Callable[[World], dict[str, Any]], **path: Any) -> Maker:
     async def make(w: World) -> Call:
         return Call(path={k: v(w) if callable(v) else v for k, v in path.items()}, params=params(w))
@@ -545,7 +555,7 @@ async def _wildcard(w: World) -> Call:
 
 async def _roadshow(w: World) -> dict[str, Any]:
     """A fresh roadshow of A with a session, an investor and a project, and a pending request between them."""
-    from events.models import Person
+
     from events.services.roadshows import requests as meeting_requests
     from events.services.roadshows import sessions as meeting_sessions
 
@@ -702,6 +712,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/api/v1/events/{event_id}/registrations"): (ORGANIZER_OWN, fixed(event_id=event_id)),
     ("POST", "/api/v1/tokens"): (ADMIN_ONLY, body(lambda w: {"role": "checker", "name": "门岗", "organization": w.a})),
     ("GET", "/api/v1/tokens"): (ADMIN_ONLY, fixed()),
+    ("POST", "/api/v1/accounts"): (ADMIN_ONLY, _account_for),
     ("POST", "/api/v1/tokens/{token_id}/revoke"): (ADMIN_ONLY, _new_token),
     ("GET", "/api/v1/people"): (ORGANIZER_ANY, query(lambda w: {"id": w.person_id})),
     ("GET", "/api/v1/roles"): (ORGANIZER_ANY, fixed()),
@@ -1002,6 +1013,20 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("GET", "/r/{token}/cancel"): (PUBLIC, _access_link),
     ("POST", "/r/{token}/cancel"): (FORM_GUARDED, _access_link),
     ("POST", "/r/{token}/answers"): (FORM_GUARDED, _access_link),
+    # The console's sign-in (api/console.py): the pages are anyone's, every form refused without its
+    # token (sign-in forms: a signed single-use one; signed-in forms: the session's); a one-time link that
+    # does not exist is 404 to everyone; the landing page is the session's.
+    ("GET", "/console/signin"): (PUBLIC, fixed()),
+    ("POST", "/console/signin"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/signin/link"): (FORM_GUARDED, fixed()),
+    ("GET", "/console/signin/{token}"): (KEY_GUARDED, fixed(token="no-such-link")),
+    ("POST", "/console/signin/{token}"): (FORM_GUARDED, fixed(token="no-such-link")),
+    ("GET", "/console"): (CONSOLE_SESSION, fixed()),
+    ("POST", "/console/signout"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/signout-everywhere"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/sessions/{session_id}/end"): (FORM_GUARDED, fixed(session_id=1)),
+    ("POST", "/console/tokens"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/tokens/{token_id}/revoke"): (FORM_GUARDED, fixed(token_id=1)),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/close"): (ORGANIZER_OWN, _closable),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _wildcard),
     ("GET", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _comp()),

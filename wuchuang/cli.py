@@ -1,4 +1,4 @@
-"""`wuchuang` command line: serve, token, migrate, demo, backup, restore."""
+"""`wuchuang` command line: serve, token, account, migrate, demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -446,6 +446,58 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password_from_stdin(args: argparse.Namespace) -> str | None:
+    if not args.password_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_account_create(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services import accounts
+    from events.services.organizations import resolve_organization
+
+    settings = _settings()
+    _migrate(settings)
+    password = _password_from_stdin(args)
+
+    async def create() -> str:
+        person = await accounts.find_person(person_id=args.person_id, telegram_id=args.telegram_id, email=args.email)
+        organization_id = (await resolve_organization(args.org)).id if args.org is not None else None
+        account = await accounts.create_account(
+            person, actor="cli", password=password, login=args.login, organization_id=organization_id
+        )
+        return f"account {account.id} for {person.name}: sign in as {account.login}"
+
+    try:
+        print(_with_db(settings, create))
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_account_password(args: argparse.Namespace) -> int:
+    from events.errors import DomainError
+    from events.services import accounts
+
+    settings = _settings()
+    _migrate(settings)
+    password = _password_from_stdin(args) or ""
+
+    async def change() -> str:
+        account = await accounts.account_by_login(args.login)
+        await accounts.set_password(account, password, actor="cli")
+        return f"password of {account.login} set (and the account unlocked)"
+
+    try:
+        print(_with_db(settings, change))
+    except DomainError as exc:
+        print(f"wuchuang: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _person_ref(args: argparse.Namespace) -> PersonRef:
     from events.services.staff import PersonRef
 
@@ -695,6 +747,31 @@ def build_parser() -> argparse.ArgumentParser:
     take.set_defaults(func=cmd_role_revoke)
     roles = role_sub.add_parser("list", help="list roles (person id, name, Telegram id, role, organization, events)")
     roles.set_defaults(func=cmd_role_list)
+
+    account = sub.add_parser(
+        "account",
+        help="console accounts (sign-in for people with an organizer, admin or judge role)",
+        description="An account is how a person who holds a role signs in to /console; the role decides what "
+        "they may do. The password is read from the first line of stdin, never from the command line.",
+    )
+    account_sub = account.add_subparsers(dest="account_command", required=True, metavar="ACTION")
+    account_create = account_sub.add_parser("create", help="make an account for a person who holds a role")
+    who = account_create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person-id", type=int, metavar="ID")
+    who.add_argument("--telegram-id", type=int, metavar="ID")
+    who.add_argument("--email", metavar="ADDRESS")
+    account_create.add_argument(
+        "--login", help="the sign-in name (e-mail or phone); default: the person's e-mail, else phone"
+    )
+    account_create.add_argument("--org", metavar="ORG", help="organization id or name the account acts for")
+    account_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin; without it: sign-in links only"
+    )
+    account_create.set_defaults(func=cmd_account_create)
+    account_password = account_sub.add_parser("password", help="set an account's password (and unlock it)")
+    account_password.add_argument("--login", required=True)
+    account_password.add_argument("--password-stdin", action="store_true", required=True)
+    account_password.set_defaults(func=cmd_account_password)
 
     privacy = sub.add_parser("privacy", help="people's data under PIPL: retention, a person's export and erasure")
     privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")

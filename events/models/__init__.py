@@ -1,6 +1,7 @@
 """Tortoise models, one module per aggregate. This package is the one schema source."""
 
 from events.models.access import ApiToken, FormNonce, IdempotencyRecord, Role
+from events.models.accounts import Account, AccountSession, SigninAttempt, SigninLink, SigninOutcome
 from events.models.activity import Activity
 from events.models.briefs import StoredBrief
 from events.models.catalog import Event, EventKind, EventStatus
@@ -88,6 +89,11 @@ from events.models.training import (
 )
 
 __all__ = [
+    "Account",
+    "AccountSession",
+    "SigninAttempt",
+    "SigninLink",
+    "SigninOutcome",
     "StoredBrief",
     "FormNonce",
     "LIVE_MEETING_STATUSES",
@@ -202,4 +208,5 @@ MODEL_MODULES = [
     "events.models.competition_wildcards",
     "events.models.roadshows",
     "events.models.briefs",
+    "events.models.accounts",
 ]

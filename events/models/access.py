@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from events.models.accounts import Account
     from events.models.organizations import Organization
 
 
@@ -35,6 +36,12 @@ class ApiToken(Model):
     )
 
     organization_id: int | None
+    # The console account that made the token (its holder lists and revokes it there); null for tokens
+    # made by the CLI or the API.
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="tokens", null=True, on_delete=fields.SET_NULL
+    )
+    account_id: int | None
 
     class Meta:
         table = "api_token"

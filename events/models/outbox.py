@@ -25,6 +25,7 @@ class Category(StrEnum):
     COMPETITION = "competition"  # an entrant's entry, a judge's duty, an objector's objection
     MEETING = "meeting"  # a 1:1 meeting at a roadshow: requests, answers, reminders, how it went
     BRIEF = "brief"  # the programme office's monthly brief is ready
+    SIGNIN = "signin"  # a one-time console sign-in link
 
 
 class OutboxStatus(StrEnum):

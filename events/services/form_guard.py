@@ -122,3 +122,23 @@ async def verify(scope: str, token: str, *, pow: str = "", answer: str = "", cha
         raise FormReplayed() from exc
     if secrets.randbelow(_SWEEP_EVERY) == 0:
         await FormNonce.filter(expires_at__lt=clock.now()).delete()
+
+
+# --- forms of a signed-in session (the console) ----------------------------------------------------------
+# A synchronizer token bound to the session: the MAC of the session's stored key hash under this module's
+# key, with its own label. Every form of the session carries it; a page of another site can neither read
+# it nor compute it, and it dies with the session (a new sign-in, a new token). Nothing is stored: the
+# session row is what a token is checked against.
+
+
+def session_token(binding: str) -> str:
+    """The CSRF value of every form of the session ``binding`` (its stored key hash)."""
+    return _mac(f"session|{binding}")
+
+
+def verify_session_token(binding: str, token: str) -> None:
+    """Raises ``form_expired`` unless ``token`` is the session's CSRF value."""
+    if not isinstance(token, str) or not token or len(token) > 64:
+        raise FormExpired()
+    if not hmac.compare_digest(token.encode(), session_token(binding).encode()):
+        raise FormExpired()

@@ -30,6 +30,7 @@ from events import clock
 from events.errors import N_, AlreadyCancelled, InvalidInput, InvalidTransition, PersonNotFound
 from events.models import (
     ACTIVE_STATUSES,
+    Account,
     Achievement,
     Activity,
     Attendance,
@@ -53,6 +54,7 @@ from events.models import (
     Pitch,
     Registration,
     RegistrationLink,
+    SigninAttempt,
 )
 from events.models.training import hours_of
 from events.privacy import NOTICE_VERSION
@@ -596,6 +598,10 @@ async def erase_person(person_id: int, *, actor: str) -> ErasureResult:
         )
         await RegistrationLink.filter(registration_id__in=registration_ids).using_db(conn).delete()
         await PersonRole.filter(person_id=person.id).using_db(conn).delete()
+        # The console account (its login is an address or a number), its sessions, links and sign-in
+        # audit (addresses, browsers) go too; API tokens it made stay with the organization.
+        await SigninAttempt.filter(account__person_id=person.id).using_db(conn).delete()
+        await Account.filter(person_id=person.id).using_db(conn).delete()
         broker = await Broker.get_or_none(person_id=person.id, using_db=conn)
         if broker is not None and not already:
             # The ledger and the certificates stay with the broker row; the old transcript address dies.

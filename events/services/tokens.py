@@ -41,6 +41,7 @@ async def create_token(
     name: str,
     event_ids: list[int] | None = None,
     organization_id: int | None = None,
+    account_id: int | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> IssuedToken:
     """Make a token; its text is returned here and never again. ``event_ids`` limits a checker to
@@ -71,6 +72,7 @@ async def create_token(
         token_hash=_hash(plaintext),
         event_ids=event_ids,
         organization_id=organization_id,
+        account_id=account_id,
         using_db=using_db,
     )
     return IssuedToken(token=token, plaintext=plaintext)
