@@ -88,6 +88,13 @@ LABELS: dict[str, str] = {
     "outcome": N_("Outcome"),
     "none": N_("None yet."),
     "tokens": N_("API tokens"),
+    "password_title": N_("Password"),
+    "password_text": N_("At least 10 characters, not your name, phone or e-mail address."),
+    "current_password": N_("Current password"),
+    "new_password": N_("New password"),
+    "change_password": N_("Change password"),
+    "set_password": N_("Set a password"),
+    "password_changed": N_("Your password is changed."),
     "tokens_text": N_(
         "For integrations and scripts (Authorization: Bearer …). A token acts with your role for your organization."
     ),
@@ -162,6 +169,12 @@ def _client(request: Request) -> accounts.Client:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _password(form: FormData, name: str) -> str:
+    """A password as typed (spaces are part of it, as at sign-in)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def _cross_site(request: Request) -> bool:
@@ -369,7 +382,13 @@ def _device(user_agent: str) -> str:
 
 
 async def _home(
-    request: Request, console: accounts.Console, *, new_token: str | None = None, token_error: str | None = None
+    request: Request,
+    console: accounts.Console,
+    *,
+    new_token: str | None = None,
+    token_error: str | None = None,
+    password_changed: bool = False,
+    password_error: str | None = None,
 ) -> HTMLResponse:
     locale = page_locale(request)
     t = _texts(locale)
@@ -421,6 +440,9 @@ async def _home(
         ],
         new_token=new_token,
         token_error=token_error,
+        has_password=console.account.password_hash is not None,
+        password_changed=password_changed,
+        password_error=password_error,
     )
     return _render(request, "console_home.html", context, status_code=201 if new_token else 200)
 
@@ -471,6 +493,28 @@ async def end_session(request: Request, session_id: str) -> Response:
         except DomainError:
             pass  # already ended, or not this account's: the page shows what is live
     return _redirect("/console", page_locale(request))
+
+
+@router.post("/console/password", response_class=HTMLResponse)
+async def change_password(request: Request) -> Response:
+    """The holder changes their password (the current one first); an account that signs in by links
+    only sets its first one, the session being the proof."""
+    console, form, refusal = await _console_form(request)
+    if refusal is not None or console is None:
+        return refusal or _forbidden(request, page_locale(request))
+    actor = f"account:{console.account.id}"
+    try:
+        if console.account.password_hash is None:
+            await accounts.set_password(console.account, _password(form, "new"), actor=actor)
+        else:
+            await accounts.change_password(
+                console.account, current=_password(form, "current"), new=_password(form, "new"), actor=actor
+            )
+    except DomainError as error:
+        page = await _home(request, console, password_error=_message(page_locale(request), error))
+        page.status_code = _status_of(error)
+        return page
+    return await _home(request, console, password_changed=True)
 
 
 @router.post("/console/tokens", response_class=HTMLResponse)

@@ -570,3 +570,38 @@ async def test_erasing_a_person_removes_their_account_sessions_and_sign_in_audit
     assert not await Account.exists() and not await AccountSession.exists() and not await SigninAttempt.exists()
     with pytest.raises(SessionEnded):
         await accounts.console_of(signed_in.key)
+
+
+async def test_a_password_is_changed_on_the_page_with_the_current_one_first(client, db):
+    await make_organizer()
+    key = await sign_in(client)
+    cookies = {"wc_console": key}
+    page = await console_page(client, key)
+    assert 'name="current"' in page.text  # the account has a password: the current one is asked
+    csrf = form_token(page.text, "csrf")
+    wrong = await client.post(
+        "/console/password",
+        data={"csrf": csrf, "current": "not it at all", "new": "a brand new phrase"},
+        cookies=cookies,
+    )
+    assert wrong.status_code == 401 and "notice error" in wrong.text
+    weak = await client.post(
+        "/console/password", data={"csrf": csrf, "current": PASSWORD, "new": "short"}, cookies=cookies
+    )
+    assert weak.status_code == 422
+    no_csrf = await client.post(
+        "/console/password", data={"current": PASSWORD, "new": "a brand new phrase"}, cookies=cookies
+    )
+    assert no_csrf.status_code == 403
+    done = await client.post(
+        "/console/password", data={"csrf": csrf, "current": PASSWORD, "new": "a brand new phrase"}, cookies=cookies
+    )
+    assert done.status_code == 200 and "notice ok" in done.text
+    client.cookies.clear()
+    page = await client.get("/console/signin")
+    old = await client.post(
+        "/console/signin", data={"login": "wang@example.cn", "password": PASSWORD, "form_token": form_token(page.text)}
+    )
+    assert old.status_code != 303  # the old password no longer signs in
+    client.cookies.clear()
+    assert await sign_in(client, password="a brand new phrase")

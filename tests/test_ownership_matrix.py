@@ -1026,6 +1026,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], Maker]] = {
     ("POST", "/console/signout-everywhere"): (FORM_GUARDED, fixed()),
     ("POST", "/console/sessions/{session_id}/end"): (FORM_GUARDED, fixed(session_id=1)),
     ("POST", "/console/tokens"): (FORM_GUARDED, fixed()),
+    ("POST", "/console/password"): (FORM_GUARDED, fixed()),
     ("POST", "/console/tokens/{token_id}/revoke"): (FORM_GUARDED, fixed(token_id=1)),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/close"): (ORGANIZER_OWN, _closable),
     ("POST", "/api/v1/competitions/{competition_id}/rounds/{round}/wildcards"): (ORGANIZER_OWN, _wildcard),
