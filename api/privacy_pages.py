@@ -2,35 +2,31 @@
 data (``/r/{token}/data``) and delete my data (``/r/{token}/delete``). Server-rendered, no JavaScript,
 Chinese first with English by ``?lang=`` or ``Accept-Language``.
 
-The delete form carries a signed token bound to the registration's link and the time it was shown:
-a page on another site cannot make one (CSRF), and one older than ``FORM_MAX_AGE`` is refused. It is
-single-use because erasing clears the link's seed: the same form sent again finds no registration.
+The delete form carries the site's signed single-use form token (``events.services.form_guard``) scoped
+to the registration: a page on another site cannot make one (CSRF), a replay is refused, and one older
+than ``FORM_MAX_AGE`` is refused.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from api.pages import PAGE_HEADERS, asset_url, templates
-from events import clock, labels, localtime, secretbox
-from events.errors import N_, DomainError, FormExpired
+from events import labels, localtime
+from events.errors import N_, DomainError
 from events.i18n import Locale, gettext, locale_of
 from events.models import Registration
 from events.privacy import NOTICE_VERSION
-from events.services import access_links, privacy
+from events.services import access_links, form_guard, privacy
 
 router = APIRouter(include_in_schema=False)
 
-FORM_MAX_AGE = 3600  # seconds a delete form stays valid
-FORM_PURPOSE = b"privacy-delete-form"
+FORM_MAX_AGE = form_guard.TTL.total_seconds()  # how long a delete form stays valid
 
 HEADERS = PAGE_HEADERS | {"Permissions-Policy": "camera=(), microphone=()"}
 PRIVATE_HEADERS = HEADERS | {
@@ -151,27 +147,8 @@ async def notice(request: Request) -> HTMLResponse:
 # --- the delete form's token ------------------------------------------------------------------
 
 
-def _form_mac(registration: Registration, issued: int) -> str:
-    key = secretbox.current().subkey(FORM_PURPOSE)
-    message = f"{registration.id}:{registration.access_seed}:{issued}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
-
-
-def form_token(registration: Registration) -> str:
-    issued = int(clock.now().timestamp())
-    return f"{issued}.{_form_mac(registration, issued)}"
-
-
-def check_form_token(registration: Registration, form: FormData) -> None:
-    """Raises ``form_expired`` for a token not made for this link, or older than ``FORM_MAX_AGE``."""
-    sent = form.get("form_token")
-    issued_text, _, mac = sent.partition(".") if isinstance(sent, str) and len(sent) <= 80 else ("", "", "")
-    if not issued_text.isdigit() or not mac:
-        raise FormExpired()
-    issued = int(issued_text)
-    age = clock.now().timestamp() - issued
-    if not 0 <= age <= FORM_MAX_AGE or not hmac.compare_digest(mac, _form_mac(registration, issued)):
-        raise FormExpired()
+def _form_scope(registration: Registration) -> str:
+    return f"erase:{registration.id}"
 
 
 # --- the registrant's requests ----------------------------------------------------------------
@@ -207,7 +184,7 @@ async def delete_page(request: Request, token: str) -> HTMLResponse:
         request,
         locale,
         token=token,
-        form_token=form_token(registration),
+        form_token=form_guard.issue(_form_scope(registration)).token,
         intro=gettext(locale, LABELS["delete_intro"], name=registration.name),
         event_title=registration.event.title,
     )
@@ -220,7 +197,8 @@ async def delete_data(request: Request, token: str) -> Response:
     locale = page_locale(request)
     try:
         registration = await access_links.registration_by_token(token)
-        check_form_token(registration, await request.form())
+        sent = (await request.form()).get("form_token")
+        await form_guard.verify(_form_scope(registration), sent if isinstance(sent, str) else "", challenge=False)
     except DomainError as error:
         return _refused(request, locale, error)
     done = await privacy.erase_person(registration.person_id, actor=f"registration:{registration.id}")
