@@ -122,6 +122,7 @@ LABELS: dict[str, str] = {
     "approve": N_("Approve"),
     "reject": N_("Reject"),
     "with_selected": N_("With the selected:"),
+    "all_matching": N_("Every row the filter finds, not only those ticked (at most 10,000)"),
     "bulk_done": N_(
         "Done: %(done)s. Skipped (not awaiting approval): %(skipped)s. Left waiting (event full): %(full)s."
     ),
@@ -668,24 +669,21 @@ def _reg_row(row: registration_admin.TableRow, page: Page) -> dict[str, Any]:
     }
 
 
+def _table_query(params: Any, *, cursor: str | None = None) -> TableQuery:
+    """The table's filter from the query string (or the bulk form's copy of it)."""
+    status_text = str(params.get("status") or "")
+    status = RegistrationStatus(status_text) if status_text in {str(s) for s in REG_STATUSES} else None
+    arrived_text = str(params.get("arrived") or "")
+    arrived: registration_admin.Arrival | None = "in" if arrived_text == "in" else "out" if arrived_text == "out" else None
+    q = str(params.get("q") or "").strip()[:100]
+    return TableQuery(status=status, arrived=arrived, q=q or None, limit=PAGE_SIZE, cursor=cursor)
+
+
 async def _table_page(
     request: Request, page: Page, event: Event, *, notice: str = "", problem: str = "", status_code: int = 200
 ) -> HTMLResponse:
     params = request.query_params
-    status_text = params.get("status", "")
-    status = RegistrationStatus(status_text) if status_text in {str(s) for s in REG_STATUSES} else None
-    arrived_text = params.get("arrived", "")
-    arrived: registration_admin.Arrival | None = (
-        "in" if arrived_text == "in" else "out" if arrived_text == "out" else None
-    )
-    q = params.get("q", "").strip()[:100]
-    query = TableQuery(
-        status=status,
-        arrived=arrived,
-        q=q or None,
-        limit=PAGE_SIZE,
-        cursor=params.get("cursor", "")[:500] or None,
-    )
+    query = _table_query(params, cursor=params.get("cursor", "")[:500] or None)
     try:
         found = await registration_admin.table(event.id, query)
     except DomainError as error:
@@ -699,7 +697,7 @@ async def _table_page(
             "skipped": params.get("skipped", "0")[:6],
             "full": params.get("full", "0")[:6],
         }
-    filters = {"status": str(status) if status else "", "arrived": arrived or "", "q": q}
+    filters = {"status": str(query.status or ""), "arrived": query.arrived or "", "q": query.q or ""}
     return render(
         request,
         page,
@@ -740,7 +738,10 @@ async def registrations_bulk(request: Request, event_id: str) -> Response:
         return not_found(request, page)
     action = field_text(form, "action", limit=20)
     try:
-        ids = field_ids(form, "ids", limit=registration_admin.BULK_LIMIT)
+        if field_text(form, "matching", limit=2):
+            ids = await registration_admin.matching_ids(event.id, _table_query(form))
+        else:
+            ids = field_ids(form, "ids", limit=registration_admin.BULK_LIMIT)
         if action not in ("approve", "reject"):
             raise InvalidInput(N_("Choose what to do with the selected rows."), field="action")
         result = await registration_admin.decide_many(
@@ -758,6 +759,7 @@ async def registrations_bulk(request: Request, event_id: str) -> Response:
         skipped=result.skipped,
         full=result.full,
         status=field_text(form, "status", limit=20),
+        arrived=field_text(form, "arrived", limit=3),
         q=field_text(form, "q", limit=100),
     )
 

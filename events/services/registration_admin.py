@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from events import clock
@@ -164,7 +165,7 @@ async def decide_many(
     those no longer pending are skipped and counted.
     """
     if len(registration_ids) > BULK_LIMIT:
-        raise InvalidInput(N_("Select at most {limit} rows at once."), field="ids", limit=BULK_LIMIT)
+        raise InvalidInput(N_("Select at most %(limit)s rows at once."), field="ids", limit=BULK_LIMIT)
     if not registration_ids:
         raise InvalidInput(N_("Select at least one row."), field="ids")
     pending: list[int] = []
@@ -369,12 +370,7 @@ def _phone_digits(text: str) -> str | None:
     return digits[2:] if digits.startswith("00") else (digits if len(digits) >= 3 else None)
 
 
-async def table(event_id: int, query: TableQuery) -> paging.Page[TableRow]:
-    """One keyset page (newest first) of an event's registrations for the organizer's table, found by
-    name, phone (as people type it), e-mail or organization, by status and by arrival. No count of
-    all matches: the page's figures come from ``counts``. Waitlist places are worked out for the
-    page's rows only (two small queries). Raises ``invalid_input`` (field ``cursor``).
-    """
+def _filtered(event_id: int, query: TableQuery) -> QuerySet[Registration]:
     qs = Registration.filter(event_id=event_id)
     if query.status is not None:
         qs = qs.filter(status=query.status)
@@ -387,6 +383,26 @@ async def table(event_id: int, query: TableQuery) -> paging.Page[TableRow]:
         if (digits := _phone_digits(text)) is not None:
             match |= Q(phone__contains=digits)
         qs = qs.filter(match)
+    return qs
+
+
+async def matching_ids(event_id: int, query: TableQuery, *, limit: int = BULK_LIMIT) -> list[int]:
+    """Every registration id the table's filter finds (a bulk action on "all that match"). Raises
+    ``invalid_input`` (field ``ids``) when more than ``limit`` match: nothing is to be done then.
+    """
+    ids = cast("list[int]", await _filtered(event_id, query).order_by("id").limit(limit + 1).values_list("id", flat=True))
+    if len(ids) > limit:
+        raise InvalidInput(N_("Select at most %(limit)s rows at once."), field="ids", limit=limit)
+    return ids
+
+
+async def table(event_id: int, query: TableQuery) -> paging.Page[TableRow]:
+    """One keyset page (newest first) of an event's registrations for the organizer's table, found by
+    name, phone (as people type it), e-mail or organization, by status and by arrival. No count of
+    all matches: the page's figures come from ``counts``. Waitlist places are worked out for the
+    page's rows only (two small queries). Raises ``invalid_input`` (field ``cursor``).
+    """
+    qs = _filtered(event_id, query)
     list_name = f"console-registrations:{event_id}"
     rows = await paging.after(qs, list_name, ORDER, query.cursor).order_by(*ORDER).limit(query.limit + 1)
     found = paging.page(rows, list_name, ORDER, query.limit)
