@@ -88,9 +88,12 @@ async def test_the_list_pages_by_cursor(http: httpx.AsyncClient, w: ConsoleWorld
     cursor = re.search(r'cursor=([^&"]+)', first.text)
     assert cursor is not None
     second = await as_(
-        http, w, "organizer_a", "GET", "/console/events", params={"q": "批量", "cursor": httpx.QueryParams(
-            "c=" + cursor.group(1)
-        )["c"]}
+        http,
+        w,
+        "organizer_a",
+        "GET",
+        "/console/events",
+        params={"q": "批量", "cursor": httpx.QueryParams("c=" + cursor.group(1))["c"]},
     )
     assert second.status_code == 200 and "批量 54" in second.text and "批量 00" not in second.text
     forged = await as_(http, w, "organizer_a", "GET", "/console/events", params={"cursor": "xyz.abc"})
@@ -102,7 +105,9 @@ async def test_create_keeps_what_was_typed_and_names_the_field(http: httpx.Async
     answer = await as_(http, w, "organizer_a", "POST", "/console/events/new", data=wrong)
     assert answer.status_code == 422
     assert 'id="problem-capacity"' in answer.text and 'value="光谷会议中心"' in answer.text
-    answer = await as_(http, w, "organizer_a", "POST", "/console/events/new", data=FORM | {"ends_at": "2026-06-20T13:00"})
+    answer = await as_(
+        http, w, "organizer_a", "POST", "/console/events/new", data=FORM | {"ends_at": "2026-06-20T13:00"}
+    )
     assert answer.status_code == 422 and 'id="problem-ends_at"' in answer.text
     assert await Event.filter(title=FORM["title"]).count() == 0
     made = await as_(http, w, "organizer_a", "POST", "/console/events/new", data=FORM)
@@ -132,7 +137,9 @@ async def test_publish_duplicate_and_cancel_with_a_message(http: httpx.AsyncClie
     published = await as_(http, w, "organizer_a", "POST", f"/console/events/{w.draft.id}/publish")
     assert published.status_code == 303
     assert (await Event.get(id=w.draft.id)).status == EventStatus.PUBLISHED
-    copied = await as_(http, w, "organizer_a", "POST", f"/console/events/{w.event.id}/duplicate", data={"shift_days": "7"})
+    copied = await as_(
+        http, w, "organizer_a", "POST", f"/console/events/{w.event.id}/duplicate", data={"shift_days": "7"}
+    )
     assert copied.status_code == 303
     copy = await Event.filter(title=w.event.title).order_by("-id").first()
     assert copy is not None and copy.id != w.event.id and copy.status == EventStatus.DRAFT
@@ -144,7 +151,9 @@ async def test_publish_duplicate_and_cancel_with_a_message(http: httpx.AsyncClie
     await make_registration(w.event, n=88, email="reg88@example.cn")
     await Producer().drain()
     before = await OutboxMessage.filter(event_id=w.event.id).count()
-    cancelled = await as_(http, w, "organizer_a", "POST", f"/console/events/{w.event.id}/cancel", data={"message": "因故改期"})
+    cancelled = await as_(
+        http, w, "organizer_a", "POST", f"/console/events/{w.event.id}/cancel", data={"message": "因故改期"}
+    )
     assert cancelled.status_code == 303
     assert (await Event.get(id=w.event.id)).status == EventStatus.CANCELLED
     await Producer().drain()
@@ -160,7 +169,7 @@ async def test_the_event_page_shows_its_figures_and_links(http: httpx.AsyncClien
     small = await a_event(w.a, title="小场", capacity=1)
     first = (await make_registration(small, n=1)).registration
     await make_registration(small, n=2)  # waitlisted
-    signer = (http._transport.app.state.signer)  # type: ignore[attr-defined]
+    signer = http._transport.app.state.signer  # type: ignore[attr-defined]
     await registration_admin.manual_checkin(first.id, event_id=small.id, signer=signer, actor="test")
     page = await as_(http, w, "organizer_a", "GET", f"/console/events/{small.id}")
     assert re.search(r'id="n-confirmed">1<', page.text) and re.search(r'id="n-waitlisted">1<', page.text)
@@ -183,7 +192,9 @@ async def test_the_table_searches_filters_and_pages(http: httpx.AsyncClient, w: 
     assert first.status_code == 200 and "参会者59" in first.text and "参会者00" not in first.text
     cursor = re.search(r'cursor=([^&"]+)', first.text)
     assert cursor is not None
-    later = await as_(http, w, "organizer_a", "GET", url, params={"cursor": httpx.QueryParams("c=" + cursor.group(1))["c"]})
+    later = await as_(
+        http, w, "organizer_a", "GET", url, params={"cursor": httpx.QueryParams("c=" + cursor.group(1))["c"]}
+    )
     assert "参会者00" in later.text and "参会者59" not in later.text
     by_org = await as_(http, w, "organizer_a", "GET", url, params={"q": "华中科技"})
     assert "参会者07" in by_org.text and "参会者08" not in by_org.text
@@ -211,7 +222,9 @@ async def test_bulk_approve_and_the_limit(http: httpx.AsyncClient, w: ConsoleWor
         batch_size=2000,
     )
     many_url = f"/console/events/{many.id}/registrations/bulk"
-    too_many = await as_(http, w, "organizer_a", "POST", many_url, data={"action": "approve", "matching": "1", "status": "pending"})
+    too_many = await as_(
+        http, w, "organizer_a", "POST", many_url, data={"action": "approve", "matching": "1", "status": "pending"}
+    )
     problem = re.search(r'id="problem">([^<]*)<', too_many.text)
     assert too_many.status_code == 422 and problem is not None and "10000" in problem.group(1).replace(",", "")
     assert await Registration.filter(event_id=many.id, status=RegistrationStatus.PENDING).count() == 10_001
@@ -237,22 +250,42 @@ async def test_edit_an_attendee(http: httpx.AsyncClient, w: ConsoleWorld) -> Non
     opened = await as_(http, w, "organizer_a", "GET", url)
     assert opened.status_code == 200 and "张三" in opened.text
     version = version_in(opened.text)
-    form = {"name": "张三丰", "phone": "138 0013 8000", "email": "Zhang@Example.cn", "organization": "武当", "version": version}
+    form = {
+        "name": "张三丰",
+        "phone": "138 0013 8000",
+        "email": "Zhang@Example.cn",
+        "organization": "武当",
+        "version": version,
+    }
     bad = await as_(http, w, "organizer_a", "POST", url, data=form | {"phone": "12"})
     assert bad.status_code == 422 and 'class="problem"' in bad.text and 'value="张三丰"' in bad.text
     saved = await as_(http, w, "organizer_a", "POST", url, data=form)
     assert saved.status_code == 303
     reg = await Registration.get(id=w.reg.id)
-    assert (reg.name, reg.phone, reg.email, reg.organization) == ("张三丰", "+8613800138000", "zhang@example.cn", "武当")
+    assert (reg.name, reg.phone, reg.email, reg.organization) == (
+        "张三丰",
+        "+8613800138000",
+        "zhang@example.cn",
+        "武当",
+    )
     assert await Activity.filter(kind="registration.edited", registration_id=reg.id).count() == 1
     stale = await as_(http, w, "organizer_a", "POST", url, data=form | {"name": "又改"})
     assert stale.status_code == 409 and 'id="stale"' in stale.text and 'value="张三丰"' in stale.text
     assert (await Registration.get(id=w.reg.id)).name == "张三丰"
     other = await make_registration(w.event, n=77, phone="13900000077")
     dup = await as_(
-        http, w, "organizer_a", "POST", f"/console/events/{w.event.id}/registrations/{other.registration.id}",
-        data={"name": "李四", "phone": "13800138000", "email": "", "organization": "",
-              "version": other.registration.updated_at.isoformat()},
+        http,
+        w,
+        "organizer_a",
+        "POST",
+        f"/console/events/{w.event.id}/registrations/{other.registration.id}",
+        data={
+            "name": "李四",
+            "phone": "13800138000",
+            "email": "",
+            "organization": "",
+            "version": other.registration.updated_at.isoformat(),
+        },
     )
     assert dup.status_code == 409
     wrong_event = await as_(http, w, "organizer_a", "GET", f"/console/events/{w.draft.id}/registrations/{w.reg.id}")
