@@ -95,7 +95,6 @@ LABELS: dict[str, str] = {
     "waitlisted": N_("Waitlist"),
     "pending": N_("Awaiting approval"),
     "checked_in": N_("Checked in"),
-    "cancelled_n": N_("Cancelled"),
     "no_limit": N_("no limit"),
     "registrations": N_("Registrations"),
     "door": N_("Door view"),
@@ -108,7 +107,7 @@ LABELS: dict[str, str] = {
     "published_ok": N_("Published: registration is open."),
     "cancelled_ok": N_("The event is cancelled; the registrants are being told."),
     "duplicated_ok": N_("This is the copy, a draft. Check the details, then publish it."),
-    "q_regs_hint": N_("Name, phone, e-mail or organization"),
+    "q_regs_hint": N_("The beginning of a name, phone, e-mail or organization"),
     "arrival": N_("Arrival"),
     "arrived": N_("Checked in"),
     "not_arrived": N_("Not checked in"),
@@ -674,7 +673,9 @@ def _table_query(params: Any, *, cursor: str | None = None) -> TableQuery:
     status_text = str(params.get("status") or "")
     status = RegistrationStatus(status_text) if status_text in {str(s) for s in REG_STATUSES} else None
     arrived_text = str(params.get("arrived") or "")
-    arrived: registration_admin.Arrival | None = "in" if arrived_text == "in" else "out" if arrived_text == "out" else None
+    arrived: registration_admin.Arrival | None = (
+        "in" if arrived_text == "in" else "out" if arrived_text == "out" else None
+    )
     q = str(params.get("q") or "").strip()[:100]
     return TableQuery(status=status, arrived=arrived, q=q or None, limit=PAGE_SIZE, cursor=cursor)
 
