@@ -135,7 +135,7 @@ def test_an_organizer_runs_a_session_in_the_console(server, launch, artifacts, c
     page.screenshot(path=str(artifacts(page, "console-events-table-phone-en")), full_page=True)
     # Select all on the page (the script) ticks every box.
     page.check("#select-all")
-    assert page.locator('#registrations input[name=ids]:checked').count() == 3
+    assert page.locator("#registrations input[name=ids]:checked").count() == 3
     page.uncheck("#select-all")
 
     # One attendee: check in by hand, undo, edit.
