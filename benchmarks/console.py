@@ -78,6 +78,7 @@ def pages(seeded: Seeded) -> list[tuple[str, str]]:
         ("registrations, first page", regs),
         ("registrations, search by name", f"{regs}?q={seeded.sample_name}"),
         ("registrations, search by phone", f"{regs}?q=139%200000%20421"),
+        ("registrations, search, 1 in 4 match", f"{regs}?q=%E5%8D%8E%E4%B8%AD"),  # 华中: a quarter of them
         ("registrations, status=pending", f"{regs}?status=pending"),
         ("registrations, checked in", f"{regs}?arrived=in"),
         ("registrations, later page", "LATER"),  # resolved at run time: the cursor of the 40th page
