@@ -419,11 +419,12 @@ async def matching_ids(event_id: int, query: TableQuery, *, limit: int = BULK_LI
     return ids
 
 
-# SQLite plans "ORDER BY id DESC LIMIT ?" over the search's OR of index ranges as a scan of the whole
-# table in id order: instant when the prefix is common, a full scan when it is rare. So a search first
-# asks for up to PROBE matching ids without an order (the OR of the index ranges, stopping early);
-# fewer than PROBE: those are all the matches, read by id. PostgreSQL plans both cases well itself.
-PROBE = 2_000
+# SQLite plans "ORDER BY id DESC LIMIT ?" over the search's OR of index ranges either as a walk of the
+# table in id order (instant for a common prefix, a full scan for a rare one) or as the OR of the index
+# ranges and a sort of every match (the reverse). So a search first asks for up to PROBE matching ids
+# without an order (the index ranges, stopping early): fewer than PROBE are all the matches, read by id;
+# more, and the walk in id order is asked for. PostgreSQL's planner chooses well by itself.
+PROBE = 500
 
 
 async def _searched(after: QuerySet[Registration], query: TableQuery) -> list[Registration] | None:
@@ -431,7 +432,9 @@ async def _searched(after: QuerySet[Registration], query: TableQuery) -> list[Re
         return None
     probe = cast("list[int]", await after.limit(PROBE).values_list("id", flat=True))
     if len(probe) >= PROBE:
-        return None  # a common prefix: the ordered query finds its page at once
+        # A common prefix: a range on the id makes SQLite walk the table newest first, stopping at
+        # the page's last match (dense, so soon), instead of sorting every match.
+        return await after.filter(id__gt=0).order_by(*ORDER).limit(query.limit + 1)
     newest = sorted(probe, reverse=True)[: query.limit + 1]
     return await Registration.filter(id__in=newest).order_by(*ORDER) if newest else []
 
