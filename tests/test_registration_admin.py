@@ -8,7 +8,16 @@ import pytest
 
 from events import clock
 from events.errors import InvalidInput, InvalidTransition, StaleForm
-from events.models import Activity, Event, Registration, RegistrationStatus
+from events.models import (
+    Activity,
+    Attendance,
+    Broker,
+    CreditEntry,
+    CreditSource,
+    Event,
+    Registration,
+    RegistrationStatus,
+)
 from events.services import catalog, event_admin, organizations, registration_admin
 from events.services.registration_admin import AttendeeEdit, TableQuery, phone_prefix, version_of
 from events.settings import Settings
@@ -119,6 +128,27 @@ async def test_resend_and_undo_refuse_what_is_not_there(org: int) -> None:
     with pytest.raises(InvalidTransition):
         await registration_admin.resend_ticket(pending.id, actor="t")
     assert await registration_admin.undo_checkin(pending.id, event_id=event.id, actor="t") == 0
+
+
+async def test_undo_refuses_a_checkin_that_earned_training_hours(org: int) -> None:
+    event = await a_event(org)
+    reg = (await make_registration(event, n=1)).registration
+    await Attendance.create(
+        event_id=event.id, registration_id=reg.id, day=clock.now().date(), checked_in_at=clock.now()
+    )
+    broker = await Broker.create(person_id=reg.person_id, transcript_token="t" * 20, created_by="t")
+    await CreditEntry.create(
+        broker=broker,
+        hours_tenths=30,
+        source=CreditSource.ATTENDANCE,
+        event_id=event.id,
+        registration_id=reg.id,
+        author="t",
+        earned_at=clock.now(),
+    )
+    with pytest.raises(InvalidTransition):
+        await registration_admin.undo_checkin(reg.id, event_id=event.id, actor="t")
+    assert await Attendance.filter(registration_id=reg.id).count() == 1
 
 
 async def test_duplicate_and_a_guarded_update(org: int) -> None:

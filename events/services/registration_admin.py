@@ -35,6 +35,8 @@ from events.models import (
     ACTIVE_STATUSES,
     Attendance,
     CheckinResult,
+    CreditEntry,
+    CreditSource,
     Event,
     EventStatus,
     Registration,
@@ -258,12 +260,22 @@ async def manual_checkin(
 async def undo_checkin(registration_id: int, *, event_id: int, actor: str) -> int:
     """Take back a registrant's check-ins at ``event_id`` (a mistaken one): their attendance rows go,
     logged as ``checkin.undone``. Returns how many were removed (0: nothing to undo). Raises
-    ``registration_not_found``.
+    ``registration_not_found``; ``invalid_transition`` when the check-in earned a broker training
+    hours (a training session): those are corrected in the broker's ledger, not undone here.
     """
     async with in_transaction() as conn:
         registration = await Registration.get_or_none(id=registration_id, using_db=conn)
         if registration is None:
             raise RegistrationNotFound()
+        credited = await (
+            CreditEntry.filter(event_id=event_id, registration_id=registration_id, source=CreditSource.ATTENDANCE)
+            .using_db(conn)
+            .exists()
+        )
+        if credited:
+            raise InvalidTransition(
+                N_("This check-in earned training hours; correct them in the broker's credit ledger instead.")
+            )
         rows = await Attendance.filter(registration_id=registration_id, event_id=event_id).using_db(conn)
         if not rows:
             return 0
