@@ -101,6 +101,14 @@ async def _confirmed(
     return {"when": _when(event, person), "approved": approved}
 
 
+async def _resent(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return None  # cancelled since it was asked for
+    return {"when": _when(event, person), "approved": False}
+
+
 async def _waitlisted(
     fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
 ) -> dict[str, Any] | None:
@@ -183,6 +191,10 @@ TOLD: dict[str, Told] = {
     "waitlist.promoted": Told(
         "waitlist_promoted", Category.WAITLIST_PROMOTED, "promoted:registration:{registration}", _with_when,
         ticket=True,
+    ),
+    # An organizer sent the ticket again (the console): the confirmation with the current code, once per ask.
+    "ticket.resent": Told(
+        "registration_confirmed", Category.REGISTRATION_CONFIRMED, "resent:{fact}", _resent, ticket=True,
     ),
     "event.changed": Told(
         "event_changed", Category.EVENT_CHANGED, "changed:{fact}:registration:{registration}", _with_when, to_all=True
