@@ -32,7 +32,9 @@ async def test_door_view_counts_arrivals_gates_and_checkers(
     frozen_clock,  # type: ignore[no-untyped-def]
 ) -> None:
     w = await build_console_world()
-    people = [(await make_registration(w.event, name=f"来宾{i}", organization="光谷实验室")).registration for i in range(3)]
+    people = [
+        (await make_registration(w.event, name=f"来宾{i}", organization="光谷实验室")).registration for i in range(3)
+    ]
     assert (await _scan(db, w.event.id, people[0], gate="东门", actor="token:7:东门 小李")).result == "ok"
     frozen_clock.now += timedelta(minutes=6)
     assert (await _scan(db, w.event.id, people[1], gate="东门", actor="token:7:东门 小李")).result == "ok"
@@ -79,7 +81,9 @@ async def test_a_door_link_scans_its_event_only_and_stops_when_revoked(
     console_client: httpx.AsyncClient,  # noqa: F811
 ) -> None:
     w = await build_console_world()
-    made = await as_(console_client, w, "organizer_a", "POST", f"/console/events/{w.event.id}/staff", data={"name": "东门 小李"})
+    made = await as_(
+        console_client, w, "organizer_a", "POST", f"/console/events/{w.event.id}/staff", data={"name": "东门 小李"}
+    )
     assert made.status_code == 200
     link = re.search(r'id="new-link">([^<]+)<', made.text)
     assert link, made.text[:500]
@@ -96,7 +100,9 @@ async def test_a_door_link_scans_its_event_only_and_stops_when_revoked(
 
     listed = await as_(console_client, w, "organizer_a", "GET", f"/console/events/{w.event.id}/staff")
     assert "东门 小李" in listed.text and plaintext.group(1) not in listed.text  # shown once only
-    assert (await as_(console_client, w, "organizer_b", "GET", f"/console/events/{w.event.id}/staff")).status_code == 404
+    assert (
+        await as_(console_client, w, "organizer_b", "GET", f"/console/events/{w.event.id}/staff")
+    ).status_code == 404
 
     # B cannot revoke A's link; A can, once.
     url = f"/console/events/{w.event.id}/staff/{token.id}/revoke"
@@ -107,7 +113,9 @@ async def test_a_door_link_scans_its_event_only_and_stops_when_revoked(
     assert (await console_client.get(f"/api/v1/events/{w.event.id}/checkin-list", headers=bearer)).status_code == 401
     # A link of another event, or an organizer's token, is not this event's to revoke.
     other = await door_links.create_door_link(w.draft.id, "草稿门", scope=organizations.Scope(w.a), actor="t")
-    wrong = await as_(console_client, w, "organizer_a", "POST", f"/console/events/{w.event.id}/staff/{other.token.id}/revoke")
+    wrong = await as_(
+        console_client, w, "organizer_a", "POST", f"/console/events/{w.event.id}/staff/{other.token.id}/revoke"
+    )
     assert wrong.status_code == 404 and (await ApiToken.get(id=other.token.id)).revoked_at is None
 
 

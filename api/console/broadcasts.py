@@ -248,7 +248,13 @@ async def all_broadcasts(request: Request, cursor: str | None = None) -> Respons
     events = {e.id: e for e in await Event.filter(id__in={b.event_id for b in found.items})}
     rows = [await _row(b) | {"event": events.get(b.event_id)} for b in found.items]
     return render(
-        request, page, "console/broadcast_list.html", LABELS, rows=rows, next_cursor=found.next_cursor, total=found.total
+        request,
+        page,
+        "console/broadcast_list.html",
+        LABELS,
+        rows=rows,
+        next_cursor=found.next_cursor,
+        total=found.total,
     )
 
 

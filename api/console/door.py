@@ -408,4 +408,3 @@ async def export_attendance(request: Request, event_id: str, format: str = "csv"
         tz=localtime.zone(),
         widths=training_exports.sheet_widths(sheet.items),
     )
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from events.models import Attendance, CheckinResult, CheckinScan, Event
 from events.services import checkin
@@ -54,7 +55,8 @@ async def door_view(event: Event, *, recent: int = RECENT) -> DoorView:
         .order_by("-checked_in_at", "-id")
         .limit(recent)
     )
-    gates: Counter[str | None] = Counter(await Attendance.filter(event_id=event.id).values_list("gate", flat=True))
+    gate_of = cast("list[str | None]", await Attendance.filter(event_id=event.id).values_list("gate", flat=True))
+    gates: Counter[str | None] = Counter(gate_of)
     scans = await CheckinScan.filter(event_id=event.id).values_list("checker", "result")
     admitted: Counter[str] = Counter()
     refused: Counter[str] = Counter()
