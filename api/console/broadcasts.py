@@ -35,7 +35,7 @@ from api.console.common import (
 )
 from events.errors import N_, DomainError
 from events.i18n import gettext, locale_of
-from events.models import Broadcast, Event, OutboxStatus
+from events.models import Account, Broadcast, Event, OutboxStatus
 from events.services import broadcasts, ownership
 from notifications import mail
 from notifications.outbox import EMAIL, TELEGRAM, broadcast_reach
@@ -53,7 +53,7 @@ LABELS: dict[str, str] = {
     "compose": N_("New announcement"),
     "text": N_("Message"),
     "text_hint": N_("Up to 3500 characters. It goes out under the event's title."),
-    "audience": N_("To"),
+    "audience": N_("Sent to"),
     "audience_all": N_("Everyone holding a place: confirmed, waitlisted and awaiting approval (one message a person)."),
     "reach": N_("Who it reaches"),
     "by_telegram": N_("Telegram"),
@@ -79,7 +79,7 @@ LABELS: dict[str, str] = {
     "st_sent": N_("Sent"),
     "st_failed": N_("Failed"),
     "st_skipped": N_("Skipped"),
-    "total": N_("Total"),
+    "total": N_("Messages"),
     "finished": N_("Finished"),
     "in_progress": N_("Sending"),
     "cancelled": N_("Cancelled"),
@@ -267,7 +267,7 @@ async def _progress_context(page: Page, broadcast: Broadcast) -> dict[str, Any]:
         (OutboxStatus.SKIPPED, "st_skipped"),
     )
     lines = []
-    for channel, label in CHANNELS:
+    for channel, label in CHANNELS if progress.total() else ():
         total = progress.total(channel=channel)
         if not total and channel is None:
             continue
@@ -311,6 +311,7 @@ async def broadcast_page(request: Request, broadcast_id: str) -> Response:
         page,
         "console/broadcast_page.html",
         LABELS,
+        author=await _author(broadcast.author),
         event=event,
         created=stamp(broadcast.created_at),
         cancelled=stamp(broadcast.cancelled_at),
@@ -318,6 +319,17 @@ async def broadcast_page(request: Request, broadcast_id: str) -> Response:
         previews=_previews(event, broadcast.text),
         **await _progress_context(page, broadcast),
     )
+
+
+async def _author(actor: str) -> str:
+    """A console account's announcement by the person's name; an API token's by its name."""
+    kind, _, rest = actor.partition(":")
+    if kind == "account" and rest.isdigit():
+        account = await Account.get_or_none(id=int(rest)).select_related("person")
+        return account.person.name if account is not None else actor
+    if kind == "token":
+        return rest.partition(":")[2] or actor
+    return actor
 
 
 @router.get("/console/broadcasts/{broadcast_id}/progress")

@@ -118,6 +118,7 @@ async def _event(request: Request, page: Page, event_id: str) -> Event | Respons
 # ---- the live door view -------------------------------------------------------------------------
 
 BUCKET = timedelta(minutes=5)
+BAR_WIDTH = 24  # px per 5 minutes in the chart (drawn at its own size, never stretched)
 MAX_BARS = 48  # four hours of 5-minute bars; earlier arrivals are summed into the first
 
 
@@ -149,7 +150,7 @@ def _bars(arrivals: list[tuple[datetime, int]], *, now: datetime) -> list[Bar]:
     values[0] += early
     peak = max(values) or 1
     return [
-        Bar(localtime.local(s).strftime("%H:%M"), n, i * 20, 100 - round(96 * n / peak), round(96 * n / peak))
+        Bar(localtime.local(s).strftime("%H:%M"), n, i * BAR_WIDTH, 114 - round(96 * n / peak), round(96 * n / peak))
         for i, (s, n) in enumerate(zip(slots, values, strict=True))
     ]
 
@@ -172,6 +173,7 @@ async def _door_context(page: Page, event: Event) -> dict[str, Any]:
         "view": view,
         "stats": stats,
         "bars": _bars(stats.arrivals, now=now),
+        "bar_width": BAR_WIDTH,
         "recent": [{"a": a, "at": localtime.local(a.at).strftime("%H:%M:%S")} for a in view.recent],
         "gates": view.gates,
         "checkers": [{"name": _checker_name(c.checker), "c": c} for c in view.checkers],
