@@ -48,7 +48,7 @@ LABELS: dict[str, str] = {
     "title": N_("Title"),
     "level": N_("Level"),
     "starts": N_("Starts"),
-    "items": N_("Sessions and modules"),
+    "items_title": N_("Sessions and modules"),
     "kind": N_("Kind"),
     "session": N_("Session"),
     "module": N_("Online module"),

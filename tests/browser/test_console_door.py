@@ -13,7 +13,7 @@ import pytest
 from events import clock
 from events.db import close_db, init_db
 from events.models import Broadcast, Person, Registration, Role
-from events.services import accounts, catalog, checkin, organizations, staff, tickets
+from events.services import accounts, brokers, catalog, checkin, courses, credits, organizations, staff, tickets
 from events.services.registration import Applicant, register
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import run_async
@@ -58,6 +58,32 @@ def seed(server: Any) -> tuple[int, list[int]]:
                     email=f"p{i}@example.cn" if i in (4, 5) else None,
                 )
                 people.append((await register(event.id, applicant, actor="test")).registration.id)
+            # A course with an enrolled broker who finished its module (the training pages' screenshots).
+            course = await courses.create_course(
+                courses.CourseInput(
+                    code="GG-101",
+                    event=catalog.EventInput(
+                        title="技术经理人初级班（光谷）",
+                        kind="training",
+                        venue="光谷",
+                        starts_at=start + timedelta(days=2),
+                        ends_at=start + timedelta(days=2, hours=3),
+                    ),
+                    items=[courses.ItemInput(kind="module", code="M1", title="技术转移概论", hours=6)],
+                ),
+                actor="test",
+                organization_id=org.id,
+            )
+            await catalog.publish_event(course.event_id, actor="test")
+            broker = await brokers.create_broker(
+                brokers.BrokerInput(name="黄志强", phone="13712340001", organization="光谷技术转移中心"),
+                actor="test",
+                organization_id=org.id,
+            )
+            await courses.enroll(course.id, broker.id, actor="test")
+            await credits.complete_module(
+                course.id, "M1", broker_id=broker.id, external_id="seed", completed_at=None, actor="test"
+            )
             return event.id, people
         finally:
             await close_db()
@@ -164,4 +190,14 @@ def test_door_view_broadcast_and_a_door_link_on_a_phone(server, launch, artifact
     page.click("table.grid button")
     assert "链接已撤销" in page.locator(".notice.ok").inner_text()
     assert "已撤销" in page.locator("table.grid").inner_text()
+
+    # Courses and brokers: the course's enrolment with the module's hours, the broker's page.
+    page.goto(f"{server.url}/console/courses")
+    page.click("text=GG-101")
+    assert "黄志强" in page.locator("#enrolled").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    page.screenshot(path=str(artifacts(page, "console-door-course")), full_page=True)
+    page.click("#enrolled >> text=黄志强")
+    assert "6" in page.locator("#standing").inner_text()
+    page.screenshot(path=str(artifacts(page, "console-door-broker")), full_page=True)
     context.close()
