@@ -65,13 +65,13 @@ def channel_for(person: Person, category: Category) -> str | None:
     return TELEGRAM if has_chat(person) else EMAIL
 
 
-async def broadcast_reach(event_id: int) -> dict[str | None, int]:
-    """How many of an event's announcement recipients each channel reaches ({"telegram", "email",
-    None: nobody}), as ``producers`` would queue an announcement made now."""
+async def broadcast_reach(event_id: int, audience: str = "registered") -> dict[str | None, int]:
+    """How many of an event's announcement recipients (``audience``) each channel reaches ({"telegram",
+    "email", None: nobody}), as ``producers`` would queue an announcement made now."""
     from events.services import broadcasts
 
     reach: dict[str | None, int] = {TELEGRAM: 0, EMAIL: 0, None: 0}
-    for registration in await broadcasts.registrants(event_id):
+    for registration in await broadcasts.registrants(event_id, audience=audience):
         reach[channel_for(registration.person, Category.BROADCAST)] += 1
     return reach
 

@@ -311,7 +311,7 @@ class Producer:
         if broadcast is None or broadcast.cancelled_at is not None:
             return
         event = await Event.get(id=broadcast.event_id, using_db=conn)
-        for registration in await self._registrants(event.id, conn):
+        for registration in await broadcasts.registrants(event.id, conn, audience=broadcast.audience):
             person = registration.person
             await enqueue(
                 person,

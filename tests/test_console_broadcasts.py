@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from events.errors import BroadcastClosed, IdempotencyKeyReused
-from events.models import Broadcast, IdempotencyRecord, OutboxMessage, OutboxStatus, Person
+from events.models import Broadcast, IdempotencyRecord, OutboxMessage, OutboxStatus, Person, Registration
 from events.services import broadcasts
 from notifications.outbox import broadcast_reach
 from notifications.producers import Producer
@@ -134,3 +134,41 @@ async def test_send_broadcast_is_once_per_key(console_client: httpx.AsyncClient,
         await broadcasts.send_broadcast(w.event.id, "三", actor="a", key="k9")
     assert not await IdempotencyRecord.filter(key="k9").exists()
     assert await Broadcast.all().count() == 2
+
+
+async def test_an_audience_narrows_reach_preview_and_what_is_queued(
+    console_client: httpx.AsyncClient,  # noqa: F811
+    db,  # type: ignore[no-untyped-def]
+) -> None:
+    from events.services import checkin, tickets
+
+    w = await build_console_world()
+    await _audience(w)
+    inside = await Registration.get(event_id=w.event.id, name="电报甲")
+    signer = tickets.signer_for(db.data_dir.resolve())
+    scan = checkin.Scan(code=tickets.ticket_code(inside, signer) or "", event_id=w.event.id, gate="东门")
+    assert (await checkin.redeem(scan, signer=signer, actor="t")).result == "ok"
+
+    assert await broadcast_reach(w.event.id, "checked_in") == {"telegram": 1, "email": 0, None: 0}
+    assert await broadcast_reach(w.event.id, "not_checked_in") == {"telegram": 1, "email": 1, None: 2}
+    assert await broadcast_reach(w.event.id, "waitlisted") == {"telegram": 0, "email": 0, None: 0}
+
+    url = f"/console/events/{w.event.id}/broadcasts"
+    form = {"text": "请到 B 厅领取资料", "key": "aud-1", "audience": "checked_in"}
+    shown = await as_(console_client, w, "organizer_a", "POST", url + "/preview", data=form)
+    assert shown.status_code == 200 and "发送给 1 人" in shown.text
+    assert '<option value="checked_in" selected>' in shown.text
+    sent = await as_(console_client, w, "organizer_a", "POST", url, data=form)
+    assert sent.status_code == 303
+    broadcast = await Broadcast.get()
+    assert broadcast.audience == "checked_in"
+    await Producer().drain()
+    queued = await OutboxMessage.filter(broadcast_id=broadcast.id).values_list("person_id", flat=True)
+    assert queued == [inside.person_id]
+    page = await as_(console_client, w, "organizer_a", "GET", sent.headers["location"])
+    assert "已签到的人" in page.text
+
+    bad = await as_(console_client, w, "organizer_a", "POST", url + "/preview", data=form | {"audience": "vip"})
+    assert bad.status_code == 422
+    bad_send = await as_(console_client, w, "organizer_a", "POST", url, data=form | {"audience": "vip", "key": "aud-2"})
+    assert bad_send.status_code == 422 and await Broadcast.all().count() == 1

@@ -33,7 +33,7 @@ from api.console.common import (
     status_of,
     texts,
 )
-from events.errors import N_, DomainError
+from events.errors import N_, DomainError, InvalidInput
 from events.i18n import gettext, locale_of
 from events.models import Account, Broadcast, Event, OutboxStatus
 from events.services import broadcasts, ownership
@@ -54,7 +54,7 @@ LABELS: dict[str, str] = {
     "text": N_("Message"),
     "text_hint": N_("Up to 3500 characters. It goes out under the event's title."),
     "audience": N_("Sent to"),
-    "audience_all": N_("Everyone holding a place: confirmed, waitlisted and awaiting approval (one message a person)."),
+    "audience_hint": N_("The counts below are for the audience chosen; press Preview after changing it."),
     "reach": N_("Who it reaches"),
     "by_telegram": N_("Telegram"),
     "by_email": N_("E-mail"),
@@ -89,6 +89,13 @@ LABELS: dict[str, str] = {
     "refreshing": N_("Refreshes every 5 seconds while messages are pending."),
     "announcement": N_("Announcement"),
 }
+AUDIENCE_NAMES: dict[str, str] = {
+    "registered": N_("Everyone holding a place: confirmed, waitlisted and awaiting approval (one message a person)."),
+    "confirmed": N_("Confirmed registrants"),
+    "waitlisted": N_("The waitlist"),
+    "checked_in": N_("Those who checked in"),
+    "not_checked_in": N_("Confirmed, not checked in"),
+}
 CHANNELS: tuple[tuple[str | None, str], ...] = ((TELEGRAM, "by_telegram"), (EMAIL, "by_email"), (None, "not_chosen"))
 
 
@@ -116,6 +123,11 @@ async def _broadcast(request: Request, page: Page, broadcast_id: str) -> Broadca
         return error_page(request, page, error)
 
 
+def _audience_name(page: Page, audience: str) -> str:
+    names = texts(page.locale, AUDIENCE_NAMES)
+    return names.get(audience, audience)
+
+
 def _chat_html(text: str) -> Markup:
     """A Telegram HTML message as the chat shows it: its own tags (escaped values inside), line breaks."""
     return Markup("<br>".join(Markup(line) for line in text.split("\n")))
@@ -139,12 +151,16 @@ async def _compose(
     *,
     text: str = "",
     key: str | None = None,
+    audience: str = "registered",
     preview: bool = False,
     problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    reach = await broadcast_reach(event.id)
+    if audience not in broadcasts.AUDIENCES:
+        audience = "registered"
+    reach = await broadcast_reach(event.id, audience)
     found = await broadcasts.list_broadcasts(scope=page.scope, event_id=event.id, limit=20)
+    names = texts(page.locale, AUDIENCE_NAMES)
     return render(
         request,
         page,
@@ -154,20 +170,23 @@ async def _compose(
         event=event,
         open=broadcasts.in_window(event),
         text=text,
+        audience=audience,
+        audiences=[(key_, names[key_]) for key_ in broadcasts.AUDIENCES],
         key=key or secrets.token_urlsafe(16),
         previews=_previews(event, text) if preview and text.strip() else None,
         reach=reach,
         recipients=sum(reach.values()) - reach[None],
         problem=problem,
-        rows=[await _row(b) for b in found.items],
+        rows=[await _row(page, b) for b in found.items],
         max_text=broadcasts.MAX_TEXT,
     )
 
 
-async def _row(broadcast: Broadcast) -> dict[str, Any]:
+async def _row(page: Page, broadcast: Broadcast) -> dict[str, Any]:
     progress = await broadcasts.progress(broadcast.id)
     return {
         "b": broadcast,
+        "audience": _audience_name(page, broadcast.audience),
         "created": stamp(broadcast.created_at),
         "sent": progress.total(OutboxStatus.SENT),
         "pending": progress.pending,
@@ -184,7 +203,7 @@ async def compose_page(request: Request, event_id: str) -> Response:
     event = await _event(request, page, event_id)
     if isinstance(event, Response):
         return event
-    return await _compose(request, page, event)
+    return await _compose(request, page, event, audience=request.query_params.get("audience", "registered"))
 
 
 @router.post("/console/events/{event_id}/broadcasts/preview")
@@ -198,15 +217,20 @@ async def preview(request: Request, event_id: str) -> Response:
         return event
     text = field_text(form, "text", limit=20_000)
     key = field_text(form, "key", limit=100) or None
+    audience = field_text(form, "audience", limit=30) or "registered"
+    problem = None
     if not text or len(text) > broadcasts.MAX_TEXT:
         problem = message_of(page.locale, _text_error())
-        return await _compose(request, page, event, text=text, key=key, problem=problem, status_code=422)
-    return await _compose(request, page, event, text=text, key=key, preview=True)
+    elif audience not in broadcasts.AUDIENCES:
+        problem = message_of(page.locale, InvalidInput(N_("Unknown audience %(audience)s."), audience=audience))
+    if problem:
+        return await _compose(
+            request, page, event, text=text, key=key, audience=audience, problem=problem, status_code=422
+        )
+    return await _compose(request, page, event, text=text, key=key, audience=audience, preview=True)
 
 
 def _text_error() -> DomainError:
-    from events.errors import InvalidInput
-
     return InvalidInput(N_("An announcement needs 1 to 3500 characters."), field="text")
 
 
@@ -221,8 +245,9 @@ async def send(request: Request, event_id: str) -> Response:
         return event
     text = field_text(form, "text", limit=20_000)
     key = field_text(form, "key", limit=200)
+    audience = field_text(form, "audience", limit=30) or "registered"
     try:
-        broadcast, _ = await broadcasts.send_broadcast(event.id, text, actor=page.actor, key=key)
+        broadcast, _ = await broadcasts.send_broadcast(event.id, text, actor=page.actor, key=key, audience=audience)
     except DomainError as error:
         return await _compose(
             request,
@@ -230,6 +255,7 @@ async def send(request: Request, event_id: str) -> Response:
             event,
             text=text,
             key=None if error.code == "idempotency_key_reused" else key or None,
+            audience=audience,
             problem=message_of(page.locale, error),
             status_code=status_of(error),
         )
@@ -246,7 +272,7 @@ async def all_broadcasts(request: Request, cursor: str | None = None) -> Respons
     except DomainError as error:
         return error_page(request, page, error)
     events = {e.id: e for e in await Event.filter(id__in={b.event_id for b in found.items})}
-    rows = [await _row(b) | {"event": events.get(b.event_id)} for b in found.items]
+    rows = [await _row(page, b) | {"event": events.get(b.event_id)} for b in found.items]
     return render(
         request,
         page,
@@ -312,6 +338,7 @@ async def broadcast_page(request: Request, broadcast_id: str) -> Response:
         "console/broadcast_page.html",
         LABELS,
         author=await _author(broadcast.author),
+        audience=_audience_name(page, broadcast.audience),
         event=event,
         created=stamp(broadcast.created_at),
         cancelled=stamp(broadcast.cancelled_at),
