@@ -157,3 +157,18 @@ async def test_downloads_are_the_apis_sheets(console_client: httpx.AsyncClient, 
     assert (await as_(console_client, w, "organizer_b", "GET", url)).status_code == 404
     no_course = await as_(console_client, w, "organizer_a", "GET", f"/console/events/{w.event.id}/exports/attendance")
     assert no_course.status_code == 404
+
+
+async def test_a_door_link_form_sent_twice_makes_one_link(console_client: httpx.AsyncClient) -> None:  # noqa: F811
+    w = await build_console_world()
+    url = f"/console/events/{w.event.id}/staff"
+    page = await as_(console_client, w, "organizer_a", "GET", url)
+    key = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert key
+    first = await as_(console_client, w, "organizer_a", "POST", url, data={"name": "东门", "key": key[1]})
+    again = await as_(console_client, w, "organizer_a", "POST", url, data={"name": "东门", "key": key[1]})
+    links = [re.search(r'id="new-link">([^<]+)<', r.text) for r in (first, again)]
+    assert links[0] and links[1] and links[0][1] == links[1][1]  # the reload shows the same link
+    assert await ApiToken.filter(role=Role.CHECKER).count() == 1
+    other = await as_(console_client, w, "organizer_a", "POST", url, data={"name": "西门", "key": key[1]})
+    assert other.status_code == 422 and await ApiToken.filter(role=Role.CHECKER).count() == 1

@@ -10,6 +10,7 @@ spreadsheets are the API's own (``api.routers.registrations`` and the course att
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -250,6 +251,7 @@ async def _staff_page(
         link=link,
         qr=_qr_svg(link) if link else None,
         typed=name,
+        key=secrets.token_urlsafe(12),
         problem=problem,
         done=_t(page)["link_revoked"] if done == "revoked" else None,
     )
@@ -279,7 +281,12 @@ async def create_link(request: Request, event_id: str) -> Response:
     name = field_text(form, "name", limit=200)
     try:
         issued = await door_links.create_door_link(
-            event.id, name, scope=page.scope, actor=page.actor, account_id=page.console.account.id
+            event.id,
+            name,
+            scope=page.scope,
+            actor=page.actor,
+            account_id=page.console.account.id,
+            key=field_text(form, "key", limit=100) or None,
         )
     except DomainError as error:
         return await _staff_page(

@@ -8,12 +8,15 @@ once, inside the link ``/scan#token=…`` (a fragment: never sent to the server,
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from tortoise.transactions import in_transaction
 
 from events import clock
 from events.errors import N_, InvalidInput, NotFound
-from events.models import ApiToken, Role
-from events.services import activity, ownership, tokens
+from events.models import ApiToken, Event, Role
+from events.services import activity, idempotency, ownership, tokens
 from events.services.organizations import Scope
 from events.settings import get_settings
 
@@ -31,14 +34,44 @@ def scan_url(plaintext: str, event_id: int) -> str:
 
 
 async def create_door_link(
-    event_id: int, name: str, *, scope: Scope, actor: str, account_id: int | None = None
+    event_id: int,
+    name: str,
+    *,
+    scope: Scope,
+    actor: str,
+    account_id: int | None = None,
+    key: str | None = None,
 ) -> tokens.IssuedToken:
     """A checker token for ``event_id`` alone, named ``name`` (who holds it: "东门 小李").
-    Raises ``event_not_found`` (not in ``scope``), ``invalid_input`` (field ``name``)."""
+    With ``key`` (a form's own), the same key again (a double click, a reload that posts again) answers
+    the token it made, its text included (kept sealed by ``idempotency``), making no second one.
+    Raises ``event_not_found`` (not in ``scope``), ``invalid_input`` (field ``name``),
+    ``idempotency_key_reused`` (the key with another name or event), ``idempotency_key_in_use``."""
     event = await ownership.owned_event(event_id, scope)
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput(N_("A door-staff link needs a name of 1 to 100 characters."), field="name")
+    if key is None:
+        return await _create(event, name, actor=actor, account_id=account_id)
+    digest = hashlib.sha256(json.dumps([event.id, name], ensure_ascii=False).encode()).hexdigest()
+    claimed = await idempotency.claim(key=key[:100], caller=actor, method="POST", path=KEY_SCOPE, request_hash=digest)
+    if isinstance(claimed, idempotency.StoredResponse):
+        token_id, _, plaintext = claimed.body.decode().partition(":")
+        return tokens.IssuedToken(await ApiToken.get(id=int(token_id)), plaintext)
+    try:
+        issued = await _create(event, name, actor=actor, account_id=account_id)
+    except BaseException:
+        await idempotency.release(claimed)
+        raise
+    body = f"{issued.token.id}:{issued.plaintext}".encode()
+    await idempotency.complete(claimed, idempotency.StoredResponse(201, body, {}))
+    return issued
+
+
+KEY_SCOPE = "door-link"
+
+
+async def _create(event: Event, name: str, *, actor: str, account_id: int | None) -> tokens.IssuedToken:
     async with in_transaction() as conn:
         issued = await tokens.create_token(
             role=Role.CHECKER,
