@@ -90,7 +90,7 @@ LABELS: dict[str, str] = {
     "announcement": N_("Announcement"),
 }
 AUDIENCE_NAMES: dict[str, str] = {
-    "registered": N_("Everyone holding a place: confirmed, waitlisted and awaiting approval (one message a person)."),
+    "registered": N_("Everyone registered (confirmed, waitlisted, awaiting approval)"),
     "confirmed": N_("Confirmed registrants"),
     "waitlisted": N_("The waitlist"),
     "checked_in": N_("Those who checked in"),

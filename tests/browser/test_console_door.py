@@ -156,7 +156,7 @@ def test_door_view_broadcast_and_a_door_link_on_a_phone(server, launch, artifact
     assert page.locator("[data-reach=none]").inner_text() == "1"
     assert page.locator("#send").is_disabled()  # preview first
     page.fill("textarea[name=text]", "各位来宾：会场改到 B 厅，请从西门进场。")
-    page.click("text=预览")
+    page.click("button:has-text('预览')")
     assert "会场改到 B 厅" in page.locator("#preview").inner_text()
     assert "发送给 6 人" in page.locator("#send").inner_text()
     page.screenshot(path=str(artifacts(page, "console-door-broadcast-preview")), full_page=True)
