@@ -6,8 +6,8 @@ Every module's ``router`` is included here, in menu order.
 
 from fastapi import APIRouter
 
-from api.console import events, signin
+from api.console import broadcasts, door, events, signin, training
 
 router = APIRouter(include_in_schema=False)
-for module in (signin, events):
+for module in (signin, events, door, broadcasts, training):
     router.include_router(module.router)
