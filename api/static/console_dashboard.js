@@ -9,13 +9,15 @@
   var BLUE = "#1f3a68", LIGHT = "#8fa6cc", GREEN = "#1e7b34", ORANGE = "#c77700", RED = "#b3261e", GREY = "#5f6368";
   var charts = [];
   var narrow = window.matchMedia("(max-width: 600px)").matches;
+  // A real font list: a canvas cannot "inherit" the page's font.
+  var FONT = '-apple-system, "PingFang SC", "Hiragino Sans GB", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
 
   function draw(name, option) {
     var box = document.querySelector('[data-chart="' + name + '"]');
     if (!box) { return; }
     box.hidden = false;
     var chart = window.echarts.init(box, null, { renderer: "canvas" });
-    chart.setOption(Object.assign({ animation: false, textStyle: { fontFamily: "inherit" } }, option));
+    chart.setOption(Object.assign({ animation: false, textStyle: { fontFamily: FONT, fontSize: 12 } }, option));
     box.setAttribute("data-drawn", "1");
     charts.push(chart);
   }
@@ -41,21 +43,24 @@
 
   var months = data.months || [];
   if (months.length) {
-    var series = [
-      ["sessions", BLUE], ["registrations", LIGHT], ["checkins", GREEN], ["demands", ORANGE],
-      ["connections", GREY], ["transfers", RED], ["brokers", "#6a3d9a"]
-    ];
+    // People (registrations, check-ins) in hundreds as bars on the right axis; the programme's own
+    // counts (sessions, demands, connections, contracts, brokers) in tens as lines on the left.
+    var bars = [["registrations", LIGHT], ["checkins", GREEN]];
+    var lines = [["sessions", BLUE], ["demands", ORANGE], ["connections", GREY], ["transfers", RED], ["brokers", "#6a3d9a"]];
+    var name = function (key) { return key === "brokers" ? L.brokers_certified : L[key]; };
+    var values = function (key) { return months.map(function (m) { return m[key]; }); };
     draw("months", {
       title: { text: L.chart_months, left: 0, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
       legend: { top: 22, type: "scroll" },
-      grid: { left: 8, right: 16, top: 60, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 8, top: 60, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: months.map(function (m) { return m.month.slice(5); }) },
-      yAxis: { type: "value", minInterval: 1 },
-      series: series.map(function (s) {
-        var label = s[0] === "brokers" ? L.brokers_certified : L[s[0]];
-        return { name: label, type: "line", data: months.map(function (m) { return m[s[0]]; }), itemStyle: { color: s[1] }, lineStyle: { color: s[1] } };
-      })
+      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", minInterval: 1, splitLine: { show: false } }],
+      series: bars.map(function (s) {
+        return { name: name(s[0]), type: "bar", yAxisIndex: 1, data: values(s[0]), itemStyle: { color: s[1], opacity: 0.55 } };
+      }).concat(lines.map(function (s) {
+        return { name: name(s[0]), type: "line", yAxisIndex: 0, data: values(s[0]), itemStyle: { color: s[1] }, lineStyle: { color: s[1], width: 2 } };
+      }))
     });
   }
 
