@@ -237,3 +237,32 @@ async def test_an_achievement_is_reviewed_and_flagged_key(console_client, frozen
         data={"status": "withdrawn"}, csrf=False,
     )  # fmt: skip
     assert no_csrf.status_code == 403
+
+
+async def test_the_lists_filter_by_the_day_entered(db, frozen_clock):
+    """``created_since`` / ``created_before`` of the demand and achievement queries (the dashboard links)."""
+    w_a = (await achievements.organizations.find_or_create_organization("东湖高新区管委会")).id
+    early = await demands.create_demand(
+        demands.DemandInput(kind="technology", title="早的需求"),  # type: ignore[arg-type]
+        actor="test",
+        managed_by=w_a,
+    )
+    frozen_clock.set(frozen_clock.now + timedelta(days=10))
+    late = await demands.create_demand(
+        demands.DemandInput(kind="technology", title="晚的需求"),  # type: ignore[arg-type]
+        actor="test",
+        managed_by=w_a,
+    )
+    middle = frozen_clock.now - timedelta(days=5)
+    since = await demands.list_demands(demands.DemandQuery(created_since=middle))
+    before = await demands.list_demands(demands.DemandQuery(created_before=middle))
+    assert [d.id for d in since.items] == [late.id] and since.total == 1
+    assert [d.id for d in before.items] == [early.id]
+    made = await achievements.create_achievement(
+        achievements.AchievementInput(title="新成果"), organization_id=w_a, actor="test"
+    )
+    everything = achievements.organizations.EVERYTHING
+    found = await achievements.list_achievements(achievements.AchievementQuery(created_since=middle), scope=everything)
+    assert [a.id for a in found.items] == [made.id]
+    none = await achievements.list_achievements(achievements.AchievementQuery(created_before=middle), scope=everything)
+    assert none.items == []

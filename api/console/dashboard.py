@@ -7,6 +7,15 @@ so a district office's dashboard is its own part of the plan. Every figure is a 
 counts (events, demands, achievements, brokers lists with the matching filters); the tables carry every
 figure without JavaScript, and ``console_dashboard.js`` draws the charts (vendored ECharts) from the
 JSON embedded in the page (``<script type="application/json">``: data, never run, so the CSP holds).
+
+Where the links land: sessions and registrations → ``/console/events`` (series, district, from, to: the
+events that started in the span; the count held is those over by ``as_of``, not cancelled or draft);
+demands → ``/console/demands`` (district, from, to: entered in the span, exact); key achievements →
+``/console/achievements?tier=key`` (from, to); brokers → ``/console/brokers?certified=1`` (district);
+contracts and turnover → the contracted demands (transfers have no console list yet); a funnel's
+matched / connected / contracted step → the demands of the span now in that status (the funnel counts
+those that ever reached it). Figures with no list to filter (connections per month, records naming no
+district) stand unlinked.
 """
 
 from __future__ import annotations
@@ -87,7 +96,7 @@ def target_links(board: dashboard.Dashboard, locale: Locale) -> dict[str, str]:
     since, until = f"{board.year}-01-01", _day(board.as_of)
     return {
         "wuchuanghui_sessions": with_lang(
-            "/console/events", locale, series="wuchuanghui", status="published", **{"from": since, "to": until}
+            "/console/events", locale, series="wuchuanghui", **{"from": since, "to": until}
         ),
         "brokers_trained": with_lang("/console/brokers", locale, certified="1"),
         "demands_collected": with_lang("/console/demands", locale, **{"from": since, "to": until}),
@@ -127,11 +136,7 @@ def view(board: dashboard.Dashboard, locale: Locale) -> dict[str, Any]:
         name = districts.label(r.code, locale) if r.code else gettext(locale, dashboard.NO_DISTRICT)
         # Records that name no district have no filter to list them by: their figures stand unlinked.
         place = {"district": r.code} if r.code else None
-        held = (
-            with_lang("/console/events", locale, series="wuchuanghui", status="published", **place, **span)
-            if place
-            else ""
-        )
+        held = with_lang("/console/events", locale, series="wuchuanghui", **place, **span) if place else ""
         events = with_lang("/console/events", locale, **place, **span) if place else ""
         asked = with_lang("/console/demands", locale, **place, **span) if place else ""
         trained = with_lang("/console/brokers", locale, certified="1", **place) if place else ""
@@ -156,7 +161,7 @@ def view(board: dashboard.Dashboard, locale: Locale) -> dict[str, Any]:
                 "month": m.month,
                 "sessions": Cell(
                     m.sessions,
-                    with_lang("/console/events", locale, series="wuchuanghui", status="published", **window),
+                    with_lang("/console/events", locale, series="wuchuanghui", **window),
                 ),
                 "registrations": Cell(m.registrations, with_lang("/console/events", locale, **window)),
                 "checkins": Cell(m.checkins, with_lang("/console/events", locale, **window)),
