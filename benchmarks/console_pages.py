@@ -105,7 +105,7 @@ async def _measure_pages(settings: Settings, label: str, cookie: str, requests: 
 
 async def measure(database_url: str | None, data_dir: Path, requests: int, warmup: int) -> list[list[object]]:
     settings = load_settings(database_url=database_url, data_dir=data_dir)
-    build_schema(settings)
+    print(f"{settings.dialect}: schema by {build_schema(settings)}", flush=True)
     await init_db(settings)
     rows: list[list[object]] = []
     try:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from events.models import AchievementTier, Connection, ConnectionStatus, Demand, DemandStatus
-from events.services import achievements, demands
+from events.services import achievements, brokers, demands
 from tests.console_kit import as_, build_console_world
-from tests.console_rows_supply import a_broker, a_demand, an_achievement
+from tests.console_rows_supply import a_demand, an_achievement
 from tests.test_console_matrix import console_client
 
 __all__ = ["console_client"]
@@ -124,8 +124,14 @@ async def test_reviewing_a_demand_moves_its_status_and_refuses_a_stale_form(cons
 
 async def test_a_broker_is_assigned_and_released(console_client, frozen_clock):
     w = await build_console_world()
-    demand, broker = await a_demand(w), await a_broker(w)
+    demand = await a_demand(w, description="高功率激光器散热")
+    data = brokers.BrokerInput(name="激光经理人", phone="13500019999", specialties=["激光", "散热"])
+    broker = await brokers.create_broker(data, actor="test", organization_id=w.a)
     version = demand.updated_at.isoformat()
+    plain = (await as_(console_client, w, "organizer_a", "GET", f"/console/demands/{demand.id}")).text
+    assert 'id="suggest-brokers"' in plain and 'data-match="b' not in plain  # suggested on request only
+    asked = await as_(console_client, w, "organizer_a", "GET", f"/console/demands/{demand.id}", params={"brokers": "1"})
+    assert f'data-match="b{broker.id}"' in asked.text
     nobody = await as_(
         console_client, w, "organizer_a", "POST", f"/console/demands/{demand.id}/broker",
         data={"broker_id": "abc", "version": version},

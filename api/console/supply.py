@@ -88,6 +88,7 @@ LABELS: dict[str, str] = {
     "matches": N_("Matches"),
     "matched_achievements": N_("Achievements that fit"),
     "matched_brokers": N_("Brokers that fit"),
+    "suggest_brokers": N_("Suggest brokers that fit"),
     "matched_demands": N_("Demands that fit"),
     "score": N_("Score"),
     "why": N_("Why"),
@@ -282,9 +283,12 @@ async def _demand_page(
         return not_found(request, page)
     locale = page.locale
     timeline = await demand_status.timeline(demand.id)
+    # Brokers are suggested on request (``?brokers=1``): the matcher weighs every broker each time,
+    # too slow for every opening of the page once there are a thousand.
+    suggest = request.query_params.get("brokers") == "1"
     matches: dict[str, list[Any]] = {"achievement": [], "broker": []}
     if demand.status in matching.OPEN_DEMANDS:
-        for kind in matches:
+        for kind in ("achievement", "broker") if suggest else ("achievement",):
             try:
                 matches[kind] = await matching.for_demand(
                     demand.id, type=kind, limit=5, locale=locale, scope=page.scope
@@ -327,6 +331,7 @@ async def _demand_page(
             for step in timeline
         ],
         matches=matches,
+        suggest_href="" if suggest else with_lang(f"/console/demands/{demand.id}", locale, brokers="1") + "#broker-h",
         connections=[_connection_row(c, locale, back=f"d{demand.id}") for c in linked.items],
         errors=errors or {},
         typed=typed or {},
