@@ -131,10 +131,12 @@ def main() -> None:
     add_postgres_argument(parser)
     parser.add_argument("--requests", type=int, default=60, help="timed requests per page (default 60)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first (default 3)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     rows: list[list[object]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows += asyncio.run(measure(None, Path(tmp), args.requests, args.warmup))
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += asyncio.run(measure(None, Path(tmp), args.requests, args.warmup))
     if args.postgres:
         with (
             throwaway_postgres_database(args.postgres, "wuchuang_bench_console_pages") as url,
