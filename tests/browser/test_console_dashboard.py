@@ -100,6 +100,15 @@ def test_the_office_reads_the_dashboard_and_downloads_novembers_brief(server, la
     link.click()
     assert "/console/demands?district=" in page.url and page.locator("h1").inner_text() == "需求"
 
+    # From the list to a demand's page (review, broker, matches, connections), on a phone.
+    small.goto(f"{server.url}/console/demands")
+    assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    artifacts(small, "console-demands-phone")
+    small.locator("tbody tr a").first.click()
+    assert small.locator("h1").inner_text().startswith("#")
+    assert small.locator("#review-h").count() == 1 and small.locator("#matches-h").count() == 1
+    small.screenshot(path=str(artifacts(small, "console-demand-phone-full")), full_page=True)
+
     page.goto(f"{server.url}/console/briefs")
     november = last_november()
     page.fill("input[name=month]", november)
