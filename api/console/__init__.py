@@ -6,8 +6,8 @@ Every module's ``router`` is included here, in menu order.
 
 from fastapi import APIRouter
 
-from api.console import signin
+from api.console import competitions, signin
 
 router = APIRouter(include_in_schema=False)
-for module in (signin,):
+for module in (signin, competitions):
     router.include_router(module.router)
