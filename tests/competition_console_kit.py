@@ -81,12 +81,12 @@ async def assign_and_score(contest: Contest, organization_id: int) -> None:
     """Run 初赛's assignment and let every judge score every entry they hold."""
     scope = Scope(organization_id)
     await assignment.assign_round(contest.cid, "r1", scope=scope, actor="test")
-    marks = {"光谷量子芯片": 90, "江城细胞治疗": 80, "东湖智能驾驶": 70, "珞珈新材料": 60}
+    marks = {"光谷量子芯片": 90, "江城细胞治疗": 80, "东湖智能驾驶": 40, "珞珈新材料": 60}
     ids = {v: k for k, v in contest.entries.items()}
     for n, judge in enumerate(contest.judges.values()):
         page = await assignment.assignments_of(contest.cid, "r1", scope=None, judge=judge)
         for a in page.items:
-            base = marks[ids[a.entry_id]] + (n * 15 if ids[a.entry_id] == "东湖智能驾驶" else 0)
+            base = marks[ids[a.entry_id]] + (n * 25 if ids[a.entry_id] == "东湖智能驾驶" else 0)
             await scoring.submit_score(
                 contest.cid,
                 "r1",
