@@ -4,14 +4,17 @@ input (4xx, never 500), a stale form (409, nothing done)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from api.app import create_app
 from events import clock
 from events.models import (
+    Aggregation,
     Assignment,
     AssignmentStatus,
     Entry,
@@ -25,11 +28,19 @@ from events.models import (
 from events.services.competitions import attachments, closing, entries, overview, ranking
 from events.services.competitions.storage import storage_for
 from events.services.organizations import Scope
+from events.settings import Settings
 from tests.competition_console_kit import Contest, assign_and_score, make_contest
 from tests.console_kit import ConsoleWorld, as_, build_console_world, session_of
-from tests.test_console_matrix import console_client  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
+
+
+@pytest.fixture
+async def http(db: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(db, manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield client
+
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -55,19 +66,19 @@ async def post(
     return await as_(http, w, user, "POST", url, data=data)
 
 
-async def test_the_list_and_a_competition_at_a_glance(console_client: httpx.AsyncClient) -> None:
+async def test_the_list_and_a_competition_at_a_glance(http: httpx.AsyncClient) -> None:
     w, c = await _world()
     other = await make_contest(w.b, title="江岸杯")
-    listed = await get(console_client, w, "/console/competitions")
+    listed = await get(http, w, "/console/competitions")
     assert listed.status_code == 200
     assert "武创源·2026" in listed.text and "江岸杯" not in listed.text
     assert "初赛" in listed.text and "决赛" in listed.text
-    theirs = await get(console_client, w, "/console/competitions", user="organizer_b")
+    theirs = await get(http, w, "/console/competitions", user="organizer_b")
     assert "江岸杯" in theirs.text and "武创源·2026" not in theirs.text
-    assert (await get(console_client, w, f"/console/competitions/{other.cid}")).status_code == 404
+    assert (await get(http, w, f"/console/competitions/{other.cid}")).status_code == 404
 
     await assign_and_score(c, w.a)
-    page = await get(console_client, w, _base(c))
+    page = await get(http, w, _base(c))
     assert page.status_code == 200
     html = page.text
     # Entries by status: four eligible, one submitted; three judges; 初赛's assignments all scored.
@@ -79,46 +90,46 @@ async def test_the_list_and_a_competition_at_a_glance(console_client: httpx.Asyn
     assert f"{first.scored} / {first.assignments}" in html
     assert "人工智能" in html and "技术先进性" in html
 
-    english = await get(console_client, w, _base(c), lang="en")
+    english = await get(http, w, _base(c), lang="en")
     assert "Entries by status" in english.text and "the best 2" in english.text
 
 
-async def test_entries_search_filter_and_review(console_client: httpx.AsyncClient) -> None:
+async def test_entries_search_filter_and_review(http: httpx.AsyncClient) -> None:
     w, c = await _world()
     url = f"{_base(c)}/entries"
-    everything = await get(console_client, w, url)
+    everything = await get(http, w, url)
     assert everything.status_code == 200 and all(t in everything.text for t in c.entries)
-    found = await get(console_client, w, url, q="细胞")
+    found = await get(http, w, url, q="细胞")
     assert "江城细胞治疗" in found.text and "光谷量子芯片" not in found.text
-    by_org = await get(console_client, w, url, q="珞珈材料")
+    by_org = await get(http, w, url, q="珞珈材料")
     assert "珞珈新材料" in by_org.text and "东湖智能驾驶" not in by_org.text
-    submitted = await get(console_client, w, url, status="submitted")
+    submitted = await get(http, w, url, status="submitted")
     assert "待审项目" in submitted.text and "江城细胞治疗" not in submitted.text
     # An unknown status is no filter; an unknown round is not found; a forged cursor is refused.
-    assert (await get(console_client, w, url, status="nonsense")).status_code == 200
-    assert (await get(console_client, w, url, round="nope")).status_code == 404
-    assert (await get(console_client, w, url, round="../x")).status_code == 404
-    assert (await get(console_client, w, url, cursor="forged")).status_code == 422
+    assert (await get(http, w, url, status="nonsense")).status_code == 200
+    assert (await get(http, w, url, round="nope")).status_code == 404
+    assert (await get(http, w, url, round="../x")).status_code == 404
+    assert (await get(http, w, url, cursor="forged")).status_code == 422
 
     waiting = c.entries["待审项目"]
     entry = await Entry.get(id=waiting)
     review = f"{url}/{waiting}/review"
     # Rejecting needs a reason: the form comes back with the error, nothing changed.
-    refused = await post(console_client, w, review, {"decision": "reject", "seen": entry.updated_at.isoformat()})
+    refused = await post(http, w, review, {"decision": "reject", "seen": entry.updated_at.isoformat()})
     assert refused.status_code == 422 and "notice error" in refused.text
     assert (await Entry.get(id=waiting)).status == EntryStatus.SUBMITTED
-    bad = await post(console_client, w, review, {"decision": "maybe", "seen": entry.updated_at.isoformat()})
+    bad = await post(http, w, review, {"decision": "maybe", "seen": entry.updated_at.isoformat()})
     assert bad.status_code == 422
     # A form opened before someone else decided: refused as stale.
     await entries.review_entry(c.cid, waiting, accept=True, reason=None, scope=Scope(w.a), actor="someone")
     stale = await post(
-        console_client, w, review, {"decision": "reject", "reason": "材料不全", "seen": entry.updated_at.isoformat()}
+        http, w, review, {"decision": "reject", "reason": "材料不全", "seen": entry.updated_at.isoformat()}
     )
     assert stale.status_code == 409 and 'id="stale"' in stale.text
     assert (await Entry.get(id=waiting)).status == EntryStatus.ACCEPTED
     fresh = await Entry.get(id=waiting)
     done = await post(
-        console_client,
+        http,
         w,
         review,
         {"decision": "reject", "reason": "材料不全", "seen": fresh.updated_at.isoformat(), "back": "list"},
@@ -127,13 +138,13 @@ async def test_entries_search_filter_and_review(console_client: httpx.AsyncClien
     rejected = await Entry.get(id=waiting)
     assert rejected.status == EntryStatus.REJECTED and rejected.review_reason == "材料不全"
     # B cannot review A's entry.
-    assert (await post(console_client, w, review, {"decision": "accept"}, user="organizer_b")).status_code == 404
+    assert (await post(http, w, review, {"decision": "accept"}, user="organizer_b")).status_code == 404
     # Accept from the list: one button, the entry's "seen" in the form.
-    listed = await get(console_client, w, url)
+    listed = await get(http, w, url)
     assert listed.text.count('value="accept"') == 1  # only the rejected one may be accepted again
 
 
-async def test_an_entry_page_files_scores_and_conflicts(console_client: httpx.AsyncClient, db: Any) -> None:
+async def test_an_entry_page_files_scores_and_conflicts(http: httpx.AsyncClient, db: Settings) -> None:
     w, c = await _world()
     await assign_and_score(c, w.a)
     target = c.entries["光谷量子芯片"]
@@ -147,7 +158,7 @@ async def test_an_entry_page_files_scores_and_conflicts(console_client: httpx.As
         storage=store,
         max_bytes=1_000_000,
     )
-    page = await get(console_client, w, f"{_base(c)}/entries/{target}")
+    page = await get(http, w, f"{_base(c)}/entries/{target}")
     assert page.status_code == 200
     html = page.text
     assert "商业计划书.pdf" in html
@@ -155,27 +166,27 @@ async def test_an_entry_page_files_scores_and_conflicts(console_client: httpx.As
     assert "陈评委" in html and ("评委申报的关联" in html or "a tie the judge declared" in html)
     assert not await Assignment.exists(entry_id=target, judge_id=c.judges["陈评委"].id)
     assert "刘评委" in html and "周评委" in html and "86" in html  # both judges' weighted totals: 0.6·90 + 0.4·80
-    download = await get(console_client, w, f"{_base(c)}/entries/{target}/attachments/{added.id}")
+    download = await get(http, w, f"{_base(c)}/entries/{target}/attachments/{added.id}")
     assert download.status_code == 200 and download.content == PDF
     assert download.headers["content-type"] == "application/pdf"
     assert "attachment;" in download.headers["content-disposition"]
     other = c.entries["江城细胞治疗"]
-    assert (await get(console_client, w, f"{_base(c)}/entries/{other}/attachments/{added.id}")).status_code == 404
+    assert (await get(http, w, f"{_base(c)}/entries/{other}/attachments/{added.id}")).status_code == 404
     assert (
-        await get(console_client, w, f"{_base(c)}/entries/{target}/attachments/{added.id}", user="organizer_b")
+        await get(http, w, f"{_base(c)}/entries/{target}/attachments/{added.id}", user="organizer_b")
     ).status_code == 404
-    assert (await get(console_client, w, f"{_base(c)}/entries/99999")).status_code == 404
-    assert (await get(console_client, w, f"{_base(c)}/entries/x1")).status_code == 404
+    assert (await get(http, w, f"{_base(c)}/entries/99999")).status_code == 404
+    assert (await get(http, w, f"{_base(c)}/entries/x1")).status_code == 404
 
 
-async def test_judges_added_with_their_conflicts(console_client: httpx.AsyncClient) -> None:
+async def test_judges_added_with_their_conflicts(http: httpx.AsyncClient) -> None:
     w, c = await _world()
     url = f"{_base(c)}/judges"
-    page = await get(console_client, w, url)
+    page = await get(http, w, url)
     assert page.status_code == 200
     assert "陈评委" in page.text and "光谷量子芯片" in page.text  # the tie's conflict, per judge
     added = await post(
-        console_client,
+        http,
         w,
         url,
         {
@@ -189,27 +200,23 @@ async def test_judges_added_with_their_conflicts(console_client: httpx.AsyncClie
     assert added.status_code == 201 and "/judge?token=" in added.text
     judge = await Judge.get(name="吴评委")
     assert judge.expertise == ["ai", "自动驾驶"] and judge.conflicts == ["珞珈材料研究院"]
-    listed = await get(console_client, w, url)
+    listed = await get(http, w, url)
     row = listed.text.split(f'id="judge-{judge.id}"')[1].split("</tr>")[0]
     # Same organization as 东湖智能驾驶's entrant; a declared tie to 珞珈新材料's.
     assert "东湖智能驾驶" in row and "珞珈新材料" in row
     assert "/judge?token=" not in listed.text  # the link is shown once
     # Bad input: the form again, what was typed kept, the field marked.
-    empty = await post(console_client, w, url, {"name": "", "organization": "某大学"})
+    empty = await post(http, w, url, {"name": "", "organization": "某大学"})
     assert empty.status_code == 422 and 'value="某大学"' in empty.text
-    bad_mail = await post(console_client, w, url, {"name": "郑评委", "organization": "某大学", "email": "not-a-mail"})
+    bad_mail = await post(http, w, url, {"name": "郑评委", "organization": "某大学", "email": "not-a-mail"})
     assert bad_mail.status_code == 422 and 'value="not-a-mail"' in bad_mail.text
     assert not await Judge.exists(name="郑评委")
-    assert (
-        await post(console_client, w, url, {"name": "某", "organization": "某"}, user="organizer_b")
-    ).status_code == 404
-    no_csrf = await as_(
-        console_client, w, "organizer_a", "POST", url, data={"name": "某", "organization": "某"}, csrf=False
-    )
+    assert (await post(http, w, url, {"name": "某", "organization": "某"}, user="organizer_b")).status_code == 404
+    no_csrf = await as_(http, w, "organizer_a", "POST", url, data={"name": "某", "organization": "某"}, csrf=False)
     assert no_csrf.status_code == 403
 
 
-async def test_assign_a_round_see_short_entries_and_loads(console_client: httpx.AsyncClient) -> None:
+async def test_assign_a_round_see_short_entries_and_loads(http: httpx.AsyncClient) -> None:
     w, c = await _world()
     scope = Scope(w.a)
     # An entry only 陈评委 may judge: 刘评委's organization, and the entrant declares a tie to 周评委's.
@@ -221,75 +228,74 @@ async def test_assign_a_round_see_short_entries_and_loads(console_client: httpx.
     )
     await entries.review_entry(c.cid, crowded.id, accept=True, reason=None, scope=scope, actor="test")
     url = f"{_base(c)}/rounds/r1"
-    before = await get(console_client, w, url)
+    before = await get(http, w, url)
     assert before.status_code == 200 and "分配评委" in before.text
-    ran = await post(console_client, w, f"{url}/assign", {"seen": "open"})
+    ran = await post(http, w, f"{url}/assign", {"seen": "open"})
     assert (
         ran.status_code == 303 and "done=assigned" in ran.headers["location"] and "created=9" in ran.headers["location"]
     )
     assert await Assignment.filter(round__competition_id=c.cid, status=AssignmentStatus.ACTIVE).count() == 9
-    after = await get(console_client, w, ran.headers["location"])
+    after = await get(http, w, ran.headers["location"])
     html = after.text
     assert 'id="short"' in html and "武大光电" in html.split('id="short"')[1].split("</section>")[0]
     assert "重新分配" in html  # a re-run fills gaps
     seen = await overview.coverage(c.cid, "r1", scope=scope)
     assert [e.title for e in seen.short] == ["武大光电"] and sum(ld.active for ld in seen.loads) == 9
     # Re-run: keeps what is there.
-    again = await post(console_client, w, f"{url}/assign", {"seen": "open"})
+    again = await post(http, w, f"{url}/assign", {"seen": "open"})
     assert "created=0" in again.headers["location"] and "kept=9" in again.headers["location"]
     # A form from before the round closed: stale, nothing done.
     await closing.close_round(c.cid, "r1", closing.CloseInput(force=True, reason="测试"), scope=scope, actor="t")
-    stale = await post(console_client, w, f"{url}/assign", {"seen": "open"})
+    stale = await post(http, w, f"{url}/assign", {"seen": "open"})
     assert stale.status_code == 409 and 'id="stale"' in stale.text
-    assert (await post(console_client, w, f"{_base(c)}/rounds/zz/assign", {"seen": "open"})).status_code == 404
-    assert (await get(console_client, w, f"{_base(c)}/rounds/a%20b")).status_code == 404
+    assert (await post(http, w, f"{_base(c)}/rounds/zz/assign", {"seen": "open"})).status_code == 404
+    assert (await get(http, w, f"{_base(c)}/rounds/a%20b")).status_code == 404
 
 
 async def test_the_ranking_with_another_aggregation_and_the_disagreement_flag(
-    console_client: httpx.AsyncClient,
+    http: httpx.AsyncClient,
 ) -> None:
     w, c = await _world()
     await assign_and_score(c, w.a)
     url = f"{_base(c)}/rounds/r1/ranking"
-    page = await get(console_client, w, url)
+    page = await get(http, w, url)
     assert page.status_code == 200
     html = page.text
     order = [html.index(t) for t in ("光谷量子芯片", "江城细胞治疗", "珞珈新材料")]
     assert order == sorted(order)
     assert 'class="disagree"' in html and "东湖智能驾驶" in html.split('class="disagree"')[1].split("</tr>")[0]
     assert 'id="comparing"' not in html
-    z = await get(console_client, w, url, aggregation="zscore")
+    z = await get(http, w, url, aggregation="zscore")
     assert z.status_code == 200 and 'id="comparing"' in z.text
     mine = await ranking.round_ranking(c.cid, "r1", scope=Scope(w.a))
-    other = await ranking.round_ranking(c.cid, "r1", scope=Scope(w.a), aggregation=ranking.Aggregation.ZSCORE)
+    other = await ranking.round_ranking(c.cid, "r1", scope=Scope(w.a), aggregation=Aggregation.ZSCORE)
     assert [r.score for r in mine.items] != [r.score for r in other.items]
     # An unknown aggregation is the competition's own.
-    assert 'id="comparing"' not in (await get(console_client, w, url, aggregation="median")).text
-    assert (await get(console_client, w, url, user="organizer_b")).status_code == 404
+    assert 'id="comparing"' not in (await get(http, w, url, aggregation="median")).text
+    assert (await get(http, w, url, user="organizer_b")).status_code == 404
 
 
-async def test_close_notice_objections_and_finalize(console_client: httpx.AsyncClient, frozen_clock: Any) -> None:
+async def test_close_notice_objections_and_finalize(http: httpx.AsyncClient, frozen_clock: Any) -> None:
     w, c = await _world()
-    scope = Scope(w.a)
     url = f"{_base(c)}/rounds/r1"
     # Owing scores: the close is refused with the entries listed, unless forced with a reason.
-    await post(console_client, w, f"{url}/assign", {"seen": "open"})
-    owing = await post(console_client, w, f"{url}/close", {"seen": "open", "notice_days": "3"})
+    await post(http, w, f"{url}/assign", {"seen": "open"})
+    owing = await post(http, w, f"{url}/close", {"seen": "open", "notice_days": "3"})
     assert owing.status_code == 409 and "<details open>" in owing.text
-    bad_days = await post(console_client, w, f"{url}/close", {"seen": "open", "notice_days": "90"})
+    bad_days = await post(http, w, f"{url}/close", {"seen": "open", "notice_days": "90"})
     assert bad_days.status_code == 422 and 'value="90"' in bad_days.text
     await assign_and_score(c, w.a)
-    closed = await post(console_client, w, f"{url}/close", {"seen": "open", "notice_days": "3"})
+    closed = await post(http, w, f"{url}/close", {"seen": "open", "notice_days": "3"})
     assert closed.status_code == 303 and "advanced=2" in closed.headers["location"]
     rnd = await Round.get(competition_id=c.cid, code="r1")
     assert rnd.status == RoundStatus.NOTICE and rnd.notice_days == 3
-    shown = await get(console_client, w, closed.headers["location"])
+    shown = await get(http, w, closed.headers["location"])
     assert 'id="done"' in shown.text and 'id="close"' not in shown.text
     # Closing again from the old form: stale.
-    again = await post(console_client, w, f"{url}/close", {"seen": "open"})
+    again = await post(http, w, f"{url}/close", {"seen": "open"})
     assert again.status_code == 409 and 'id="stale"' in again.text
 
-    ranked = await get(console_client, w, f"{url}/ranking")
+    ranked = await get(http, w, f"{url}/ranking")
     assert ranked.text.count('class="tag ok"') >= 2  # the two that went through
 
     objection = await closing.file_objection(
@@ -298,46 +304,47 @@ async def test_close_notice_objections_and_finalize(console_client: httpx.AsyncC
         closing.ObjectionInput(name="王五", contact="13900001111", reason="数据造假"),
         actor="test",
     )
-    notice = await get(console_client, w, f"{url}/objections")
+    notice = await get(http, w, f"{url}/objections")
     assert notice.status_code == 200 and "数据造假" in notice.text and "王五" in notice.text
     decide = f"{_base(c)}/objections/{objection.id}/decide"
-    no_reason = await post(console_client, w, decide, {"decision": "upheld", "reason": "", "round": "r1"})
+    no_reason = await post(http, w, decide, {"decision": "upheld", "reason": "", "round": "r1"})
     assert no_reason.status_code == 422
-    early = await post(console_client, w, f"{url}/finalize", {"seen": "notice"})
+    early = await post(http, w, f"{url}/finalize", {"seen": "notice"})
     assert early.status_code == 409  # objections pending, notice open
     assert (await Round.get(id=rnd.id)).status == RoundStatus.NOTICE
-    upheld = await post(console_client, w, decide, {"decision": "upheld", "reason": "查实", "round": "r1"})
+    upheld = await post(http, w, decide, {"decision": "upheld", "reason": "查实", "round": "r1"})
     assert upheld.status_code == 303
     assert (await Objection.get(id=objection.id)).status == ObjectionStatus.UPHELD
     assert (await Entry.get(id=c.entries["江城细胞治疗"])).status == EntryStatus.ELIMINATED
-    twice = await post(console_client, w, decide, {"decision": "dismissed", "reason": "再议", "round": "r1"})
+    twice = await post(http, w, decide, {"decision": "dismissed", "reason": "再议", "round": "r1"})
     assert twice.status_code == 409
-    still_open = await post(console_client, w, f"{url}/finalize", {"seen": "notice"})
+    still_open = await post(http, w, f"{url}/finalize", {"seen": "notice"})
     assert still_open.status_code == 409
+    assert rnd.notice_ends_at is not None
     frozen_clock.set(rnd.notice_ends_at + timedelta(minutes=1))
     assert clock.now() > rnd.notice_ends_at
     for user in ("organizer_a", "organizer_b"):  # days later: a new session
         w.sessions[user] = await session_of(w.accounts[user])
-    final = await post(console_client, w, f"{url}/finalize", {"seen": "notice"})
+    final = await post(http, w, f"{url}/finalize", {"seen": "notice"})
     assert final.status_code == 303 and "done=finalized" in final.headers["location"]
     assert (await Round.get(id=rnd.id)).status == RoundStatus.FINAL
     assert (
-        await post(console_client, w, decide, {"decision": "upheld", "reason": "x", "round": "r1"}, user="organizer_b")
+        await post(http, w, decide, {"decision": "upheld", "reason": "x", "round": "r1"}, user="organizer_b")
     ).status_code == 404
 
 
-async def test_the_papers_under_the_console(console_client: httpx.AsyncClient) -> None:
+async def test_the_papers_under_the_console(http: httpx.AsyncClient) -> None:
     w, c = await _world()
     await assign_and_score(c, w.a)
     base = f"{_base(c)}/rounds/r1/exports"
     for kind in ("judge-sheets", "entry-sheets", "results"):
-        xlsx = await get(console_client, w, f"{base}/{kind}")
+        xlsx = await get(http, w, f"{base}/{kind}")
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK", kind
-        html = await get(console_client, w, f"{base}/{kind}", format="html")
+        html = await get(http, w, f"{base}/{kind}", format="html")
         assert html.status_code == 200 and "光谷量子芯片" in html.text, kind
-    assert (await get(console_client, w, f"{base}/nope")).status_code == 404
-    assert (await get(console_client, w, f"{base}/results", format="pdf")).status_code == 404
-    assert (await get(console_client, w, f"{base}/results", user="organizer_b")).status_code == 404
-    assert (await get(console_client, w, f"{base}/results", user="judge")).status_code == 403
-    anonymous = await get(console_client, w, f"{base}/results", user="anonymous")
+    assert (await get(http, w, f"{base}/nope")).status_code == 404
+    assert (await get(http, w, f"{base}/results", format="pdf")).status_code == 404
+    assert (await get(http, w, f"{base}/results", user="organizer_b")).status_code == 404
+    assert (await get(http, w, f"{base}/results", user="judge")).status_code == 403
+    anonymous = await get(http, w, f"{base}/results", user="anonymous")
     assert anonymous.status_code == 303 and "/console/signin" in anonymous.headers["location"]
