@@ -79,8 +79,12 @@ async def make_contest(organization_id: int, *, title: str = "武创源·2026") 
 
 async def assign_and_score(contest: Contest, organization_id: int) -> None:
     """Run 初赛's assignment and let every judge score every entry they hold."""
-    scope = Scope(organization_id)
-    await assignment.assign_round(contest.cid, "r1", scope=scope, actor="test")
+    await assignment.assign_round(contest.cid, "r1", scope=Scope(organization_id), actor="test")
+    await score_all(contest)
+
+
+async def score_all(contest: Contest) -> None:
+    """Every judge scores every entry they hold in 初赛 (东湖智能驾驶: far apart, a disagreement)."""
     marks = {"光谷量子芯片": 90, "江城细胞治疗": 80, "东湖智能驾驶": 40, "珞珈新材料": 60}
     ids = {v: k for k, v in contest.entries.items()}
     for n, judge in enumerate(contest.judges.values()):
