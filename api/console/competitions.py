@@ -186,7 +186,9 @@ LABELS: dict[str, str] = {
     "notice_until": N_("Public notice until"),
     "notice_over": N_("The notice period is over."),
     "objector": N_("Objector"),
-    "entry": N_("Entry"),
+    "entry": N_("Competition entry"),
+    "found": N_("{n} found"),
+    "all_tracks": N_("All tracks"),
     "evidence": N_("Evidence"),
     "decision": N_("Decision"),
     "uphold": N_("Uphold"),
@@ -208,6 +210,13 @@ LABELS: dict[str, str] = {
     "closed_at": N_("Closed"),
     "finalized_at": N_("Final since"),
     "forced": N_("Closed by force"),
+}
+# A round's own words: "open" is scoring here, not a demand open for matching.
+ROUND_STATUSES = {
+    "open": N_("scoring"),
+    "closed": N_("scoring ended"),
+    "notice": N_("under public notice"),
+    "final": N_("results final"),
 }
 AGGREGATIONS = ("mean", "trimmed_mean", "zscore")
 EXPORTS = {"judge-sheets": "judge_sheets", "entry-sheets": "entry_sheets", "results": "results"}
@@ -244,7 +253,7 @@ def _round_view(locale: Locale, t: dict[str, str], rnd: Any) -> dict[str, Any]:
         "code": rnd.code,
         "name": rnd.name,
         "status": str(rnd.status),
-        "status_text": _status(rnd.status, locale),
+        "status_text": gettext(locale, ROUND_STATUSES[str(rnd.status)]),
         "k": rnd.judges_per_entry,
         "window": " – ".join(x for x in (stamp(rnd.opens_at), stamp(rnd.closes_at)) if x),
         "advance": _advance_text(t, rnd.advance),
@@ -295,7 +304,10 @@ async def competition_list(request: Request, cursor: str = "") -> Response:
     made = await config.configs_of(found.items)
     rows = [
         _competition_view(page.locale, c)
-        | {"rounds": [(r.name, _status(r.status, page.locale)) for r in c.rounds], "tracks": len(c.tracks)}
+        | {
+            "rounds": [(r.name, gettext(page.locale, ROUND_STATUSES[str(r.status)])) for r in c.rounds],
+            "tracks": len(c.tracks),
+        }
         for c in made
     ]
     more = with_lang(BASE, page.locale, cursor=found.next_cursor) if found.next_cursor else None
@@ -891,7 +903,9 @@ async def close_round(request: Request, competition_id: str, code: str) -> Respo
 
 
 @router.get(BASE + "/{competition_id}/rounds/{code}/ranking", response_class=HTMLResponse)
-async def ranking_page(request: Request, competition_id: str, code: str, aggregation: str = "") -> Response:
+async def ranking_page(
+    request: Request, competition_id: str, code: str, aggregation: str = "", track: str = ""
+) -> Response:
     page = await signed_in(request)
     if isinstance(page, Response):
         return page
@@ -931,12 +945,13 @@ async def ranking_page(request: Request, competition_id: str, code: str, aggrega
             ],
         }
         for r in result.items
+        if not track or r.track == track
     ]
     choices = [
         {
             "value": a,
             "text": t[f"agg_{a}"] + (f" ({t['agg_own']})" if a == own else ""),
-            "href": with_lang(request.url.path, page.locale, aggregation=a if a != own else None),
+            "href": with_lang(request.url.path, page.locale, aggregation=a if a != own else None, track=track[:32]),
             "current": a == (chosen.value if chosen else own),
         }
         for a in AGGREGATIONS
@@ -952,6 +967,10 @@ async def ranking_page(request: Request, competition_id: str, code: str, aggrega
         choices=choices,
         comparing=chosen is not None and chosen.value != own,
         compare_note=t["compare_note"].format(own=t[f"agg_{own}"]),
+        tracks=[(tr.code, tr.name) for tr in result.config.tracks],
+        track=track[:32],
+        aggregation=chosen.value if chosen else "",
+        found=t["found"].format(n=len(rows)),
         preview=result.preview,
         round_href=with_lang(f"{BASE}/{cid}/rounds/{rc}", page.locale),
     )
