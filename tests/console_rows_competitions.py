@@ -39,6 +39,11 @@ ROWS: Rows = {
         STALE,
         on_contest(data={"decision": "accept"}),
     ),
+    # Nothing selected: the list again with the error (422) for A; B never sees A's competition.
+    ("POST", "/console/competitions/{competition_id}/entries/review"): (
+        ("signin", "422", "422", "404", "403"),
+        on_contest(data={"decision": "accept"}),
+    ),
     ("GET", "/console/competitions/{competition_id}/entries/{entry_id}/attachments/{attachment_id}"): (
         ("signin", "404", "404", "404", "403"),
         on_contest(),

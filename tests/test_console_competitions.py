@@ -126,6 +126,7 @@ async def test_entries_search_filter_and_review(http: httpx.AsyncClient) -> None
         http, w, review, {"decision": "reject", "reason": "材料不全", "seen": entry.updated_at.isoformat()}
     )
     assert stale.status_code == 409 and 'id="stale"' in stale.text
+    assert "资格审查通过" in stale.text.split("<h1>")[1].split("</h1>")[0]  # what it holds now
     assert (await Entry.get(id=waiting)).status == EntryStatus.ACCEPTED
     fresh = await Entry.get(id=waiting)
     done = await post(
@@ -141,7 +142,35 @@ async def test_entries_search_filter_and_review(http: httpx.AsyncClient) -> None
     assert (await post(http, w, review, {"decision": "accept"}, user="organizer_b")).status_code == 404
     # Accept from the list: one button, the entry's "seen" in the form.
     listed = await get(http, w, url)
-    assert listed.text.count('value="accept"') == 1  # only the rejected one may be accepted again
+    assert listed.text.count('form="bulk"') == 5  # every entry may still be decided (none is scored)
+
+
+async def test_entries_decided_in_bulk(http: httpx.AsyncClient) -> None:
+    w, c = await _world()
+    url = f"{_base(c)}/entries/review"
+    first, second = c.entries["光谷量子芯片"], c.entries["江城细胞治疗"]
+    nothing = await post(http, w, url, {"decision": "reject", "reason": "x"})
+    assert nothing.status_code == 422 and 'id="error"' in nothing.text
+    no_reason = await post(http, w, url, {"decision": "reject", "entry_id": [first, second]})
+    assert no_reason.status_code == 422
+    done = await post(
+        http, w, url, {"decision": "reject", "reason": "不符合条件", "entry_id": [first, second], "q": "光"}
+    )
+    assert done.status_code == 303 and "count=2" in done.headers["location"] and "q=" in done.headers["location"]
+    assert {e.status for e in await Entry.filter(id__in=[first, second])} == {EntryStatus.REJECTED}
+    shown = await get(http, w, done.headers["location"])
+    assert 'id="done"' in shown.text
+    # All or none: one submitted entry cannot be "rejected" twice... an accepted one can; a withdrawn one cannot.
+    await entries.withdraw_entry(c.cid, c.entries["东湖智能驾驶"], reason=None, actor="t", scope=Scope(w.a))
+    mixed = await post(http, w, url, {"decision": "accept", "entry_id": [first, c.entries["东湖智能驾驶"]]})
+    assert mixed.status_code == 409
+    assert (await Entry.get(id=first)).status == EntryStatus.REJECTED  # nothing done
+    # Over the limit: refused before anything is done (Starlette's form parser already stops at 1,000 fields).
+    many = await post(http, w, url, {"decision": "accept", "entry_id": [first] * 10_001})
+    assert many.status_code in (400, 422) and (await Entry.get(id=first)).status == EntryStatus.REJECTED
+    assert (
+        await post(http, w, url, {"decision": "accept", "entry_id": [first]}, user="organizer_b")
+    ).status_code == 404
 
 
 async def test_an_entry_page_files_scores_and_conflicts(http: httpx.AsyncClient, db: Settings) -> None:

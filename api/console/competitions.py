@@ -8,7 +8,7 @@ ranking (the competition's aggregation or another to compare, the disagreement f
 Every rule is a service's (``events.services.competitions``): the same functions the API calls, with
 the page's scope and actor. Forms that change a round or an entry carry what the page showed (the
 round's status, the entry's ``updated_at``): a form opened before someone else changed it is refused
-with the "stale" text and the current state, nothing done.
+with the "stale" text over the current state (409), nothing done.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from api.competition_exports import results_sheet as results_papers
 from api.console.common import (
     Page,
     error_page,
+    field_ids,
     field_text,
     message_of,
     not_found,
@@ -109,6 +110,11 @@ LABELS: dict[str, str] = {
     "reason": N_("Reason"),
     "reject_reason": N_("Reason (needed to reject)"),
     "reviewed": N_("The entry's eligibility is decided."),
+    "reviewed_many": N_("Eligibility decided for {count} entries."),
+    "select": N_("Select"),
+    "accept_selected": N_("Accept the selected"),
+    "reject_selected": N_("Reject the selected"),
+    "bulk_text": N_("All of them or none: if one of the selected cannot be decided so, nothing is done."),
     "summary": N_("Summary"),
     "team": N_("Team"),
     "contact": N_("Contact"),
@@ -277,18 +283,6 @@ def _competition_view(locale: Locale, made: config.Config) -> dict[str, Any]:
     }
 
 
-def _stale(request: Request, page: Page, where: str, **params: Any) -> HTMLResponse:
-    """The form was opened before someone changed the object: nothing done, the current state shown."""
-    return render(
-        request,
-        page,
-        "console/competitions_stale.html",
-        LABELS,
-        status_code=409,
-        back=with_lang(where, page.locale, **params),
-    )
-
-
 # ---- the list and one competition ----------------------------------------------------------------
 
 
@@ -385,6 +379,21 @@ async def entry_list(
     made = await _owned(request, page, competition_id)
     if isinstance(made, Response):
         return made
+    return await _entries_page(request, page, made, round=round, status=status, q=q, cursor=cursor)
+
+
+async def _entries_page(
+    request: Request,
+    page: Page,
+    made: config.Config,
+    *,
+    round: str = "",
+    status: str = "",
+    q: str = "",
+    cursor: str = "",
+    status_code: int = 200,
+    error: str = "",
+) -> Response:
     chosen = EntryStatus(status) if status in {s.value for s in EntryStatus} else None
     code = _round_code(round) if round else None
     if round and (code is None or code not in {r.code for r in made.rounds}):
@@ -399,8 +408,8 @@ async def entry_list(
             limit=PER_PAGE,
             cursor=cursor[:500] or None,
         )
-    except DomainError as error:
-        return error_page(request, page, error)
+    except DomainError as failure:
+        return error_page(request, page, failure)
     base = f"{BASE}/{made.competition.id}/entries"
     rows = [
         {
@@ -421,11 +430,13 @@ async def entry_list(
         for e in found.items
     ]
     more = with_lang(base, page.locale, round=code, status=status, q=q, cursor=found.next_cursor)
+    query = request.query_params
     return render(
         request,
         page,
         "console/competitions_entries.html",
         LABELS,
+        status_code=status_code,
         c=_competition_view(page.locale, made),
         rows=rows,
         total=found.total,
@@ -433,8 +444,43 @@ async def entry_list(
         rounds=[(r.code, r.name) for r in made.rounds],
         statuses=[(s.value, _status(s.value, page.locale)) for s in EntryStatus],
         chosen={"round": code or "", "status": chosen.value if chosen else "", "q": q[:100]},
-        done=request.query_params.get("done", ""),
+        done=query.get("done", "") if request.method == "GET" else "",
+        count=_int(query.get("count")),
+        error=error,
+        reviewable=any(r["may_accept"] or r["may_reject"] for r in rows),
     )
+
+
+@router.post(BASE + "/{competition_id}/entries/review", response_class=HTMLResponse)
+async def review_many(request: Request, competition_id: str) -> Response:
+    """The checked entries' eligibility at once (all of them or none: ``entries.review_entries``)."""
+    answer = await posted(request)
+    if isinstance(answer, Response):
+        return answer
+    page, form = answer
+    made = await _owned(request, page, competition_id)
+    if isinstance(made, Response):
+        return made
+    decision = field_text(form, "decision", limit=10)
+    reason = field_text(form, "reason", limit=2000)
+    back = {k: field_text(form, k, limit=100) for k in ("round", "status", "q")}
+    try:
+        ids = field_ids(form, "entry_id")
+        if decision not in ("accept", "reject"):
+            raise InvalidInput(N_("Choose accept or reject."), field="decision")
+        if not ids:
+            raise InvalidInput(N_("Select at least one entry."), field="entry_id")
+        done = await entries.review_entries(
+            made.competition.id,
+            [entries.Review(i, decision == "accept", reason or None) for i in ids],
+            scope=page.scope,
+            actor=page.actor,
+        )
+    except DomainError as error:
+        return await _entries_page(
+            request, page, made, **back, status_code=status_of(error), error=message_of(page.locale, error)
+        )
+    return redirect(f"{BASE}/{made.competition.id}/entries", page.locale, done="reviewed", count=done, **back)
 
 
 async def _entry_page(
@@ -446,6 +492,7 @@ async def _entry_page(
     status_code: int = 200,
     error: str = "",
     typed: dict[str, str] | None = None,
+    stale: bool = False,
 ) -> Response:
     try:
         found = await overview.entry_file(cid, eid, scope=page.scope)
@@ -509,6 +556,7 @@ async def _entry_page(
         ],
         error=error,
         typed=typed or {},
+        stale=stale,
     )
 
 
@@ -545,7 +593,7 @@ async def review(request: Request, competition_id: str, entry_id: str) -> Respon
     except DomainError as error:
         return error_page(request, page, error)
     if field_text(form, "seen", limit=100) != current.updated_at.isoformat():
-        return _stale(request, page, f"{BASE}/{cid}/entries/{eid}")
+        return await _entry_page(request, page, cid, eid, status_code=409, stale=True)
     try:
         await entries.review_entry(
             cid, eid, accept=decision == "accept", reason=reason or None, scope=page.scope, actor=page.actor
@@ -725,6 +773,7 @@ async def _round_page(
     close_error: str = "",
     owing: list[dict[str, Any]] | None = None,
     typed: dict[str, str] | None = None,
+    stale: bool = False,
 ) -> Response:
     try:
         seen = await overview.coverage(cid, code, scope=page.scope)
@@ -796,6 +845,7 @@ async def _round_page(
         exports=exports,
         ranking=with_lang(f"{base}/rounds/{code}/ranking", page.locale),
         objections=with_lang(f"{base}/rounds/{code}/objections", page.locale),
+        stale=stale,
     )
 
 
@@ -814,15 +864,20 @@ async def round_page(request: Request, competition_id: str, code: str) -> Respon
     return await _round_page(request, page, *found)
 
 
-async def _check_round(request: Request, page: Page, cid: int, code: str, seen: str) -> Response | None:
-    """A 404 page for a round not the organizer's, the stale page for a form opened before its status moved."""
+async def _check_round(
+    request: Request, page: Page, cid: int, code: str, seen: str, *, objections: bool = False
+) -> Response | None:
+    """A 404 page for a round not the organizer's; for a form opened before the round's status moved,
+    the round as it is now with the "stale" text (409), nothing done."""
     try:
         made = await config.load_config(cid, page.scope)
         rnd = made.round(code)
     except DomainError as error:
         return error_page(request, page, error)
     if seen != str(rnd.status):
-        return _stale(request, page, f"{BASE}/{cid}/rounds/{code}")
+        if objections:
+            return await _objections_page(request, page, cid, code, status_code=409, stale=True)
+        return await _round_page(request, page, cid, code, status_code=409, stale=True)
     return None
 
 
@@ -989,6 +1044,7 @@ async def _objections_page(
     status_code: int = 200,
     error: str = "",
     error_for: int | None = None,
+    stale: bool = False,
 ) -> Response:
     try:
         made = await config.load_config(cid, page.scope)
@@ -1039,6 +1095,7 @@ async def _objections_page(
         error_for=error_for,
         notice={"decided": t["decided"], "finalized": t["finalized"]}.get(done, ""),
         round_href=with_lang(f"{BASE}/{cid}/rounds/{code}", page.locale),
+        stale=stale,
     )
 
 
@@ -1095,7 +1152,8 @@ async def finalize(request: Request, competition_id: str, code: str) -> Response
     if isinstance(found, Response):
         return found
     cid, rc = found
-    if (refused := await _check_round(request, page, cid, rc, field_text(form, "seen", limit=20))) is not None:
+    seen = field_text(form, "seen", limit=20)
+    if (refused := await _check_round(request, page, cid, rc, seen, objections=True)) is not None:
         return refused
     try:
         await closing.finalize_round(cid, rc, scope=page.scope, actor=page.actor)
