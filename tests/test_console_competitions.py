@@ -194,6 +194,7 @@ async def test_an_entry_page_files_scores_and_conflicts(http: httpx.AsyncClient,
     # 陈评委 declared a tie to the entrant's organization: logged, shown, never assigned.
     assert "陈评委" in html and ("评委申报的关联" in html or "a tie the judge declared" in html)
     assert not await Assignment.exists(entry_id=target, judge_id=c.judges["陈评委"].id)
+    assert "技术先进性 90 · 市场价值 80" in html and "built-in" not in html
     assert "刘评委" in html and "周评委" in html and "86" in html  # both judges' weighted totals: 0.6·90 + 0.4·80
     download = await get(http, w, f"{_base(c)}/entries/{target}/attachments/{added.id}")
     assert download.status_code == 200 and download.content == PDF

@@ -123,6 +123,7 @@ LABELS: dict[str, str] = {
     "no_files": N_("No files uploaded."),
     "download": N_("Download"),
     "scores": N_("Scores"),
+    "judges_scores": N_("The judges' scores"),
     "judge": N_("Judge"),
     "total": N_("Weighted total"),
     "comment": N_("Comment"),
@@ -544,7 +545,7 @@ async def _entry_page(
                 "round": s.round.name,
                 "judge": s.judge,
                 "status": _status(s.status, page.locale) if s.status != "active" else "",
-                "values": " · ".join(f"{criteria.get(k, k)} {_number(v)}" for k, v in (s.scores or {}).items()),
+                "marks": " · ".join(f"{criteria.get(k, k)} {_number(v)}" for k, v in (s.scores or {}).items()),
                 "total": _number(s.total) if s.total is not None else t["not_scored"],
                 "comment": s.comment,
             }

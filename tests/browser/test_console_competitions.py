@@ -144,6 +144,13 @@ def test_the_demo_competitions_in_the_console(server, launch, artifacts, console
     artifacts(laptop, "console-comp-demo-ranking-laptop")
     laptop.goto(f"{base}/judges")
     artifacts(laptop, "console-comp-demo-judges-laptop")
+    laptop.click("#judges details summary >> nth=0")
+    laptop.locator("#judges details a").first.click()
+    assert laptop.locator("#conflicts li").count() >= 1 and laptop.locator("#scores tbody tr").count() >= 1
+    artifacts(laptop, "console-comp-demo-entry-laptop")
+    laptop.goto(f"{base}/rounds/semifinal/ranking?lang=en")
+    assert laptop.locator("#ranking h2").inner_text() == "Ranking"
+    artifacts(laptop, "console-comp-demo-ranking-en-laptop")
     laptop.goto(f"{server.url}/console/competitions/{summary.wuchuangyuan_id}/rounds/final")
     artifacts(laptop, "console-comp-demo-wcy-final-laptop")
     phone = browser.new_context(**PHONE, locale="zh-CN", java_script_enabled=False).new_page()
