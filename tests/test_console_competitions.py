@@ -378,3 +378,41 @@ async def test_the_papers_under_the_console(http: httpx.AsyncClient) -> None:
     assert (await get(http, w, f"{base}/results", user="judge")).status_code == 403
     anonymous = await get(http, w, f"{base}/results", user="anonymous")
     assert anonymous.status_code == 303 and "/console/signin" in anonymous.headers["location"]
+
+
+async def test_bad_input_is_a_4xx_page_never_a_500(http: httpx.AsyncClient) -> None:
+    w, c = await _world()
+    b = _base(c)
+    gets = [
+        ("/console/competitions", {"cursor": "x" * 900}),
+        (f"{b}/judges", {"cursor": "garbage"}),
+        (f"{b}/rounds/r1/objections", {"cursor": "garbage"}),
+        (f"{b}/entries", {"q": "<script>%' OR 1=1 --", "status": "<script>", "round": ""}),
+        (f"{b}/rounds/r1/ranking", {"aggregation": "../../etc", "track": "x" * 100}),
+        (f"{b}/rounds/r1/exports/results", {"format": "docx"}),
+        ("/console/competitions/99999999999", {}),
+        ("/console/competitions/0", {}),
+        (f"{b}/entries/-1", {}),
+        (f"{b}/rounds/{'r' * 40}", {}),
+        (f"{b}/rounds/r%2F1/ranking", {}),
+    ]
+    for url, params in gets:
+        answer = await get(http, w, url, **params)
+        assert 200 <= answer.status_code < 500, (url, answer.status_code)
+        assert "<script>" not in answer.text  # what was typed comes back escaped
+    posts = [
+        (f"{b}/judges", {"name": "x" * 500, "organization": "y" * 500, "expertise": ",".join(["z"] * 50)}),
+        (f"{b}/judges", {"name": "某", "organization": "某", "phone": "12"}),
+        (f"{b}/rounds/r1/close", {"seen": "open", "notice_days": "-3"}),
+        (f"{b}/rounds/r1/close", {"seen": "open", "notice_days": "abc"}),
+        (f"{b}/rounds/r1/close", {"seen": "open", "force": "1"}),  # force without a reason
+        (f"{b}/objections/1/decide", {"decision": "maybe", "reason": "x"}),
+        (f"{b}/objections/abc/decide", {"decision": "upheld", "reason": "x", "round": "r1"}),
+        (f"{b}/rounds/r1/finalize", {"seen": "open"}),
+        (f"{b}/entries/review", {"decision": "accept", "entry_id": ["abc", "-4", "9999999999"]}),
+    ]
+    for url, data in posts:
+        answer = await post(http, w, url, data)
+        assert 400 <= answer.status_code < 500, (url, data, answer.status_code)
+    assert await Judge.filter(competition_id=c.cid).count() == 3
+    assert (await Round.get(competition_id=c.cid, code="r1")).status == RoundStatus.OPEN
