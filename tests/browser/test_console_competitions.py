@@ -7,15 +7,19 @@ test-artifacts/browser/console-comp-*.png."""
 
 from __future__ import annotations
 
+import json
+import statistics
+import time
 from typing import Any
 
+import httpx
 import pytest
 
 from events.db import close_db, init_db
 from events.models import Person, Role, Round, RoundStatus
 from events.services import accounts, organizations, staff
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import run_async
+from tests.browser.helpers import ARTIFACTS, run_async
 from tests.competition_console_kit import Contest, make_contest, score_all
 
 pytestmark = pytest.mark.browser
@@ -153,6 +157,26 @@ def test_the_demo_competitions_in_the_console(server, launch, artifacts, console
     artifacts(laptop, "console-comp-demo-ranking-en-laptop")
     laptop.goto(f"{server.url}/console/competitions/{summary.wuchuangyuan_id}/rounds/final")
     artifacts(laptop, "console-comp-demo-wcy-final-laptop")
+    # How long the demo's pages take on this SQLite server (printed and kept, never asserted: the wall clock).
+    cookie = next(c for c in laptop.context.cookies() if c["name"] == "wc_console")
+    timings: dict[str, list[float]] = {}
+    with httpx.Client(base_url=server.url, cookies={"wc_console": cookie["value"]}) as http:
+        for path in (
+            "",
+            "/entries",
+            "/judges",
+            "/rounds/preliminary",
+            "/rounds/preliminary/ranking",
+            "/rounds/semifinal/objections",
+        ):
+            for _ in range(5):
+                started = time.perf_counter()
+                assert http.get(base.removeprefix(server.url) + path).status_code == 200
+                timings.setdefault(path or "/", []).append((time.perf_counter() - started) * 1000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "console-comp-demo-timings.json").write_text(json.dumps(timings, indent=2))
+    for path, ms in timings.items():
+        print(f"[console competitions, demo] {path}: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms")
     phone = browser.new_context(**PHONE, locale="zh-CN", java_script_enabled=False).new_page()
     sign_in(phone, server.url, "demo.comp@example.cn")
     phone.goto(f"{base}/entries?round=preliminary")
