@@ -23,7 +23,7 @@ def on_contest(tail: str = "", data: dict[str, Any] | None = None, params: dict[
     async def make(w: ConsoleWorld) -> Call:
         c = await _contest(w)
         path = {"competition_id": c.cid, "entry_id": c.entries["光谷量子芯片"], "code": "r1", "attachment_id": 999}
-        path |= {"objection_id": 999_999, "kind": "results"}
+        path |= {"objection_id": 999_999, "kind": "results", "judge_id": c.judges["刘评委"].id}
         return Call(path=path, data=data, params=params)
 
     return make
@@ -53,6 +53,7 @@ ROWS: Rows = {
         ("signin", "422", "422", "404", "403"),
         on_contest(data={"name": "", "organization": "某大学"}),
     ),
+    ("POST", "/console/competitions/{competition_id}/judges/{judge_id}/link"): (OWN, on_contest(data={})),
     ("GET", "/console/competitions/{competition_id}/rounds/{code}"): (OWN, on_contest()),
     ("POST", "/console/competitions/{competition_id}/rounds/{code}/assign"): (STALE, on_contest(data={"seen": "x"})),
     ("POST", "/console/competitions/{competition_id}/rounds/{code}/close"): (STALE, on_contest(data={"seen": "x"})),

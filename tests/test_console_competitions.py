@@ -235,6 +235,12 @@ async def test_judges_added_with_their_conflicts(http: httpx.AsyncClient) -> Non
     # Same organization as 东湖智能驾驶's entrant; a declared tie to 珞珈新材料's.
     assert "东湖智能驾驶" in row and "珞珈新材料" in row
     assert "/judge?token=" not in listed.text  # the link is shown once
+    old = judge.token_id
+    again = await post(http, w, f"{url}/{judge.id}/link", {})
+    assert again.status_code == 200 and "/judge?token=" in again.text and "吴评委" in again.text
+    assert (await Judge.get(id=judge.id)).token_id != old
+    assert (await post(http, w, f"{url}/999999/link", {})).status_code == 404
+    assert (await post(http, w, f"{url}/{judge.id}/link", {}, user="organizer_b")).status_code == 404
     # Bad input: the form again, what was typed kept, the field marked.
     empty = await post(http, w, url, {"name": "", "organization": "某大学"})
     assert empty.status_code == 422 and 'value="某大学"' in empty.text

@@ -141,6 +141,8 @@ LABELS: dict[str, str] = {
     "ties": N_("Declared ties"),
     "ties_hint": N_("Organizations the judge has ties to (former employer, shares, relatives), one a line."),
     "judge_added": N_("The judge is added. Send them this link to score; it is shown only this once."),
+    "new_link": N_("New link"),
+    "new_link_text": N_("A new scoring link for {name}: the old one no longer works. It is shown only this once."),
     "inactive": N_("inactive"),
     "load": N_("Load"),
     "assign_title": N_("Assignment"),
@@ -654,6 +656,7 @@ async def _judges_page(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     link: str = "",
+    linked: str = "",
 ) -> Response:
     cid = made.competition.id
     try:
@@ -697,6 +700,7 @@ async def _judges_page(
         errors=errors or {},
         typed=typed or {},
         link=link,
+        linked=linked,
     )
 
 
@@ -752,6 +756,29 @@ async def add_judge(request: Request, competition_id: str) -> Response:
     settings = request.app.state.settings
     origin = str(settings.base_url).rstrip("/")
     return await _judges_page(request, page, made, status_code=201, link=f"{origin}/judge?token={issued.token}")
+
+
+@router.post(BASE + "/{competition_id}/judges/{judge_id}/link", response_class=HTMLResponse)
+async def new_judge_link(request: Request, competition_id: str, judge_id: str) -> Response:
+    """A judge lost their link: the old one stops working, the new one is shown once."""
+    answer = await posted(request)
+    if isinstance(answer, Response):
+        return answer
+    page, _ = answer
+    made = await _owned(request, page, competition_id)
+    if isinstance(made, Response):
+        return made
+    jid = parse_id(judge_id)
+    if jid is None:
+        return not_found(request, page)
+    try:
+        issued = await judges.rotate_judge_token(made.competition.id, jid, scope=page.scope, actor=page.actor)
+    except DomainError as error:
+        return error_page(request, page, error)
+    origin = str(request.app.state.settings.base_url).rstrip("/")
+    return await _judges_page(
+        request, page, made, link=f"{origin}/judge?token={issued.token}", linked=issued.judge.name
+    )
 
 
 # ---- a round: assignment, close ------------------------------------------------------------------
