@@ -143,8 +143,11 @@ async def coverage(competition_id: int, round_code: str, *, scope: Scope) -> Cov
         )
     )
     ids = sorted(playing | set(on_entry))
-    entries = await Entry.filter(id__in=ids).select_related("track").order_by("id") if ids else []
-    judges = await Judge.filter(competition_id=cid).select_related("organization").order_by("id")
+    # Plain rows, not models: a round of the 英雄杯 holds hundreds of entries and about a thousand assignments.
+    entries = await Entry.filter(id__in=ids).order_by("id").values_list("id", "title", "track__name") if ids else []
+    judges = (
+        await Judge.filter(competition_id=cid).order_by("id").values_list("id", "name", "organization__name", "active")
+    )
     barred = Counter(ints(await ConflictRecord.filter(competition_id=cid).values_list("judge_id", flat=True)))
     k = rnd.judges_per_entry
     open_round = rnd.closed_at is None
@@ -152,28 +155,21 @@ async def coverage(competition_id: int, round_code: str, *, scope: Scope) -> Cov
         config=config,
         round=rnd,
         loads=[
-            JudgeLoad(
-                j.id,
-                j.name,
-                j.organization.name if j.organization else "",
-                load.get(j.id, 0),
-                done.get(j.id, 0),
-                barred.get(j.id, 0),
-            )
-            for j in judges
-            if j.active or load.get(j.id)
+            JudgeLoad(jid, str(name), str(org or ""), load.get(jid, 0), done.get(jid, 0), barred.get(jid, 0))
+            for jid, name, org, active in judges
+            if active or load.get(jid)
         ],
         entries=[
             EntryCover(
-                e.id,
-                e.title,
-                e.track.name,
-                sorted(on_entry.get(e.id, [])),
-                max(0, k - len(on_entry.get(e.id, []))) if open_round and e.id in playing else 0,
+                eid,
+                str(title),
+                str(track),
+                sorted(on_entry.get(eid, [])),
+                max(0, k - len(on_entry.get(eid, []))) if open_round and eid in playing else 0,
             )
-            for e in entries
+            for eid, title, track in entries
         ],
-        names={j.id: j.name for j in judges},
+        names={jid: str(name) for jid, name, _, _ in judges},
     )
 
 
@@ -246,10 +242,11 @@ async def judge_conflicts(
     Raises ``competition_not_found``."""
     config = await load_config(competition_id, scope)
     found: dict[int, list[tuple[int, str, str, str]]] = {}
-    for c in (
+    rows = (
         await ConflictRecord.filter(competition_id=config.competition.id, judge_id__in=judge_ids)
-        .select_related("entry")
         .order_by("judge_id", "entry_id", "rule")
-    ):
-        found.setdefault(c.judge_id, []).append((c.entry_id, c.entry.title, c.rule, c.detail))
+        .values_list("judge_id", "entry_id", "entry__title", "rule", "detail")
+    )
+    for judge_id, entry_id, title, rule, detail in rows:
+        found.setdefault(int(judge_id), []).append((int(entry_id), str(title), str(rule), str(detail)))
     return found
