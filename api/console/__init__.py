@@ -6,8 +6,8 @@ Every module's ``router`` is included here, in menu order.
 
 from fastapi import APIRouter
 
-from api.console import briefs, broadcasts, dashboard, door, events, signin, supply, training
+from api.console import briefs, broadcasts, competitions, dashboard, door, events, signin, supply, training
 
 router = APIRouter(include_in_schema=False)
-for module in (signin, events, door, broadcasts, training, supply, dashboard, briefs):
+for module in (signin, events, door, broadcasts, training, competitions, supply, dashboard, briefs):
     router.include_router(module.router)
