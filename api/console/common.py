@@ -28,11 +28,12 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from api.pages import PAGE_HEADERS, asset_url, templates
 from api.site import page_locale, switch_link
 from events import labels, localtime
-from events.errors import N_, DomainError, FormExpired
+from events.errors import N_, DomainError, FormExpired, InvalidInput
 from events.i18n import Locale, gettext
 from events.models import Role
 from events.services import accounts, form_guard
@@ -46,6 +47,7 @@ HEADERS = PAGE_HEADERS | {
     "X-Robots-Tag": "noindex, nofollow",
 }
 ORGANIZER_ROLES = (Role.ADMIN, Role.ORGANIZER)
+BULK_LIMIT = 10_000  # rows one bulk action may touch (the issue's bound); a form may carry this many ids
 
 # The texts of the frame every page shares (the header, the menu, the refusals).
 FRAME: dict[str, str] = {
@@ -156,14 +158,12 @@ def field_text(form: FormData, name: str, *, limit: int = 10_000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def field_ids(form: FormData, name: str, *, limit: int = 10_000) -> list[int]:
+def field_ids(form: FormData, name: str, *, limit: int = BULK_LIMIT) -> list[int]:
     """The checked ids of a bulk form (each a positive number; others ignored). Raises ``invalid_input``
     beyond ``limit`` rows, before anything is done."""
-    from events.errors import InvalidInput
-
     values = [v for v in form.getlist(name) if isinstance(v, str)]
     if len(values) > limit:
-        raise InvalidInput(N_("Select at most {limit} rows at once."), field=name, limit=limit)
+        raise InvalidInput(N_("Select at most %(limit)s rows at once."), field=name, limit=limit)
     return sorted({int(v) for v in values if v.isdigit() and 0 < len(v) <= 9})
 
 
@@ -267,8 +267,12 @@ async def signed_in(request: Request, roles: tuple[Role, ...] = ORGANIZER_ROLES)
 async def posted(request: Request, roles: tuple[Role, ...] = ORGANIZER_ROLES) -> tuple[Page, FormData] | Response:
     """A POST's page and form; refused first (403) without the session's CSRF token or from another
     site, then as ``signed_in``. Nothing of the form is acted on before these checks."""
-    form = await request.form()
     locale = page_locale(request)
+    try:
+        form = await request.form(max_fields=BULK_LIMIT + 100)
+    except HTTPException:  # more fields than any bulk form may carry: refused before anything is read
+        error = InvalidInput(N_("Select at most %(limit)s rows at once."), field="ids", limit=BULK_LIMIT)
+        return refusal(request, locale, message_of(locale, error), status_code=413)
     sent = field_text(form, "csrf", limit=200)
     if cross_site(request) or not sent:
         return forbidden(request, locale)
