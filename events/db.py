@@ -9,7 +9,7 @@ from typing import Any, cast
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from events import localtime, secretbox
+from events import changes, localtime, secretbox
 from events.models import MODEL_MODULES
 from events.settings import Settings
 
@@ -49,6 +49,7 @@ async def init_db(settings: Settings) -> None:
     if settings.dialect == "sqlite":
         prepare_files(settings)
     secretbox.use(settings.data_dir)
+    changes.use(settings.redis_url)
     localtime.use(settings.timezone)
     # Global fallback: ASGI servers run the lifespan and the requests in different tasks.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)

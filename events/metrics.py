@@ -52,6 +52,7 @@ OUTBOX_DEPTH = Gauge(
     "wuchuang_outbox_messages",
     "Outbox rows by status, counted when /metrics is read.",
     ["status"],
+    multiprocess_mode="mostrecent",
 )
 TELEGRAM_FLOOD = Counter(
     "wuchuang_telegram_429",
@@ -65,4 +66,10 @@ RATE_LIMITED = Counter(
 SENDER_ALIVE = Gauge(
     "wuchuang_outbox_sender_running",
     "1 while this process runs the outbox sender (the notification worker), 0 otherwise.",
+    multiprocess_mode="livemax",
+)
+SCHEDULER_LEADING = Gauge(
+    "wuchuang_scheduler_leading",
+    "1 while this process runs the scheduler (producers, reminders); across workers the sum is 1.",
+    multiprocess_mode="livesum",
 )

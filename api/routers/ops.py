@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.schemas.meta import Readiness, ReadinessChecks
 from events import metrics
@@ -96,4 +98,15 @@ async def prometheus_metrics(request: Request) -> Response:
     else:
         for status, count in depth.items():
             metrics.OUTBOX_DEPTH.labels(status).set(count)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    """This process's registry; with several workers (PROMETHEUS_MULTIPROC_DIR, set by `serve --workers`)
+    every live worker's figures summed, whichever worker answers the scrape. (prometheus-client's process
+    collectors — RSS, CPU — speak for one process only and are left out then.)"""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return registry
