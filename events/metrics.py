@@ -8,8 +8,9 @@ open files) and the Python GC collector.
 Labels hold closed sets only (an outcome, a result, a route *template*, a channel's name): a label
 that took an id or a raw path would make a new series per value and grow without bound.
 
-One process, one registry: with several worker processes each answers for itself (see README,
-"Metrics and health"; aggregating across workers is issue #18 item 2).
+With several worker processes (``serve --workers N``) prometheus-client's multiprocess mode sums them:
+each process writes its figures under PROMETHEUS_MULTIPROC_DIR and ``/metrics`` reads them all; each
+gauge says how its workers' values combine (``multiprocess_mode``; ignored in one process).
 """
 
 from __future__ import annotations
