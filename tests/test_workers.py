@@ -14,6 +14,7 @@ skipped cleanly without them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -187,7 +188,7 @@ async def _make_event(client: httpx.AsyncClient, url: str, token: str, *, capaci
 
 def _leading(url: str) -> float:
     """This server's ``wuchuang_scheduler_leading`` (1 while it runs the scheduler)."""
-    found = re.search(r"^wuchuang_scheduler_leading (\S+)$", httpx.get(url + "/metrics", timeout=5).text, re.M)
+    found = re.search(r"^wuchuang_scheduler_leading (\S+)$", httpx.get(url + "/metrics", timeout=15).text, re.M)
     assert found is not None
     return float(found.group(1))
 
@@ -199,8 +200,9 @@ def _leaders(servers: list[Server]) -> list[Server]:
 def _wait_for(condition: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
+        with contextlib.suppress(httpx.HTTPError):  # a worker starting or busy: ask again
+            if condition():  # type: ignore[operator]
+                return
         time.sleep(0.2)
     raise AssertionError(f"not within {timeout} s: {what}")
 
@@ -309,6 +311,18 @@ def test_two_workers_are_one_system(cluster: tuple[list[Server], str, dict[str, 
     assert httpx.get(other.url + "/ready", timeout=5).status_code == 200
 
 
+def _children(pid: int) -> list[str]:
+    """The worker processes of `serve` ``pid`` (not multiprocessing's resource tracker beside them)."""
+    workers = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(child)
+        except OSError:  # ended meanwhile
+            continue
+    return workers
+
+
 def test_serve_workers_runs_several_processes_summed_in_metrics(database: str, tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_") and k != "PROMETHEUS_MULTIPROC_DIR"}
     env |= {
@@ -323,15 +337,15 @@ def test_serve_workers_runs_several_processes_summed_in_metrics(database: str, t
     process = _start(["--port", str(port), "--workers", "2"], env, log)
     try:
         _wait_healthy(url, process, log, timeout=90)
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        children = _children(process.pid)
         # Both workers answer: each new connection goes to whichever accepts first; ask until both did.
         _wait_for(lambda: log.read_text().count("Application startup complete") >= 2, 60, "both workers started")
-        assert len([c for c in children if Path(f"/proc/{c}/cmdline").read_bytes().count(b"spawn")]) >= 2
+        assert len(children) == 2
 
         _wait_for(lambda: _leading(url) == 1.0, 30, "/metrics sums the workers' scheduler gauge to 1")
         for _ in range(20):
             assert httpx.get(url + "/health", timeout=5).status_code == 200
-        body = httpx.get(url + "/metrics", timeout=5).text
+        body = httpx.get(url + "/metrics", timeout=15).text
         served = sum(
             float(m.group(1))
             for m in re.finditer(
@@ -341,6 +355,13 @@ def test_serve_workers_runs_several_processes_summed_in_metrics(database: str, t
         assert served >= 20  # every worker's requests, whichever worker answered the scrape
         for _ in range(10):  # whichever worker answers, the sum is the same: one scheduler
             assert _leading(url) == 1.0
+        # Each original worker killed outright in turn (one of them leads): the supervisor starts another,
+        # the scheduler is taken over, and the dead one's gauge no longer counts.
+        for victim in children:
+            os.kill(int(victim), signal.SIGKILL)
+            _wait_for(lambda v=victim: v not in _children(process.pid), 60, "the killed worker gone")
+            _wait_for(lambda: len(_children(process.pid)) == 2, 60, "two workers again")
+            _wait_for(lambda: all(_leading(url) == 1.0 for _ in range(6)), 120, "one scheduler counted")
     finally:
         _stop(process)
     assert process.returncode == 0, log.read_text()
