@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from wuchuang.demo import DemoSummary
 
 T = TypeVar("T")
+# `serve --workers N` tells its workers (wuchuang.runtime.app_from_environment) whether the bot takes
+# updates by webhook. Here, not in runtime: the supervising process never imports the app (~130 MB).
+SERVE_WEBHOOK_ENV = "WUCHUANG_SERVE_WEBHOOK"
 
 
 class StartupError(Exception):
@@ -244,8 +247,6 @@ def _in_child(work: Callable[[], T]) -> T:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from wuchuang.runtime import build_app
-
     settings = _settings(host=args.host, port=args.port, workers=args.workers)
     if settings.workers > 1 and settings.bot_token is not None and not args.webhook:
         # Telegram answers 409 to a second getUpdates: several processes cannot each poll.
@@ -284,6 +285,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.workers > 1:
         _serve_workers(settings, args, listener)
         return 0
+    from wuchuang.runtime import build_app
+
     app = build_app(settings, webhook=args.webhook)
     # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
     # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
@@ -320,8 +323,6 @@ def _serve_workers(settings: Settings, args: argparse.Namespace, listener: socke
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from wuchuang.runtime import WEBHOOK_ENV
-
     if settings.redis_url is None:
         print(
             "wuchuang: several workers without WUCHUANG_REDIS_URL: each counts the rate limits for itself, "
@@ -335,7 +336,7 @@ def _serve_workers(settings: Settings, args: argparse.Namespace, listener: socke
             "WUCHUANG_HOST": settings.host,
             "WUCHUANG_PORT": str(settings.port),
             "WUCHUANG_WORKERS": str(settings.workers),
-            WEBHOOK_ENV: "1" if args.webhook else "0",
+            SERVE_WEBHOOK_ENV: "1" if args.webhook else "0",
         }
     )
     # prometheus-client's multiprocess mode: each worker writes its figures to files here, /metrics sums

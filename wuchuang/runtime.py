@@ -23,16 +23,15 @@ from notifications.worker import run_worker
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-# `serve --workers N` tells its workers whether the bot takes updates by webhook.
-WEBHOOK_ENV = "WUCHUANG_SERVE_WEBHOOK"
 
 
 def app_from_environment() -> FastAPI:
     """The app of one of `serve --workers N`'s processes (uvicorn imports this by name in each worker);
     the settings come from the environment the parent prepared."""
     from events.settings import load_settings
+    from wuchuang.cli import SERVE_WEBHOOK_ENV
 
-    return build_app(load_settings(), webhook=os.environ.get(WEBHOOK_ENV) == "1")
+    return build_app(load_settings(), webhook=os.environ.get(SERVE_WEBHOOK_ENV) == "1")
 
 
 def webhook_secret(settings: Settings) -> str:
