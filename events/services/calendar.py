@@ -167,6 +167,8 @@ _UNSEEN_FIELDS = frozenset(COUNTERS)
 
 
 async def _event_changed(*_: Any, update_fields: Any = None, **__: Any) -> None:
+    # Bumped inside the saving transaction (Tortoise has no after-commit hook): a worker that reads the
+    # fingerprint between this and the commit remembers the old one, for FINGERPRINT_TTL at most.
     if update_fields and set(update_fields) <= _UNSEEN_FIELDS:
         return
     await changes.bump(CHANGES)
