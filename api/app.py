@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -65,6 +66,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
         finally:
             if manage_db:
                 await close_db()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # Several workers: this one's live gauges stop counting (its counters stay summed).
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())
 
     app = FastAPI(
         title="wuchuang",

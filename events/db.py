@@ -12,7 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.sqlite.client import SqliteTransactionWrapper
 from tortoise.exceptions import TransactionManagementError
 
-from events import localtime, secretbox
+from events import changes, localtime, secretbox
 from events.models import MODEL_MODULES
 from events.settings import Settings
 
@@ -70,6 +70,7 @@ async def init_db(settings: Settings) -> None:
     if settings.dialect == "sqlite":
         prepare_files(settings)
     secretbox.use(settings.data_dir)
+    changes.use(settings.redis_url)
     localtime.use(settings.timezone)
     # Global fallback: ASGI servers run the lifespan and the requests in different tasks.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)

@@ -8,8 +8,9 @@ open files) and the Python GC collector.
 Labels hold closed sets only (an outcome, a result, a route *template*, a channel's name): a label
 that took an id or a raw path would make a new series per value and grow without bound.
 
-One process, one registry: with several worker processes each answers for itself (see README,
-"Metrics and health"; aggregating across workers is issue #18 item 2).
+With several worker processes (``serve --workers N``) prometheus-client's multiprocess mode sums them:
+each process writes its figures under PROMETHEUS_MULTIPROC_DIR and ``/metrics`` reads them all; each
+gauge says how its workers' values combine (``multiprocess_mode``; ignored in one process).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ OUTBOX_DEPTH = Gauge(
     "wuchuang_outbox_messages",
     "Outbox rows by status, counted when /metrics is read.",
     ["status"],
+    multiprocess_mode="mostrecent",
 )
 TELEGRAM_FLOOD = Counter(
     "wuchuang_telegram_429",
@@ -65,4 +67,10 @@ RATE_LIMITED = Counter(
 SENDER_ALIVE = Gauge(
     "wuchuang_outbox_sender_running",
     "1 while this process runs the outbox sender (the notification worker), 0 otherwise.",
+    multiprocess_mode="livemax",
+)
+SCHEDULER_LEADING = Gauge(
+    "wuchuang_scheduler_leading",
+    "1 while this process runs the scheduler (producers, reminders); across workers the sum is 1.",
+    multiprocess_mode="livesum",
 )

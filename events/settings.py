@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # then `wuchuang privacy purge` (and the daily pass in `serve`) removes them. 0: kept, no purge.
     retention_days: int = Field(default=730, ge=0, le=36_500)
     db_pool_size: int = Field(default=20, ge=1, le=500)
+    # `serve`'s worker processes on the one port (`serve --workers`); more than one wants PostgreSQL and
+    # REDIS_URL (rate limits shared) and the bot by webhook.
+    workers: int = Field(default=1, ge=1, le=64)
     # Who may read /metrics: a caller with `Authorization: Bearer <this>`; unset, callers on this
     # machine only (loopback). Behind a reverse proxy on the same host, block /metrics at the proxy.
     metrics_token: SecretStr | None = None

@@ -251,10 +251,11 @@ class Dispatcher:
                 if dialect_of(conn()) == "postgres":
                     await self._run_locked(stop)
                 else:
-                    # A SQLite database is a file of one host used by one process: `wuchuang serve`
-                    # runs one uvicorn process with one worker, and with it this dispatcher. So when
-                    # it starts, nothing else is sending, and rows still `sending` were left by a
-                    # process that is gone (or by this one's failed pass, whose sends are over).
+                    # A SQLite database is a file of one host: the notification worker runs this
+                    # dispatcher only in the one process holding DATA_DIR/notifications.lock
+                    # (notifications/worker.py, several `serve` workers included). So when it starts,
+                    # nothing else is sending, and rows still `sending` were left by a process that is
+                    # gone (or by this one's failed pass, whose sends are over).
                     await self.reclaim_dead_sender_rows()
                     await self._pump(stop=stop, until_idle=False)
             except Exception:

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from events import metrics
+from events.db import conn, dialect_of
 from events.services import demand_status, demands, tickets
 from events.services.roadshows import pitches, requests
 from events.settings import Settings
@@ -16,12 +18,15 @@ from notifications.briefs import produce_monthly_brief
 from notifications.channels import Channel
 from notifications.competitions import produce_judge_reminders
 from notifications.dispatcher import Dispatcher, ticket_photo_loader
+from notifications.leader import lock_for, run_as_leader
 from notifications.mail import email_channel
 from notifications.meetings import produce_meeting_prompts
 from notifications.producers import Limits, Producer
 from notifications.scheduler import produce_reminders, retention_pass
 
 log = logging.getLogger(__name__)
+# Session-level advisory lock of the one scheduler; "wcsched" padded, as the dispatcher's key is made.
+SCHEDULER_LOCK_KEY = int.from_bytes(b"wcsched\x00", "big")
 PRODUCER_INTERVAL = 1.0
 REMINDER_INTERVAL = 60.0
 RETENTION_INTERVAL = 24 * 3600.0  # the retention pass: once a day (and once at start)
@@ -87,14 +92,49 @@ async def run_worker(
         # Last month's brief for the programme office, once, on (or after) the 1st.
         await produce_monthly_brief(public_url=settings.base_url)
 
-    await asyncio.gather(
-        _every(PRODUCER_INTERVAL, produce, stop, "producer"),
-        _every(REMINDER_INTERVAL, produce_reminders, stop, "reminders"),
-        _every(REMINDER_INTERVAL, demand_passes, stop, "demands"),
-        _every(REMINDER_INTERVAL, produce_judge_reminders, stop, "judge reminders"),
-        _every(REMINDER_INTERVAL, meeting_passes, stop, "meetings"),
-        _every(REMINDER_INTERVAL, roadshow_passes, stop, "roadshow pitches"),
-        _every(RETENTION_INTERVAL, retention, stop, "retention"),
-        _every(REMINDER_INTERVAL, brief_passes, stop, "monthly brief"),
-        dispatcher.run(stop),
-    )
+    def scheduler(job_stop: asyncio.Event) -> Awaitable[Any]:
+        return asyncio.gather(
+            _every(PRODUCER_INTERVAL, produce, job_stop, "producer"),
+            _every(REMINDER_INTERVAL, produce_reminders, job_stop, "reminders"),
+            _every(REMINDER_INTERVAL, demand_passes, job_stop, "demands"),
+            _every(REMINDER_INTERVAL, produce_judge_reminders, job_stop, "judge reminders"),
+            _every(REMINDER_INTERVAL, meeting_passes, job_stop, "meetings"),
+            _every(REMINDER_INTERVAL, roadshow_passes, job_stop, "roadshow pitches"),
+            _every(RETENTION_INTERVAL, retention, job_stop, "retention"),
+            _every(REMINDER_INTERVAL, brief_passes, job_stop, "monthly brief"),
+        )
+
+    # Several workers (`serve --workers N`) each run this; exactly one of them runs the scheduler's passes
+    # (they are not made to run side by side: the producer's cursor, the daily retention pass), elected
+    # by a lock the database or the kernel drops when its holder dies, so a standby takes over.
+    data_dir = settings.data_dir.resolve()
+    if dialect_of(conn()) == "postgres":
+        # The sender elects itself with its own advisory lock (Dispatcher.run), so the two may lead in
+        # different processes.
+        await asyncio.gather(
+            run_as_leader(
+                "scheduler",
+                lock_for("scheduler", SCHEDULER_LOCK_KEY, data_dir),
+                scheduler,
+                stop,
+                on_change=_leading,
+            ),
+            dispatcher.run(stop),
+        )
+    else:
+        # On SQLite the sender's start-up takes back what a dead sender left `sending`, which is only
+        # safe for the one sender there is: so one lock covers both.
+        async def everything(job_stop: asyncio.Event) -> None:
+            await asyncio.gather(scheduler(job_stop), dispatcher.run(job_stop))
+
+        await run_as_leader(
+            "notifications",
+            lock_for("notifications", SCHEDULER_LOCK_KEY, data_dir),
+            everything,
+            stop,
+            on_change=_leading,
+        )
+
+
+def _leading(leads: bool) -> None:
+    metrics.SCHEDULER_LEADING.set(1 if leads else 0)

@@ -134,3 +134,12 @@ def test_make_demo_installs_once_until_pyproject_changes(tmp_path):
     edit_pyproject()
     subprocess.run([make, "-s", "install-dev"], cwd=tmp_path, capture_output=True, check=True)
     assert make_demo() == ["wuchuang serve --demo"]
+
+
+def test_several_workers_with_a_bot_want_the_webhook(env, tmp_path):
+    # Telegram answers a second getUpdates with 409: several workers cannot each poll.
+    data_dir = tmp_path / "fresh"
+    bot = {"WUCHUANG_BOT_TOKEN": "123456:" + "A" * 35, "WUCHUANG_DATA_DIR": str(data_dir)}
+    result = run("serve", "--workers", "2", "--port", str(free_port()), env=env | bot)
+    assert_one_line(result, "several workers", "--webhook")
+    assert not data_dir.exists()  # refused before anything was made

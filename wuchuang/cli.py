@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from events.settings import Settings, SettingsError, load_settings
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from wuchuang.demo import DemoSummary
 
 T = TypeVar("T")
+# `serve --workers N` tells its workers (wuchuang.runtime.app_from_environment) whether the bot takes
+# updates by webhook. Here, not in runtime: the supervising process never imports the app (~130 MB).
+SERVE_WEBHOOK_ENV = "WUCHUANG_SERVE_WEBHOOK"
 
 
 class StartupError(Exception):
@@ -244,9 +247,10 @@ def _in_child(work: Callable[[], T]) -> T:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from wuchuang.runtime import build_app
-
-    settings = _settings(host=args.host, port=args.port)
+    settings = _settings(host=args.host, port=args.port, workers=args.workers)
+    if settings.workers > 1 and settings.bot_token is not None and not args.webhook:
+        # Telegram answers 409 to a second getUpdates: several processes cannot each poll.
+        raise StartupError("several workers take the bot's updates by webhook only: add --webhook (see `wuchuang bot`)")
     listener = _claim_port(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
 
@@ -278,24 +282,87 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("bot: off (WUCHUANG_BOT_TOKEN is not set)", flush=True)
     else:
         print(f"bot: {'webhook' if args.webhook else 'long polling'} via {settings.telegram_api_url}", flush=True)
+    if settings.workers > 1:
+        _serve_workers(settings, args, listener)
+        return 0
+    from wuchuang.runtime import build_app
+
     app = build_app(settings, webhook=args.webhook)
     # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
     # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
-    from uvicorn.config import LOGGING_CONFIG
-
-    from api.logs import log_config
-
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
-        log_config=log_config("json", args.log_level) if settings.log_format == "json" else LOGGING_CONFIG,
+        log_config=_uvicorn_log_config(settings, args.log_level),
         proxy_headers=False,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )
     uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def _uvicorn_log_config(settings: Settings, level: str) -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    from api.logs import log_config
+
+    return log_config("json", level) if settings.log_format == "json" else LOGGING_CONFIG
+
+
+def _serve_workers(settings: Settings, args: argparse.Namespace, listener: socket.socket) -> None:
+    """``settings.workers`` uvicorn worker processes on the one listening socket, each building its app
+    from the environment (``wuchuang.runtime.app_from_environment``); the parent restarts a worker that
+    dies. What must be one across them is elected (the outbox sender and the scheduler by advisory
+    locks, or a file lock on SQLite); what they share goes through the database or, with REDIS_URL,
+    Redis (rate limits, the bot's flows, the calendar's change counter); /metrics sums every worker."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if settings.redis_url is None:
+        print(
+            "wuchuang: several workers without WUCHUANG_REDIS_URL: each counts the rate limits for itself, "
+            "and a calendar change made through one is seen by the others within 2 s",
+            file=sys.stderr,
+            flush=True,
+        )
+    # The workers read their settings from the environment: hand them what the command line chose.
+    os.environ.update(
+        {
+            "WUCHUANG_HOST": settings.host,
+            "WUCHUANG_PORT": str(settings.port),
+            "WUCHUANG_WORKERS": str(settings.workers),
+            SERVE_WEBHOOK_ENV: "1" if args.webhook else "0",
+        }
+    )
+    # prometheus-client's multiprocess mode: each worker writes its figures to files here, /metrics sums
+    # them. It must be empty at start (old files would be summed too) and set before any worker starts.
+    made = os.environ.get("PROMETHEUS_MULTIPROC_DIR") is None
+    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="wuchuang-metrics-"))
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    config = uvicorn.Config(
+        "wuchuang.runtime:app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        log_config=_uvicorn_log_config(settings, args.log_level),
+        proxy_headers=False,
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
+    )
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    finally:
+        if made:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def cmd_bot(args: argparse.Namespace) -> int:
@@ -645,6 +712,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook",
         action="store_true",
         help="receive bot updates on /telegram/webhook instead of long polling (see `wuchuang bot`)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes sharing the port (default WUCHUANG_WORKERS or 1); more than one wants "
+        "PostgreSQL and WUCHUANG_REDIS_URL, and --webhook when a bot token is set",
     )
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=cmd_serve)

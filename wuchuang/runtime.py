@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,15 @@ from notifications.worker import run_worker
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `serve --workers N`'s processes (uvicorn imports this by name in each worker);
+    the settings come from the environment the parent prepared."""
+    from events.settings import load_settings
+    from wuchuang.cli import SERVE_WEBHOOK_ENV
+
+    return build_app(load_settings(), webhook=os.environ.get(SERVE_WEBHOOK_ENV) == "1")
 
 
 def webhook_secret(settings: Settings) -> str:

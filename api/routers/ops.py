@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
+import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.schemas.meta import Readiness, ReadinessChecks
 from events import metrics
@@ -96,4 +100,23 @@ async def prometheus_metrics(request: Request) -> Response:
     else:
         for status, count in depth.items():
             metrics.OUTBOX_DEPTH.labels(status).set(count)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    """This process's registry; with several workers (PROMETHEUS_MULTIPROC_DIR, set by `serve --workers`)
+    every live worker's figures summed, whichever worker answers the scrape. (prometheus-client's process
+    collectors — RSS, CPU — speak for one process only and are left out then.)"""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return REGISTRY
+    # A worker killed outright (kill -9, out of memory) never said goodbye: its live gauges would still
+    # count (two schedulers, say) after the supervisor replaced it. Forget the processes that are gone.
+    for path in Path(directory).glob("gauge_live*_*.db") if Path("/proc/self").exists() else ():
+        pid = path.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(FileNotFoundError):  # another worker's scrape did it a moment ago
+                multiprocess.mark_process_dead(int(pid), directory)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return registry

@@ -30,7 +30,7 @@ from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
 from tortoise.signals import post_delete, post_save
 
-from events import clock, districts, secretbox
+from events import changes, clock, districts, secretbox
 from events.errors import N_, InvalidInput, NotFound
 from events.models import (
     Event,
@@ -46,6 +46,7 @@ from events.services import courses
 from events.services.catalog import event_page_path
 from events.services.roadshows import lineup
 from events.services.roadshows import requests as meeting_requests
+from events.services.waitlist import COUNTERS
 
 CANCELLED_KEPT_FOR = timedelta(days=30)
 FEED_PURPOSE = "calendar-feed"
@@ -157,14 +158,20 @@ def _vtimezone(timezone: str) -> bytes:
     return body if not body or body.endswith(b"\r\n") else body + b"\r\n"
 
 
-# Bumped whenever this process saves or deletes an event, so a remembered fingerprint is dropped at
-# once here; other processes' changes show within FINGERPRINT_TTL.
-_generation = 0
+# Bumped whenever an event is saved (beyond its seat counters, which no feed shows) or deleted, so a
+# remembered fingerprint is dropped at once: in this process, and with REDIS_URL in every worker.
+CHANGES = "events"
+# What a registration writes on the event: not in any feed (nor in the fingerprint, which reads
+# updated_at), and not worth a round trip to Redis inside the event's lock.
+_UNSEEN_FIELDS = frozenset(COUNTERS)
 
 
-async def _event_changed(*_: Any, **__: Any) -> None:
-    global _generation
-    _generation += 1
+async def _event_changed(*_: Any, update_fields: Any = None, **__: Any) -> None:
+    # Bumped inside the saving transaction (Tortoise has no after-commit hook): a worker that reads the
+    # fingerprint between this and the commit remembers the old one, for FINGERPRINT_TTL at most.
+    if update_fields and set(update_fields) <= _UNSEEN_FIELDS:
+        return
+    await changes.bump(CHANGES)
 
 
 post_save(Event)(_event_changed)
@@ -222,7 +229,7 @@ class FeedRenderer:
         self._cache_size = cache_size
         self._building: dict[tuple[Any, ...], asyncio.Future[Feed]] = {}
         # scope key -> (date, invalidation generation, monotonic time, feed key)
-        self._fingerprints: dict[str, tuple[date, int, float, tuple[Any, ...]]] = {}
+        self._fingerprints: dict[str, tuple[date, tuple[int, int], float, tuple[Any, ...]]] = {}
         self._vevents: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._vevent_cache_size = vevent_cache_size
         self._vevent_lock = threading.Lock()
@@ -295,15 +302,16 @@ class FeedRenderer:
             return qs
 
         remembered = self._fingerprints.get(scope.key)
+        generation = await changes.current(CHANGES)
         if (
             remembered is not None
             and remembered[0] == today
-            and remembered[1] == _generation
+            and remembered[1] == generation
             and time.monotonic() - remembered[2] < FINGERPRINT_TTL
         ):
             key = remembered[3]
         else:
-            generation, taken = _generation, time.monotonic()
+            taken = time.monotonic()
             # The fingerprint changes whenever any event in the feed changes, appears or leaves.
             stats = await query().annotate(n=Count("id"), newest=Max("updated_at")).first().values("n", "newest")
             key = (scope.key, stats["n"] if stats else 0, stats["newest"] if stats else None, today)

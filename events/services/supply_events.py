@@ -13,7 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from events import changes
+
 log = logging.getLogger(__name__)
+NOTES = "supply"  # the stream of notes other processes read (events/changes.py)
 
 Callback = Callable[[str, list[int]], Any]
 
@@ -28,7 +31,9 @@ def on_saved(kind: str, callback: Callback) -> None:
 
 
 async def saved(kind: str, ids: list[int]) -> None:
-    """Tell every observer of ``kind`` that these records were created, changed or removed."""
+    """Tell every observer of ``kind`` that these records were created, changed or removed, here and,
+    with REDIS_URL, in the deployment's other processes (``changes.notes_since``)."""
+    await changes.publish(NOTES, kind, ids)
     for callback in list(_observers.get(kind, ())):
         try:
             result = callback(kind, list(ids))

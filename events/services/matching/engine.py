@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ import numpy as np
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
-from events import clock
+from events import changes, clock
 from events.errors import N_, AchievementNotFound, DemandClosed, DemandNotFound, InvalidInput, InvestorNotFound
 from events.i18n import Locale, format_date
 from events.models import (
@@ -43,6 +44,7 @@ from events.models import (
     EventStatus,
     Investor,
 )
+from events.services import supply_events
 from events.services.matching import Match, Pitch, explain
 from events.services.matching.index import (
     Collection,
@@ -57,6 +59,7 @@ from events.services.matching.index import (
 from events.services.matching.rank import best, embed, scores
 from events.services.organizations import Scope
 
+log = logging.getLogger(__name__)
 REFIT_SHARE = 0.2  # refit the space once this share of the library changed since the last fit
 FIELD_BOOST = 0.05
 DISTRICT_BOOST = 0.05
@@ -115,6 +118,7 @@ _builds_running = 0
 _locks: dict[int, asyncio.Lock] = {}
 _building: dict[int, asyncio.Future[None]] = {}  # per event loop: the build under way
 _soon: set[int] = set()  # event loops with a catch-up task scheduled and not yet started
+_notes_at: str | None = None  # where this process has read the other processes' notes to (Redis)
 
 
 def _lock() -> asyncio.Lock:
@@ -125,9 +129,10 @@ def _lock() -> asyncio.Lock:
 
 def reset() -> None:
     """Forget the index (a new database, tests): the next query builds it afresh."""
-    global _state, _generation
+    global _state, _generation, _notes_at
     _state = None
     _generation += 1
+    _notes_at = None
     for ids in (*_pending.values(), *_applied_during_builds.values()):
         ids.clear()
     _locks.clear()
@@ -345,7 +350,10 @@ async def _refit() -> None:
 
 
 async def ready() -> State:
-    """The current state: built if there is none, with every noted change applied."""
+    """The current state: built if there is none, with every noted change applied (with REDIS_URL,
+    the deployment's other processes' changes too)."""
+    if changes.shared():
+        await _notes_from_others()
     for _ in range(3):
         if _state is None:
             await _build_once()
@@ -354,6 +362,22 @@ async def ready() -> State:
         if _state is not None:
             return _state
     raise RuntimeError("the matching index was reset while it was being built")
+
+
+async def _notes_from_others() -> None:
+    """Note what the other processes saved since we last looked (``supply_events.saved`` publishes it).
+    Before the first build, only where the notes end now: the build reads everything before it."""
+    global _notes_at
+    if _state is None or _notes_at is None:
+        _notes_at = await changes.position(supply_events.NOTES)
+        return
+    try:
+        _notes_at, notes = await changes.notes_since(supply_events.NOTES, _notes_at)
+    except Exception:  # Redis did not answer: what the others saved meanwhile is read once it does
+        log.warning("matching: could not read the other processes' changes", exc_info=True)
+        return
+    for kind, ids in notes:
+        note(kind, ids)
 
 
 async def _catch_up() -> None:
