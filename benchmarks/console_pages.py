@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from benchmarks._common import (
     add_postgres_argument,
@@ -106,6 +107,9 @@ async def _measure_pages(settings: Settings, label: str, cookie: str, requests: 
 async def measure(database_url: str | None, data_dir: Path, requests: int, warmup: int) -> list[list[object]]:
     settings = load_settings(database_url=database_url, data_dir=data_dir)
     print(f"{settings.dialect}: schema by {build_schema(settings)}", flush=True)
+    # Tortoise caches compiled INSERTs by connection name, not dialect: a run after another dialect's
+    # would reuse SQLite's statements on PostgreSQL.
+    EXECUTOR_CACHE.clear()
     await init_db(settings)
     rows: list[list[object]] = []
     try:

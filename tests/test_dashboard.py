@@ -112,3 +112,33 @@ async def test_dashboard_api_scopes_and_refuses_bad_input(client, frozen_clock):
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
     assert (await client.get("/api/v1/dashboard")).status_code == 401
     assert (await client.get("/api/v1/dashboard", headers=checker)).status_code == 403
+
+
+async def test_the_pages_memo_holds_until_a_fact_is_recorded_or_a_minute_passes(db, frozen_clock, monkeypatch):
+    from datetime import timedelta
+
+    from tortoise.transactions import in_transaction
+
+    from events.services import activity
+
+    frozen_clock.set(AS_OF)
+    await build_world()
+    computed = []
+    real = dashboard.dashboard
+
+    async def counting(**kwargs):
+        computed.append(kwargs)
+        return await real(**kwargs)
+
+    monkeypatch.setattr(dashboard, "dashboard", counting)
+    dashboard._memo.clear()
+    first = await dashboard.recent_dashboard(scope=EVERYTHING)
+    assert await dashboard.recent_dashboard(scope=EVERYTHING) is first and len(computed) == 1
+    async with in_transaction() as connection:
+        await activity.record("test.fact", actor="test", using_db=connection)
+    assert await dashboard.recent_dashboard(scope=EVERYTHING) is not first and len(computed) == 2
+    await dashboard.recent_dashboard(scope=Scope(organization_id=-1))  # another scope: its own figures
+    assert len(computed) == 3
+    frozen_clock.set(AS_OF + timedelta(minutes=2))
+    await dashboard.recent_dashboard(scope=EVERYTHING)
+    assert len(computed) == 4

@@ -258,7 +258,7 @@ async def dashboard_page(request: Request, as_of: str | None = None) -> Response
     except ValueError:
         return refusal(request, page.locale, gettext(page.locale, LABELS["bad_date"]), status_code=422, page=page)
     moment = dashboard.end_of_day(day) if day is not None else None
-    board = await dashboard.dashboard(as_of=moment, scope=page.scope)
+    board = await dashboard.recent_dashboard(as_of=moment, scope=page.scope)
     return _render(request, page, board)
 
 
