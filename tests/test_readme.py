@@ -140,6 +140,22 @@ def test_serve_demo_prints_a_readable_summary(demo):
     assert "DemoSummary(" not in summary and "{" not in summary  # lines, not a repr or a JSON blob
 
 
+@pytest.mark.slow
+def test_serve_demo_prints_a_console_link_that_signs_the_office_in_once(demo):
+    link = re.search(r"^console: (http://\S+/console/signin/\S+)", demo.output, re.M)
+    assert link, demo.output
+    with httpx.Client(base_url=demo.url, timeout=10) as http:
+        page = http.get(link.group(1))
+        assert page.status_code == 200
+        token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        signed = http.post(link.group(1), data={"form_token": token.group(1)})
+        assert signed.status_code == 303 and "wc_console" in signed.headers["set-cookie"]
+        dashboard = http.get("/console/dashboard")
+        assert dashboard.status_code == 200 and "/console/events" in dashboard.text
+        assert http.get(link.group(1)).status_code == 409  # spent: used once already
+
+
 def run_commands(commands: list[Command], *, port: int, env: dict[str, str], workdir: Path) -> list[str]:
     """Run ``commands`` in one bash session from ``workdir`` against the server on ``port``; the
     failures, each naming its README line."""

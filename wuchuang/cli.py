@@ -254,25 +254,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     listener = _claim_port(settings.host, settings.port)
     url = f"http://{settings.host}:{settings.port}"
 
-    def prepare() -> tuple[DemoSummary, str] | None:
+    def prepare() -> tuple[DemoSummary, str, str | None] | None:
         _migrate(settings)
         if not args.demo:
             return None
         from events.services.tokens import create_token
         from wuchuang.demo import load_demo
 
-        async def load() -> tuple[DemoSummary, str]:
+        async def load() -> tuple[DemoSummary, str, str | None]:
+            from wuchuang.demo import demo_console_link
+
             summary = await load_demo()
             issued = await create_token(role="admin", name="demo admin")
-            return summary, issued.plaintext
+            return summary, issued.plaintext, await demo_console_link(str(settings.base_url))
 
         return _with_db(settings, load)
 
     prepared = _in_child(prepare)
     if prepared is not None:
-        summary, token = prepared
+        summary, token, console_link = prepared
         print(_demo_summary(summary))
         print(f"admin token: {token}")
+        if console_link:
+            print(f"console: {console_link}  (the programme office's one-time sign-in link, 15 minutes)")
         print(f"open {url}/docs and click Authorize with the admin token; also:")
         for path, what in DEMO_PLACES + _competition_places(summary):
             print(f"  {url + path:<{len(url) + 34}} {what}")

@@ -1094,3 +1094,34 @@ def _people(rng: random.Random, count: int) -> list[_Person]:
 
 
 __all__ = ["DemoSummary", "load_demo"]
+
+
+DEMO_OFFICE_LOGIN = "office@demo.wuchuang.cn"
+
+
+async def demo_console_link(base_url: str) -> str | None:
+    """A one-time console sign-in link for the demo's programme office (an admin account, made once,
+    with no password): ``serve --demo`` prints it, the terminal being the channel it is delivered by.
+    The link is the service's own (15 minutes, single use, at most five an hour). None when the hour's
+    links are spent."""
+    from events.models import Account, Person, Role
+    from events.services import accounts, organizations, staff
+
+    account = await Account.get_or_none(login=DEMO_OFFICE_LOGIN)
+    if account is None:
+        office = await organizations.find_or_create_organization(
+            "武汉市科技创新供应链领导小组办公室", kind="government"
+        )
+        person = await Person.create(name="供应链办公室（演示）", email=DEMO_OFFICE_LOGIN)
+        await staff.grant_role(person, role=Role.ADMIN, event_ids=None, actor=ACTOR, organization_id=office.id)
+        account = await accounts.create_account(person, actor=ACTOR, organization_id=office.id)
+    delivered: list[str] = []
+
+    async def to_terminal(_person: Person, token: str, _link: object, _conn: object) -> bool:
+        delivered.append(token)
+        return True
+
+    await accounts.request_signin_link(
+        login=DEMO_OFFICE_LOGIN, client=accounts.Client.of("127.0.0.1", "wuchuang serve --demo"), deliver=to_terminal
+    )
+    return f"{base_url.rstrip('/')}/console/signin/{delivered[0]}" if delivered else None
