@@ -255,7 +255,7 @@ async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
     from events.services.tickets import signer_for, ticket_code
 
     settings = await _setup(args.database_url, args.data_dir)
-    signer = signer_for(Path(settings.data_dir).resolve())
+    signer = signer_for(Path(settings.data_dir).resolve())  # noqa: ASYNC240 (set-up, before the clock)
     event_id = await _event(f"{args.label} door", capacity=None, starts_in=timedelta(minutes=30))
     codes: list[tuple[int, str]] = []
     for i in range(args.requests + args.clients * 2):

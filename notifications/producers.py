@@ -206,6 +206,7 @@ class Producer:
         self.competitions = CompetitionProducer()
         self.meetings = MeetingProducer()
         self.roadshows = RoadshowProducer()
+        self._loaded: dict[int, Registration | None] = {}
 
     async def run_once(self) -> int:
         """Turn the next batch of facts into outbox rows; returns how many facts were read."""
@@ -224,6 +225,9 @@ class Producer:
                 .limit(BATCH)
                 .using_db(conn)
             )
+            # The registrations the batch's facts are about, with their event and person: one query
+            # for the batch instead of one per fact.
+            self._loaded = await _registrations_of(facts, conn)
             for fact in facts:
                 await self._handle(fact, conn)
             if facts:
@@ -275,16 +279,18 @@ class Producer:
             event = await Event.get_or_none(id=fact.event_id, using_db=conn)
             registrations = await self._registrants(event.id, conn) if event is not None else []
         else:
-            registration_id = fact.registration_id or fact.payload.get("registration_id")
-            found = (
-                await Registration.get_or_none(id=registration_id, using_db=conn).select_related("event", "person")
-                if isinstance(registration_id, int)
-                else None
-            )
+            registration_id = _registration_id(fact)
+            found = self._loaded.get(registration_id) if registration_id is not None else None
+            if found is None and registration_id is not None and registration_id not in self._loaded:
+                found = await Registration.get_or_none(id=registration_id, using_db=conn).select_related(
+                    "event", "person"
+                )
             event, registrations = (found.event, [found]) if found is not None else (None, [])
         for registration in registrations:
             assert event is not None  # a course enrollment hears of the session that changed
             person = registration.person
+            if not reachable(person, told.category, channel=told.channel):
+                continue  # enqueue would write nothing: spare the context its queries
             extra = await told.context(fact, registration, event, person, conn)
             if extra is None:
                 continue
@@ -515,6 +521,26 @@ class Producer:
                 buttons=_event_button(event, person, self.bot_username, waitlist=full, public_url=self.public_url),
                 using_db=conn,
             )
+
+
+def _registration_id(fact: Activity) -> int | None:
+    found = fact.registration_id or fact.payload.get("registration_id")
+    return found if isinstance(found, int) else None
+
+
+async def _registrations_of(facts: list[Activity], conn: Any) -> dict[int, Registration | None]:
+    """Registration id → the registration (event and person loaded; None when gone) for every fact of
+    the batch told to one registration."""
+    ids = {
+        found
+        for fact in facts
+        if (told := TOLD.get(fact.kind)) is not None and not told.to_all
+        if (found := _registration_id(fact)) is not None
+    }
+    if not ids:
+        return {}
+    rows = await Registration.filter(id__in=ids).select_related("event", "person").using_db(conn)
+    return dict.fromkeys(ids) | {row.id: row for row in rows}
 
 
 async def _person_of(fact: Activity, conn: Any) -> Person | None:

@@ -9,10 +9,11 @@ Revises: acc0unts01
 Create Date: 2026-12-01 13:40:00+00:00
 
 """
+
 from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision: str = "h0tevent01"
 down_revision: str | None = "acc0unts01"
