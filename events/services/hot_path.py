@@ -40,11 +40,7 @@ def postgres_pool() -> Any | None:
 
 
 # The event as the checks before the statement need it (read without a lock).
-EVENT_SQL = """
-SELECT id, kind, status, starts_at, ends_at, registration_opens_at, registration_closes_at,
-       requires_approval, questions
-FROM event WHERE id = $1
-"""
+EVENT_SQL = "SELECT id, kind, questions FROM event WHERE id = $1"
 
 REGISTER_SQL = """
 WITH locked AS (
@@ -53,7 +49,7 @@ WITH locked AS (
     WHERE id = $1 AND status = 'published' AND ends_at > $2
       AND (registration_opens_at IS NULL OR registration_opens_at <= $2)
       AND COALESCE(registration_closes_at, starts_at) > $2
-      AND questions IS NOT DISTINCT FROM $3::jsonb
+      AND questions IS NOT DISTINCT FROM $3::jsonb AND kind = $18
     FOR UPDATE
 ), decided AS (
     SELECT id, seats_taken, waitlist_seq, waitlist_length,
@@ -116,7 +112,21 @@ class Registered:
     created_at: datetime
 
 
+# What the checks before the statement read of an event (its kind and questions), per process. The
+# statement itself requires the event to still have this kind and these questions (a stale entry makes
+# it write nothing: the ORM path then registers, and the entry is dropped), so the cache never decides.
+_EVENTS: dict[int, dict[str, Any]] = {}
+_EVENTS_MAX = 1024
+
+
+def forget_event(event_id: int) -> None:
+    _EVENTS.pop(event_id, None)
+
+
 async def read_event(pool: Any, event_id: int) -> dict[str, Any] | None:
+    """The event's id, kind and questions (parsed, and as stored), from this process's cache or the database."""
+    if (cached := _EVENTS.get(event_id)) is not None:
+        return cached
     async with pool.acquire_connection() as connection:
         row = await connection.fetchrow(EVENT_SQL, event_id)
     if row is None:
@@ -125,6 +135,9 @@ async def read_event(pool: Any, event_id: int) -> dict[str, Any] | None:
     # jsonb comes as its text: kept as read, to check in the statement that the questions did not change.
     event["questions_json"] = event["questions"]
     event["questions"] = json.loads(event["questions"]) if event["questions"] is not None else None
+    if len(_EVENTS) >= _EVENTS_MAX:
+        _EVENTS.clear()
+    _EVENTS[event_id] = event
     return event
 
 
@@ -184,11 +197,13 @@ async def register(
                 consent_version,
                 actor,
                 fill_person,
+                event["kind"],
             )
     except asyncpg.IntegrityConstraintViolationError:
         # A live registration of this phone, e-mail or Telegram id (or no such person): the ORM path says so.
         return None
     if row is None:
+        forget_event(event["id"])  # closed, full, or changed: read afresh next time
         return None
     # The statement's time bounds its wait for the event's lock (observed when it registered: otherwise
     # the ORM path that follows takes the lock and observes its own wait).
