@@ -151,9 +151,20 @@ async def _setup(database_url: str, data_dir: str) -> Any:
 
 
 async def _analyze() -> None:
+    """ANALYZE (autovacuum may be off), then wait until the server's notification producer has read
+    every fact written so far (the set-up's own), so that the run measures the run alone."""
     from tortoise import connections
 
+    from events.models import Activity, Cursor
+
     await connections.get("default").execute_script("ANALYZE")
+    last = await Activity.all().order_by("-id").first()
+    deadline = time.monotonic() + 120
+    while last is not None and time.monotonic() < deadline:
+        cursor = await Cursor.get_or_none(name="notifications")
+        if cursor is not None and cursor.position >= last.id:
+            break
+        await asyncio.sleep(0.5)
 
 
 async def _event(label: str, *, capacity: int | None, starts_in: timedelta) -> int:
