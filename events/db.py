@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from typing import Any, cast
 
@@ -10,6 +11,8 @@ import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.exceptions import TransactionManagementError
 
 from events import localtime, secretbox
 from events.models import MODEL_MODULES
@@ -36,6 +39,24 @@ def reset_on_release(connection: Any) -> None:
     target = getattr(connection, "_con", connection)  # the pool's proxy, or the connection itself
     if isinstance(target, NoResetConnection):
         target.reset_on_release = True
+
+
+async def _begin_immediate(self: SqliteTransactionWrapper) -> None:
+    """SQLite transactions start as writers (``BEGIN IMMEDIATE``).
+
+    A deferred transaction that reads and then writes while another process (the CLI, a second
+    worker) writes cannot wait for the lock: SQLite fails it at once with "database is locked", since
+    waiting could deadlock. Taking the write lock at BEGIN makes it wait on ``busy_timeout`` instead.
+    Within one process Tortoise already runs one transaction at a time, so nothing is lost by it.
+    """
+    try:
+        await self._connection.commit()
+        await self._connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise TransactionManagementError(exc) from exc
+
+
+SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:

@@ -640,3 +640,10 @@ class NoConsoleRole(Forbidden):
 class SessionEnded(Unauthorized):
     code = "session_ended"
     message = N_("Your session has ended. Sign in again.")
+
+
+class StaleForm(Conflict):
+    code = "stale_form"
+    message = N_(
+        "Someone else changed this since you opened the page. Here is what it holds now; make your change again."
+    )

@@ -54,6 +54,28 @@ def reachable(person: Person, category: Category, *, channel: str | None = None)
     return has_chat(person) or (category in MAIL_CATEGORIES and has_mailbox(person))
 
 
+TELEGRAM = "telegram"
+
+
+def channel_for(person: Person, category: Category) -> str | None:
+    """The channel a message of ``category`` would reach the person by now: ``telegram`` (a linked
+    chat), ``email`` (no chat, a working address, a category mail carries), None (opted out, or no way)."""
+    if not reachable(person, category):
+        return None
+    return TELEGRAM if has_chat(person) else EMAIL
+
+
+async def broadcast_reach(event_id: int, audience: str = "registered") -> dict[str | None, int]:
+    """How many of an event's announcement recipients (``audience``) each channel reaches ({"telegram",
+    "email", None: nobody}), as ``producers`` would queue an announcement made now."""
+    from events.services import broadcasts
+
+    reach: dict[str | None, int] = {TELEGRAM: 0, EMAIL: 0, None: 0}
+    for registration in await broadcasts.registrants(event_id, audience=audience):
+        reach[channel_for(registration.person, Category.BROADCAST)] += 1
+    return reach
+
+
 async def enqueue(
     person: Person,
     category: Category,

@@ -35,7 +35,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.services import courses
+from events.services import broadcasts, courses
 from events.services.catalog import event_page_path
 from events.services.certification import LEVEL_NAMES, assessment_after
 from events.services.posters import deep_link
@@ -102,6 +102,14 @@ async def _confirmed(
     if registration.source == "bot" and not approved:
         return None
     return {"when": _when(event, person), "approved": approved}
+
+
+async def _resent(
+    fact: Activity, registration: Registration, event: Event, person: Person, conn: Any
+) -> dict[str, Any] | None:
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return None  # cancelled since it was asked for
+    return {"when": _when(event, person), "approved": False}
 
 
 async def _waitlisted(
@@ -186,6 +194,10 @@ TOLD: dict[str, Told] = {
     "waitlist.promoted": Told(
         "waitlist_promoted", Category.WAITLIST_PROMOTED, "promoted:registration:{registration}", _with_when,
         ticket=True,
+    ),
+    # An organizer sent the ticket again (the console): the confirmation with the current code, once per ask.
+    "ticket.resent": Told(
+        "registration_confirmed", Category.REGISTRATION_CONFIRMED, "resent:{fact}", _resent, ticket=True,
     ),
     "event.changed": Told(
         "event_changed", Category.EVENT_CHANGED, "changed:{fact}:registration:{registration}", _with_when, to_all=True
@@ -314,26 +326,15 @@ class Producer:
             )
 
     async def _registrants(self, event_id: int, conn: Any) -> list[Registration]:
-        """Who holds a place: the event's registrants and, for a course session, the course's
-        enrollments (their pass opens its door); one registration per person.
-        """
-        event_ids = [event_id]
-        if course_event_id := await courses.course_event_of_session(event_id, conn):
-            event_ids.append(course_event_id)
-        rows = (
-            await Registration.filter(event_id__in=event_ids, status__in=ACTIVE_STATUSES)
-            .select_related("person")
-            .order_by("id")
-            .using_db(conn)
-        )
-        return list({r.person_id: r for r in reversed(rows)}.values())
+        """Who holds a place (``broadcasts.registrants``: the same people the console counts)."""
+        return await broadcasts.registrants(event_id, conn)
 
     async def _broadcast(self, fact: Activity, conn: Any) -> None:
         broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id"), using_db=conn)
         if broadcast is None or broadcast.cancelled_at is not None:
             return
         event = await Event.get(id=broadcast.event_id, using_db=conn)
-        for registration in await self._registrants(event.id, conn):
+        for registration in await broadcasts.registrants(event.id, conn, audience=broadcast.audience):
             person = registration.person
             await enqueue(
                 person,

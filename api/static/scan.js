@@ -973,6 +973,10 @@
       el.eventList.append(li);
     }
     el.eventsEmpty.hidden = response.data.items.length > 0;
+    // Signed in by a door-staff link (#token=…&event=…): straight to that event's door.
+    const linked = response.data.items.find((item) => item.id === linkedEvent);
+    linkedEvent = null;
+    if (linked) pickEvent({ id: linked.id, title: linked.title });
   }
 
   function pickEvent(event) {
@@ -1048,9 +1052,21 @@
   el.deviceId.textContent = store.get(KEY.device);
   el.secureWarning.hidden = window.isSecureContext !== false;
 
+  // A door-staff link from the organizer console: /scan#token=…&event=… (a fragment: never sent to the
+  // server). The token signs this phone in; the address bar forgets it at once.
+  let linkedEvent = null;
+  const fromLink = new URLSearchParams(window.location.hash.slice(1));
+  if (fromLink.get('token')) {
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    linkedEvent = Number(fromLink.get('event')) || null;
+    state.event = null;
+    store.remove(KEY.event);
+  }
+
   applyLang();
   refreshQueueCount();
-  if (!state.token) showView('signin');
+  if (fromLink.get('token')) signIn(fromLink.get('token'));
+  else if (!state.token) showView('signin');
   else if (!state.event) showView('events');
   else showView('scan'); // straight back to scanning after a reload, online or not
 })();

@@ -98,6 +98,10 @@ class Registration(Model):
             ("event_id", "phone"),
             ("event_id", "email"),
             ("event_id", "telegram_id"),
+            # The console's search of an event's table by the beginning of a name or an organization
+            # (PostgreSQL: text_pattern_ops, so LIKE 'prefix%' uses them whatever the collation).
+            ("event_id", "name"),
+            ("event_id", "organization"),
             # A person's own registrations: /my, calendars, a broker's enrollments.
             ("person_id", "status"),
             LiveIdentityIndex("phone"),

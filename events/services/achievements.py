@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -423,6 +424,8 @@ class AchievementQuery:
     owner_organization: int | None = None
     limit: int | None = 50  # None: every match (exports)
     cursor: str | None = None
+    created_since: datetime | None = None  # entered at or after (the dashboard's figures link here)
+    created_before: datetime | None = None  # entered before
 
 
 ORDER = ("-id",)  # newest first
@@ -445,6 +448,10 @@ def _filtered(query: AchievementQuery, scope: Scope) -> Any:
         qs = qs.filter(status=query.status)
     if query.owner_organization is not None:
         qs = qs.filter(owner_organization_id=query.owner_organization)
+    if query.created_since is not None:
+        qs = qs.filter(created_at__gte=query.created_since)
+    if query.created_before is not None:
+        qs = qs.filter(created_at__lt=query.created_before)
     return qs
 
 

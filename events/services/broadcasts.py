@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from events import clock
 from events.errors import N_, BroadcastClosed, InvalidInput, InvalidTransition, NotFound
-from events.models import Broadcast, Event, EventStatus, OutboxMessage, OutboxStatus
-from events.services import activity, ownership, paging
+from events.models import (
+    ACTIVE_STATUSES,
+    Attendance,
+    Broadcast,
+    Event,
+    EventStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+)
+from events.services import activity, courses, idempotency, ownership, paging
 from events.services.catalog import get_event
 from events.services.organizations import Scope
 
@@ -29,10 +45,23 @@ def in_window(event: Event) -> bool:
     return event.status == EventStatus.PUBLISHED and event.ends_at > clock.now() - AFTER_END
 
 
-async def create_broadcast(event_id: int, text: str, *, actor: str) -> Broadcast:
-    """Announce ``text`` to everyone registered (confirmed, waitlisted, pending) of a published event
-    until six hours after it ends. Raises ``event_not_found``, ``invalid_input``, ``broadcast_closed``.
+# Who an announcement goes to: everyone holding a place (the default, and the API's only one), or a
+# part of them.
+AUDIENCES: tuple[str, ...] = ("registered", "confirmed", "waitlisted", "checked_in", "not_checked_in")
+
+
+def check_audience(audience: str) -> str:
+    if audience not in AUDIENCES:
+        raise InvalidInput(N_("Unknown audience %(audience)s."), field="audience", audience=audience[:30])
+    return audience
+
+
+async def create_broadcast(event_id: int, text: str, *, actor: str, audience: str = "registered") -> Broadcast:
+    """Announce ``text`` to ``audience`` (default: everyone registered: confirmed, waitlisted, pending) of
+    a published event until six hours after it ends. Raises ``event_not_found``, ``invalid_input``,
+    ``broadcast_closed``.
     """
+    check_audience(audience)
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         raise InvalidInput(N_("An announcement needs 1 to 3500 characters."), field="text")
@@ -40,7 +69,7 @@ async def create_broadcast(event_id: int, text: str, *, actor: str) -> Broadcast
     if not in_window(event):
         raise BroadcastClosed(hours=int(AFTER_END.total_seconds() // 3600))
     async with in_transaction() as conn:
-        broadcast = await Broadcast.create(event_id=event.id, text=text, author=actor, using_db=conn)
+        broadcast = await Broadcast.create(event_id=event.id, text=text, author=actor, audience=audience, using_db=conn)
         await activity.record(
             "broadcast.created", actor=actor, event_id=event.id, using_db=conn, broadcast_id=broadcast.id
         )
@@ -89,3 +118,95 @@ async def list_broadcasts(
     total = await qs.count()
     rows = await paging.after(qs, "broadcasts", ORDER, cursor).order_by(*ORDER).limit(limit + 1)
     return paging.page(rows, "broadcasts", ORDER, limit, total=total)
+
+
+async def registrants(
+    event_id: int, conn: BaseDBAsyncClient | None = None, *, audience: str = "registered"
+) -> list[Registration]:
+    """Who an announcement goes to: whoever holds a place (confirmed, waitlisted, pending) in the
+    event and, for a course session, in its course (their pass opens its door); one registration per
+    person (their latest), with the person loaded. ``audience`` narrows it: ``confirmed``,
+    ``waitlisted``, ``checked_in`` (came in at this event's door), ``not_checked_in`` (confirmed, not
+    in)."""
+    check_audience(audience)
+    event_ids = [event_id]
+    if course_event_id := await courses.course_event_of_session(event_id, conn):
+        event_ids.append(course_event_id)
+    rows = (
+        await Registration.filter(event_id__in=event_ids, status__in=ACTIVE_STATUSES)
+        .select_related("person")
+        .order_by("id")
+        .using_db(conn)
+    )
+    people = list({r.person_id: r for r in reversed(rows)}.values())
+    if audience == "registered":
+        return people
+    if audience in ("confirmed", "waitlisted"):
+        return [r for r in people if r.status == audience]
+    inside = set(
+        cast(
+            "list[int]",
+            await Attendance.filter(event_id=event_id).using_db(conn).values_list("registration_id", flat=True),
+        )
+    )
+    if audience == "checked_in":
+        return [r for r in people if r.id in inside]
+    return [r for r in people if r.status == RegistrationStatus.CONFIRMED and r.id not in inside]
+
+
+KEY_SCOPE = "broadcast"
+
+
+async def send_broadcast(
+    event_id: int, text: str, *, actor: str, key: str, audience: str = "registered"
+) -> tuple[Broadcast, bool]:
+    """``create_broadcast`` once per ``key`` (a form's own key): the same key again (a double click, a
+    reload that posts again) answers the broadcast it made, sending nothing more. Returns (broadcast,
+    made now). Raises what ``create_broadcast`` raises, ``idempotency_key_reused`` (the key with
+    another text, event or audience), ``idempotency_key_in_use`` (the first post still running)."""
+    key = key.strip()
+    if not key or len(key) > 100:
+        raise InvalidInput(N_("This form has expired; open it again."), field="key")
+    digest = hashlib.sha256(json.dumps([event_id, text.strip(), audience], ensure_ascii=False).encode()).hexdigest()
+    claimed = await idempotency.claim(key=key, caller=actor, method="POST", path=KEY_SCOPE, request_hash=digest)
+    if isinstance(claimed, idempotency.StoredResponse):
+        broadcast = await Broadcast.get_or_none(id=int(claimed.body.decode()))
+        if broadcast is None:  # deleted with its event since: nothing to answer with
+            raise NotFound()
+        return broadcast, False
+    try:
+        broadcast = await create_broadcast(event_id, text, actor=actor, audience=audience)
+    except BaseException:
+        await idempotency.release(claimed)
+        raise
+    await idempotency.complete(claimed, idempotency.StoredResponse(201, str(broadcast.id).encode(), {}))
+    return broadcast, True
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where an announcement's messages are: per channel (``telegram``, ``email``; ``None`` while the
+    dispatcher has not chosen one) and status (queued, sending, sent, failed, skipped)."""
+
+    counts: dict[tuple[str | None, str], int]
+
+    def total(self, status: str | None = None, channel: Any = ...) -> int:
+        return sum(
+            n
+            for (ch, st), n in self.counts.items()
+            if (status is None or st == status) and (channel is ... or ch == channel)
+        )
+
+    @property
+    def pending(self) -> int:
+        return self.total(OutboxStatus.QUEUED) + self.total(OutboxStatus.SENDING)
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0
+
+
+async def progress(broadcast_id: int) -> Progress:
+    """How far the announcement's messages have gone (the notification worker writes them)."""
+    rows = await OutboxMessage.filter(broadcast_id=broadcast_id).values_list("channel", "status")
+    return Progress(dict(Counter((channel, str(status)) for channel, status in rows)))

@@ -343,11 +343,15 @@ async def list_courses(
     scope: Scope = EVERYTHING,
     limit: int = 50,
     cursor: str | None = None,
+    own: bool = False,
 ) -> paging.Page[Course]:
     """Published courses, and drafts of ``scope`` with ``include_unpublished``, by their start, a page at
-    a time (events loaded). Raises ``invalid_input`` (field ``cursor``) for a cursor not of this list.
+    a time (events loaded); ``own``: only ``scope``'s courses (an organizer's console). Raises
+    ``invalid_input`` (field ``cursor``) for a cursor not of this list.
     """
     qs = Course.all()
+    if own and not scope.everything:
+        qs = qs.filter(event__organization_id=scope.organization_id)
     if not include_unpublished:
         qs = qs.filter(~Q(event__status=EventStatus.DRAFT))
     elif not scope.everything:

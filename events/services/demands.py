@@ -382,6 +382,8 @@ class DemandQuery:
     overdue: bool = False
     limit: int | None = 50
     cursor: str | None = None
+    created_since: datetime | None = None  # entered at or after (the dashboard's figures link here)
+    created_before: datetime | None = None  # entered before
 
 
 ORDER = ("-id",)  # newest first
@@ -407,6 +409,10 @@ def _filtered(found: DemandQuery, scope: Scope) -> QuerySet[Demand]:
         qs = qs.filter(contact_id=found.contact_id)
     if found.q:
         qs = qs.filter(Q(title__icontains=found.q) | Q(description__icontains=found.q))
+    if found.created_since is not None:
+        qs = qs.filter(created_at__gte=found.created_since)
+    if found.created_before is not None:
+        qs = qs.filter(created_at__lt=found.created_before)
     if found.overdue:
         qs = qs.filter(broker_id__isnull=False, follow_up_due__lt=clock.now(), status__in=list(demand_status.ACTIVE))
     return qs

@@ -278,11 +278,13 @@ async def entry_page(
     status: EntryStatus | None = None,
     track: str | None = None,
     round_code: str | None = None,
+    search: str | None = None,
     limit: int,
     cursor: str | None = None,
 ) -> paging.Page[Entry]:
-    """In order of submission, with track, organization and round loaded. Raises
-    ``competition_not_found``, ``round_not_found``, ``invalid_input`` (cursor)."""
+    """In order of submission, with track, organization and round loaded; ``search`` finds words in the
+    title, the leader's name or the organization's name. Raises ``competition_not_found``,
+    ``round_not_found``, ``invalid_input`` (cursor)."""
     config = await load_config(competition_id, scope)
     qs = Entry.filter(competition_id=config.competition.id)
     if status is not None:
@@ -291,6 +293,10 @@ async def entry_page(
         qs = qs.filter(track__code=track)
     if round_code:
         qs = qs.filter(current_round_id=config.round(round_code).id)
+    for word in (search or "").split()[:5]:
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(leader_name__icontains=word) | Q(organization__name__icontains=word)
+        )
     total = await qs.count()
     rows = (
         await paging.after(qs, "competition_entries", ORDER, cursor)

@@ -270,16 +270,23 @@ class RoundRanking:
     judges: dict[int, str]  # judge id → name (the explanation names them; organizers only)
 
 
-async def round_ranking(competition_id: int, round_code: str, *, scope: Scope | None) -> RoundRanking:
+async def round_ranking(
+    competition_id: int, round_code: str, *, scope: Scope | None, aggregation: Aggregation | None = None
+) -> RoundRanking:
     """The round's ranking now. ``advanced`` is what the close decided once there was one, else the
-    rule's preview. Raises ``competition_not_found``, ``round_not_found``."""
+    rule's preview. ``aggregation`` ranks by another aggregation than the competition's, to compare (a
+    what-if: the close always ranks by the competition's own). Raises ``competition_not_found``,
+    ``round_not_found``."""
     config = await load_config(competition_id, scope)
     rnd = config.round(round_code)
     entries = await Entry.filter(in_round_filter(rnd), competition_id=config.competition.id).values_list(
         "id", "track__code", "created_at", "title"
     )
     facts = [EntryFacts(int(i), str(t), at) for i, t, at, _ in entries]
-    ranked = rank(facts, await current_scores(rnd.id), rule_of(config, rnd))
+    rule = rule_of(config, rnd)
+    if aggregation is not None:
+        rule = Rule(aggregation, rule.scale, rule.tie_break, rule.gap)
+    ranked = rank(facts, await current_scores(rnd.id), rule)
     decided = await RoundAdvance.filter(round_id=rnd.id, revoked_at=None).values_list("entry_id", "how")
     if decided or rnd.closed_at is not None:
         advanced = {int(e): AdvanceHow(h) for e, h in decided}

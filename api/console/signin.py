@@ -14,35 +14,43 @@ single-use ``form_guard`` token. A POST without its token is 403 before anything
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from api.pages import PAGE_HEADERS, asset_url, templates
-from api.site import page_locale, switch_link
-from events import labels, localtime
+from api.console.common import (
+    COOKIE,
+    COOKIE_PATH,
+    HEADERS,
+    Page,
+    field_text,
+    forbidden,
+    forget_cookie,
+    frame_context,
+    menu,
+    message_of,
+    parse_id,
+    posted,
+    redirect,
+    secure,
+    signed_in,
+    stamp,
+    status_of,
+    texts,
+)
+from api.site import page_locale
 from events.errors import N_, DomainError, FormExpired, RateLimited
 from events.i18n import Locale, gettext
-from events.models import SigninOutcome
+from events.models import Role, SigninOutcome
 from events.services import accounts, form_guard
 from notifications.signin import queue_signin_link
 
 router = APIRouter(include_in_schema=False)
 
-COOKIE = "wc_console"
-COOKIE_PATH = "/console"
 SIGNIN_SCOPE = "console-signin"
 LINK_SCOPE = "console-link"
-HEADERS = PAGE_HEADERS | {
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cache-Control": "private, no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-}
-
 LABELS: dict[str, str] = {
     "console": N_("Organizer console"),
     "signin": N_("Sign in"),
@@ -124,28 +132,20 @@ OUTCOME_LABELS = {
 }
 
 
-@lru_cache(maxsize=2)
+ALL_ROLES = (Role.ADMIN, Role.ORGANIZER, Role.JUDGE)
+
+
 def _texts(locale: Locale) -> dict[str, str]:
-    return {key: gettext(locale, msgid) for key, msgid in LABELS.items()}
-
-
-def _with_lang(path: str, locale: Locale) -> str:
-    return f"{path}?{urlencode({'lang': 'en'})}" if locale == "en" else path
+    return texts(locale, LABELS)
 
 
 def _context(request: Request, locale: Locale, **extra: Any) -> dict[str, Any]:
-    return {
-        "lang": "en" if locale == "en" else "zh-CN",
-        "locale": locale,
-        "t": _texts(locale),
-        "asset": lambda name: asset_url(request, name),
-        "switch": switch_link(request, locale),
-        "url": lambda path: _with_lang(path, locale),
-        **extra,
-    }
+    return frame_context(request, locale, LABELS, **extra)
 
 
 def _render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+    from api.pages import templates
+
     headers = dict(HEADERS)
     if status_code == 429 and (retry := context.get("retry_after")):
         headers["Retry-After"] = str(retry)
@@ -153,13 +153,11 @@ def _render(request: Request, name: str, context: dict[str, Any], *, status_code
 
 
 def _message(locale: Locale, error: DomainError) -> str:
-    return labels.message(locale, error.message, error.params)
+    return message_of(locale, error)
 
 
 def _status_of(error: DomainError) -> int:
-    from api.errors import STATUS_BY_CODE, STATUS_BY_KIND
-
-    return STATUS_BY_CODE.get(error.code, STATUS_BY_KIND[error.kind])
+    return status_of(error)
 
 
 def _client(request: Request) -> accounts.Client:
@@ -167,8 +165,7 @@ def _client(request: Request) -> accounts.Client:
 
 
 def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return field_text(form, name)
 
 
 def _password(form: FormData, name: str) -> str:
@@ -182,12 +179,8 @@ def _cross_site(request: Request) -> bool:
     return request.headers.get("sec-fetch-site", "same-origin") == "cross-site"
 
 
-def _secure(request: Request) -> bool:
-    return str(request.app.state.settings.base_url).startswith("https://")
-
-
 def _redirect(path: str, locale: Locale) -> RedirectResponse:
-    return RedirectResponse(_with_lang(path, locale), status_code=303, headers=HEADERS)
+    return redirect(path, locale)
 
 
 def _signed_in(request: Request, locale: Locale, signed_in: accounts.SignedIn) -> RedirectResponse:
@@ -200,13 +193,8 @@ def _signed_in(request: Request, locale: Locale, signed_in: accounts.SignedIn) -
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure(request),
     )
-    return response
-
-
-def _forget_cookie(request: Request, response: Response) -> Response:
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax", secure=_secure(request))
     return response
 
 
@@ -350,31 +338,20 @@ async def use_link(request: Request, token: str) -> Response:
 
 
 async def _console_form(request: Request) -> tuple[accounts.Console | None, FormData, Response | None]:
-    """The session and the form of a console POST, or the response that refuses it: 403 without the
-    session's CSRF token (or from another site), a redirect to the sign-in page without a session."""
-    form = await request.form()
-    locale = page_locale(request)
-    sent = _text(form, "csrf")
-    if _cross_site(request) or not sent:
-        return None, form, _forbidden(request, locale)
-    try:
-        console = await accounts.console_of(request.cookies.get(COOKIE))
-    except DomainError:
-        return None, form, _forget_cookie(request, _redirect("/console/signin?ended=1", locale))
-    try:
-        form_guard.verify_session_token(console.csrf_binding, sent)
-    except DomainError:
-        return None, form, _forbidden(request, locale)
-    return console, form, None
+    """The session and the form of a console POST, or the response that refuses it (see ``posted``)."""
+    answer = await posted(request, ALL_ROLES)
+    if isinstance(answer, Response):
+        return None, FormData(), answer
+    page, form = answer
+    return page.console, form, None
 
 
 def _forbidden(request: Request, locale: Locale) -> HTMLResponse:
-    context = _context(request, locale, refusal=_message(locale, FormExpired()))
-    return _render(request, "console_link.html", context | {"forbidden": True}, status_code=403)
+    return forbidden(request, locale)
 
 
 def _stamp(moment: Any) -> str:
-    return localtime.stamp(moment) if moment is not None else ""
+    return stamp(moment)
 
 
 def _device(user_agent: str) -> str:
@@ -400,6 +377,8 @@ async def _home(
         request,
         locale,
         csrf=form_guard.session_token(console.csrf_binding),
+        menu=menu(Page(console, locale, form_guard.session_token(console.csrf_binding))),
+        me=console,
         person=console.person,
         account=console.account,
         organization=console.organization,
@@ -450,13 +429,10 @@ async def _home(
 @router.get("/console", response_class=HTMLResponse)
 async def home(request: Request) -> Response:
     """The signed-in landing page; without a live session, the sign-in page."""
-    locale = page_locale(request)
-    try:
-        console = await accounts.console_of(request.cookies.get(COOKIE))
-    except DomainError:
-        ended = "/console/signin?ended=1" if COOKIE in request.cookies else "/console/signin"
-        return _forget_cookie(request, _redirect(ended, locale))
-    return await _home(request, console)
+    page = await signed_in(request, ALL_ROLES)
+    if isinstance(page, Response):
+        return page
+    return await _home(request, page.console)
 
 
 @router.post("/console/signout", response_class=HTMLResponse)
@@ -465,7 +441,7 @@ async def signout(request: Request) -> Response:
     if refusal is not None:
         return refusal
     await accounts.sign_out(request.cookies.get(COOKIE))
-    return _forget_cookie(request, _redirect("/console/signin?out=1", page_locale(request)))
+    return forget_cookie(request, _redirect("/console/signin?out=1", page_locale(request)))
 
 
 @router.post("/console/signout-everywhere", response_class=HTMLResponse)
@@ -474,11 +450,7 @@ async def signout_everywhere(request: Request) -> Response:
     if refusal is not None or console is None:
         return refusal or _forbidden(request, page_locale(request))
     await accounts.sign_out_everywhere(console.account, actor=f"account:{console.account.id}")
-    return _forget_cookie(request, _redirect("/console/signin?out=1", page_locale(request)))
-
-
-def _id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return forget_cookie(request, _redirect("/console/signin?out=1", page_locale(request)))
 
 
 @router.post("/console/sessions/{session_id}/end", response_class=HTMLResponse)
@@ -486,7 +458,7 @@ async def end_session(request: Request, session_id: str) -> Response:
     console, _form, refusal = await _console_form(request)
     if refusal is not None or console is None:
         return refusal or _forbidden(request, page_locale(request))
-    number = _id(session_id)
+    number = parse_id(session_id)
     if number is not None:
         try:
             await accounts.revoke_session(console.account, number)
@@ -537,7 +509,7 @@ async def revoke_token(request: Request, token_id: str) -> Response:
     console, _form, refusal = await _console_form(request)
     if refusal is not None or console is None:
         return refusal or _forbidden(request, page_locale(request))
-    number = _id(token_id)
+    number = parse_id(token_id)
     if number is not None:
         try:
             await accounts.revoke_own_token(console.account, number)

@@ -1,0 +1,129 @@
+"""The programme office in real headless Chromium: an admin signs in to the console, opens the dashboard
+over the demo's data (the charts drawn by the vendored ECharts, no CSP violation, on a laptop and a
+phone), follows a figure to its records, and downloads November's brief, read back with python-docx.
+Screenshots go to test-artifacts/browser/ (console-dashboard-*.png, console-briefs.png).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from docx import Document
+
+from events import clock, localtime
+from events.db import close_db, init_db
+from events.models import Person, Role
+from events.services import accounts, organizations, staff
+from tests.browser.conftest import PHONE
+from tests.browser.helpers import run_async
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "光谷 spring 2026 briefing"
+LOGIN = "office@example.cn"
+
+
+def seed(server: Any) -> None:
+    async def work() -> None:
+        from wuchuang.demo import load_demo
+
+        await init_db(server.settings)
+        try:
+            await load_demo()
+            org = await organizations.find_or_create_organization("武汉市科技创新供应链建设领导小组办公室")
+            person = await Person.create(name="陈主任", email=LOGIN)
+            await staff.grant_role(person, role=Role.ADMIN, event_ids=None, actor="test", organization_id=org.id)
+            await accounts.create_account(person, actor="test", password=PASSWORD)
+        finally:
+            await close_db()
+
+    run_async(work)
+
+
+def last_november() -> str:
+    """The latest November that has begun (this year's from November on, else last year's)."""
+    today = localtime.local(clock.now())
+    return f"{today.year if today.month >= 11 else today.year - 1}-11"
+
+
+def test_the_office_reads_the_dashboard_and_downloads_novembers_brief(server, launch, artifacts, console_log):
+    seed(server)
+    browser = launch()
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: console_log.append(f"{m.type}: {m.text}"))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: console_log.append(f"pageerror: {e}"))
+
+    page.goto(f"{server.url}/console/signin")
+    page.fill("#password-form input[name=login]", LOGIN)
+    page.fill("#password-form input[name=password]", PASSWORD)
+    page.click("#password-form button[type=submit]")
+    assert page.url.endswith("/console")
+
+    page.goto(f"{server.url}/console/dashboard")
+    assert page.locator("h1").inner_text().startswith("规划办公室看板")
+    page.wait_for_selector('[data-chart="funnel-1"][data-drawn="1"] canvas')
+    drawn = page.eval_on_selector_all(
+        "[data-chart]", "els => els.map(e => [e.dataset.chart, !e.hidden, !!e.querySelector('canvas')])"
+    )
+    assert drawn and all(visible and canvas for _, visible, canvas in drawn), drawn
+    assert {name for name, _, _ in drawn} == {"targets", "districts", "months", "funnel-0", "funnel-1"}
+    # Something is painted: the targets chart's canvas is not blank.
+    painted = page.evaluate(
+        """() => { const c = document.querySelector('[data-chart="targets"] canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) { if (d[i + 3] && (d[i] < 200 || d[i + 2] < 200)) n++; }
+        return n; }"""
+    )
+    assert painted > 1000
+    assert page.locator("#district-table tbody tr").count() >= 17  # every district and zone
+    artifacts(page, "console-dashboard-laptop")
+    page.screenshot(path=str(artifacts(page, "console-dashboard-laptop-full")), full_page=True)
+
+    phone = browser.new_context(**PHONE, locale="zh-CN", storage_state=context.storage_state())
+    small = phone.new_page()
+    small.on("pageerror", lambda e: console_log.append(f"pageerror: {e}"))
+    small.goto(f"{server.url}/console/dashboard")
+    small.wait_for_selector('[data-chart="months"][data-drawn="1"] canvas')
+    assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    artifacts(small, "console-dashboard-phone")
+    small.locator("#month-table").scroll_into_view_if_needed()
+    artifacts(small, "console-dashboard-phone-months")
+
+    # A figure is a link to its records: the demands of a district.
+    link = page.locator("#district-table tbody tr").first.locator("td").nth(5).locator("a")
+    href = link.get_attribute("href") or ""
+    assert href.startswith("/console/demands?district=")
+    link.click()
+    assert "/console/demands?district=" in page.url and page.locator("h1").inner_text() == "需求"
+
+    # From the list to a demand's page (review, broker, matches, connections), on a phone.
+    small.goto(f"{server.url}/console/demands")
+    assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    artifacts(small, "console-demands-phone")
+    small.locator("tbody tr a").first.click()
+    assert small.locator("h1").inner_text().startswith("#")
+    assert small.locator("#review-h").count() == 1 and small.locator("#matches-h").count() == 1
+    small.screenshot(path=str(artifacts(small, "console-demand-phone-full")), full_page=True)
+
+    page.goto(f"{server.url}/console/briefs")
+    november = last_november()
+    page.fill("input[name=month]", november)
+    page.click("form.filters button[type=submit]")
+    assert page.locator("#brief-docx").get_attribute("href") == f"/console/briefs/{november}.docx"
+    artifacts(page, "console-briefs")
+    with page.expect_download() as got:
+        page.click("#brief-docx")
+    download = got.value
+    assert download.suggested_filename == f"brief-{november}.docx"
+    document = Document(download.path())
+    paragraphs = [p.text for p in document.paragraphs]
+    year = november[:4]
+    assert paragraphs[0] == "武汉科技创新供应链 · 每月简报"
+    assert f"{year}年11月" in paragraphs
+    kpi = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert kpi[0][0] == "目标" and len(kpi) == 8  # the header and every target
+    assert not violations, violations
