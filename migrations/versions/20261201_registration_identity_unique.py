@@ -5,7 +5,7 @@ event's lock; the index lets PostgreSQL's one-statement registration (no lock he
 trips) refuse it too.
 
 Revision ID: h0tevent01
-Revises: acc0unts01
+Revises: c0nsearch01
 Create Date: 2026-12-01 13:40:00+00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "h0tevent01"
-down_revision: str | None = "acc0unts01"
+down_revision: str | None = "c0nsearch01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
