@@ -36,6 +36,9 @@ Every database runs in a subprocess of its own, so Tortoise's per-process state 
 Exit status 1 when a check-in was lost or doubled, a scan got an answer other than the expected
 one (or a non-200), a signature failed to verify, or a run timed out; falling short of a
 throughput, latency or CPU target is reported, not an error.
+
+With ``--url`` (and ``--database-url``, ``--data-dir``) it measures an already running server instead,
+through ``benchmarks.hot`` (several ``--url`` side by side; see there).
 """
 
 from __future__ import annotations
@@ -865,6 +868,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if any(arg == "--url" or arg.startswith("--url=") for arg in given):
+        # An already running deployment: benchmarks.hot measures it (its --database-url and --data-dir too).
+        from benchmarks import hot
+
+        return hot.main([*given, "--phases", "redeems"])
     args = parse_args(argv)
     if args.worker:
         worker(args)

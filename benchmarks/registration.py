@@ -18,6 +18,9 @@ Tortoise's per-process state never spans two databases.
 
     python -m benchmarks.registration [--quick] [--requests N] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
+With ``--url`` (and ``--database-url``, ``--data-dir``) it measures an already running server instead,
+through ``benchmarks.hot`` (several ``--url`` side by side; see there).
+
 Exit status 1 when a run overbooked, broke the waitlist, got a non-201 or timed out; falling short
 of a throughput or CPU target is reported, not an error.
 """
@@ -457,6 +460,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if any(arg == "--url" or arg.startswith("--url=") for arg in given):
+        # An already running deployment: benchmarks.hot measures it (its --database-url and --data-dir too).
+        from benchmarks import hot
+
+        return hot.main([*given, "--phases", "registrations"])
     args = parse_args(argv)
     if args.worker:
         worker(args)

@@ -75,7 +75,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from events import clock, localtime, metrics
-from events.db import conn, dialect_of
+from events.db import conn, dialect_of, reset_on_release
 from events.models import OutboxMessage, OutboxStatus, Person
 from events.services.preferences import preferences_of
 from notifications import signin
@@ -266,6 +266,8 @@ class Dispatcher:
     async def _run_locked(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             async with conn().acquire_connection() as lock_conn:
+                # A session lock: the pool's reset query drops it should the unlock below have failed.
+                reset_on_release(lock_conn)
                 if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", DISPATCHER_LOCK_KEY):
                     log.info("dispatcher: holding the advisory lock, sending")
                     self.stats["lock_acquired"] += 1

@@ -7,10 +7,11 @@ crash re-reads the batch; the outbox's dedup keys make that re-reading harmless.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -49,6 +50,8 @@ from notifications.roadshows import RoadshowProducer
 __all__ = ["Limits", "Producer", "enqueue_matched_opportunity"]
 
 CURSOR = "notifications"
+# In a batch's loaded registrations: one whose person nobody can reach with what its facts tell.
+_UNREACHABLE = cast(Registration, object())
 BATCH = 50  # one batch is one write transaction: on SQLite every other writer waits for it
 
 
@@ -218,6 +221,7 @@ class Producer:
         self.competitions = CompetitionProducer()
         self.meetings = MeetingProducer()
         self.roadshows = RoadshowProducer()
+        self._loaded: dict[int, Registration | None] = {}
 
     async def run_once(self) -> int:
         """Turn the next batch of facts into outbox rows; returns how many facts were read."""
@@ -236,6 +240,9 @@ class Producer:
                 .limit(BATCH)
                 .using_db(conn)
             )
+            # The registrations the batch's facts are about, with their event and person: one query
+            # for the batch instead of one per fact.
+            self._loaded = await _registrations_of(facts, conn)
             for fact in facts:
                 await self._handle(fact, conn)
             if facts:
@@ -287,16 +294,20 @@ class Producer:
             event = await Event.get_or_none(id=fact.event_id, using_db=conn)
             registrations = await self._registrants(event.id, conn) if event is not None else []
         else:
-            registration_id = fact.registration_id or fact.payload.get("registration_id")
-            found = (
-                await Registration.get_or_none(id=registration_id, using_db=conn).select_related("event", "person")
-                if isinstance(registration_id, int)
-                else None
-            )
+            registration_id = _registration_id(fact)
+            found = self._loaded.get(registration_id) if registration_id is not None else None
+            if found is _UNREACHABLE:
+                return  # its person has no channel that carries this (see _registrations_of)
+            if found is None and registration_id is not None and registration_id not in self._loaded:
+                found = await Registration.get_or_none(id=registration_id, using_db=conn).select_related(
+                    "event", "person"
+                )
             event, registrations = (found.event, [found]) if found is not None else (None, [])
         for registration in registrations:
             assert event is not None  # a course enrollment hears of the session that changed
             person = registration.person
+            if not reachable(person, told.category, channel=told.channel):
+                continue  # enqueue would write nothing: spare the context its queries
             extra = await told.context(fact, registration, event, person, conn)
             if extra is None:
                 continue
@@ -516,6 +527,53 @@ class Producer:
                 buttons=_event_button(event, person, self.bot_username, waitlist=full, public_url=self.public_url),
                 using_db=conn,
             )
+
+
+def _registration_id(fact: Activity) -> int | None:
+    found = fact.registration_id or fact.payload.get("registration_id")
+    return found if isinstance(found, int) else None
+
+
+async def _registrations_of(facts: list[Activity], conn: Any) -> dict[int, Registration | None]:
+    """Registration id → the registration (event and person loaded; None when gone) for every fact of
+    the batch told to one registration."""
+    ids = {
+        found
+        for fact in facts
+        if (told := TOLD.get(fact.kind)) is not None and not told.to_all
+        if (found := _registration_id(fact)) is not None
+    }
+    if not ids:
+        return {}
+    # First what decides whether anyone can hear of it at all (most registrants of a rush give a phone
+    # alone: no chat, no mailbox); the registrations, events and people are loaded for the rest only.
+    contacts = await (
+        Registration.filter(id__in=ids).using_db(conn).values("id", *(f"person__{field}" for field in _CONTACT_FIELDS))
+    )
+    told_to: dict[int, list[Told]] = {}
+    for fact in facts:
+        if (told := TOLD.get(fact.kind)) is not None and not told.to_all and (found := _registration_id(fact)):
+            told_to.setdefault(found, []).append(told)
+    wanted = set()
+    for row in contacts:
+        person = Person(**{field: _json_list(row[f"person__{field}"]) for field in _CONTACT_FIELDS})
+        if any(reachable(person, told.category, channel=told.channel) for told in told_to.get(row["id"], [])):
+            wanted.add(row["id"])
+    loaded: dict[int, Registration | None] = dict.fromkeys(ids)
+    loaded |= {row["id"]: _UNREACHABLE for row in contacts if row["id"] not in wanted}
+    if wanted:
+        rows = await Registration.filter(id__in=wanted).select_related("event", "person").using_db(conn)
+        loaded |= {row.id: row for row in rows}
+    return loaded
+
+
+# What ``reachable`` reads of a person.
+_CONTACT_FIELDS = ("telegram_id", "telegram_blocked_at", "email", "email_bounced", "opted_out")
+
+
+def _json_list(value: Any) -> Any:
+    """A JSON column read through a relation in ``values`` may come as its text."""
+    return json.loads(value) if isinstance(value, str) and value.startswith("[") else value
 
 
 async def _person_of(fact: Activity, conn: Any) -> Person | None:

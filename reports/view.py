@@ -13,7 +13,6 @@ from events.i18n import Locale, format_date, gettext
 from events.models.training import LEVEL_ORDER, BrokerLevel
 from events.services.brief import Brief, BriefPeriod
 from events.services.certification import LEVEL_NAMES
-from events.services.matching.explain import TRANSFER_MODES
 from reports import charts
 
 
@@ -91,6 +90,10 @@ def wan(amount: Decimal) -> str:
 
 
 def build(brief: Brief, locale: Locale, *, with_charts: bool = True) -> BriefView:
+    # Here, not at the top: the matching package loads numpy and scipy, which a server that never
+    # builds a brief should not carry (~20 MB of its memory).
+    from events.services.matching.explain import TRANSFER_MODES
+
     t = lambda msgid, **params: gettext(locale, msgid, **params)  # noqa: E731
     yes, no = t(N_("on track")), t(N_("behind"))
     kpi = Table(

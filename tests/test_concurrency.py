@@ -17,7 +17,7 @@ from events.db import close_db, init_db
 from events.errors import DomainError
 from events.models import Event, Registration, RegistrationStatus
 from events.services import registration as reg
-from events.settings import load_settings
+from events.settings import Settings, load_settings
 from tests.conftest import ticking_clock
 from tests.factories import make_event
 
@@ -88,6 +88,7 @@ async def _unlocked(connection: object, event_id: int) -> Event:
 
 async def test_control_without_lock_and_transaction_the_same_harness_overbooks(db, monkeypatch):
     """If this control ever stops overbooking, the harness no longer produces real interleaving."""
+    monkeypatch.setattr(reg.hot_path, "postgres_pool", lambda: None)  # the transaction's path
     monkeypatch.setattr(reg, "lock_event", _unlocked)
     monkeypatch.setattr(reg, "in_transaction", _no_transaction)
     event = await make_event(capacity=CAPACITY)
@@ -100,11 +101,64 @@ async def test_control_postgres_without_row_lock_overbooks(db, monkeypatch):
     """On PostgreSQL the transaction alone (READ COMMITTED) does not serialise; the row lock does."""
     if db.dialect != "postgres":
         pytest.skip("SQLite serialises writers itself; the row lock matters on PostgreSQL")
+    monkeypatch.setattr(reg.hot_path, "postgres_pool", lambda: None)  # the transaction's path
     monkeypatch.setattr(reg, "lock_event", _unlocked)
     event = await make_event(capacity=CAPACITY)
     await _register_many(event.id, range(ATTEMPTS))
     confirmed, _ = await _counts(event.id)
     assert confirmed > CAPACITY
+
+
+def _postgres_only(db: Settings) -> None:
+    if db.dialect != "postgres":
+        pytest.skip("the one-statement registration is PostgreSQL's")
+
+
+async def test_the_one_statement_path_is_the_one_taken_on_postgres(db, monkeypatch):
+    """The races above run through the one statement on PostgreSQL (not the transaction's fallback)."""
+    _postgres_only(db)
+    taken: list[object] = []
+    original = reg.hot_path.register
+
+    async def spy(*args: object, **kwargs: object) -> object:
+        taken.append(result := await original(*args, **kwargs))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr(reg.hot_path, "register", spy)
+    event = await make_event(capacity=CAPACITY)
+    await _register_many(event.id, range(10))
+    assert len(taken) == 10 and all(taken)
+
+
+async def test_control_one_statement_without_row_lock_overbooks(db, monkeypatch):
+    """Without FOR UPDATE the statement decides on the counters of its snapshot: it overbooks."""
+    _postgres_only(db)
+    assert "FOR UPDATE" in reg.hot_path.REGISTER_SQL
+    monkeypatch.setattr(reg.hot_path, "REGISTER_SQL", reg.hot_path.REGISTER_SQL.replace("FOR UPDATE", ""))
+    event = await make_event(capacity=CAPACITY)
+    await _register_many(event.id, range(ATTEMPTS))
+    confirmed, _ = await _counts(event.id)
+    assert confirmed > CAPACITY
+
+
+async def test_control_one_statement_without_identity_index_registers_twice(db):
+    """The double tap is refused by the partial unique index: without it the statement lets it in."""
+    _postgres_only(db)
+    client = connections.get("default")
+    await client.execute_script("DROP INDEX uniq_registration_live_phone")
+    try:
+        event = await make_event(capacity=10)
+        await asyncio.gather(
+            *(reg.register(event.id, reg.Applicant(name="双击", phone="13811112222"), actor="t") for _ in range(10)),
+            return_exceptions=True,
+        )
+        assert await Registration.filter(event_id=event.id).count() > 1
+    finally:
+        await Registration.all().delete()
+        await client.execute_script(
+            "CREATE UNIQUE INDEX uniq_registration_live_phone ON registration (event_id, phone) "
+            "WHERE phone IS NOT NULL AND status IN ('confirmed', 'waitlisted', 'pending')"
+        )
 
 
 def _process_worker(database_url: str, data_dir: str, event_id: int, start: int, count: int, now: datetime) -> int:

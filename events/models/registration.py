@@ -4,6 +4,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
@@ -21,6 +22,30 @@ class RegistrationStatus(StrEnum):
 
 # Statuses that count as "registered": a second registration of the same person is refused.
 ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING)
+
+
+class LiveIdentityIndex(Index):
+    """Unique (event_id, ``column``) among live registrations (pending, confirmed, waitlisted) with
+    that detail given: one live registration per phone, e-mail or Telegram id and event. The
+    registration service checks it under the event's lock as well; PostgreSQL's one-statement
+    registration relies on it (migration h0tevent01 makes the same indexes)."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(fields=("event_id", column), name=f"uniq_registration_live_{column.removesuffix('_id')}")
+        live = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+        self.extra = f" WHERE {column} IS NOT NULL AND status IN ({live})"
+
+    def get_sql(self, schema_generator: Any, model: Any, safe: bool) -> str:
+        return str(
+            schema_generator.UNIQUE_INDEX_CREATE_TEMPLATE.format(
+                exists="IF NOT EXISTS " if safe else "",
+                index_name=self.name,
+                index_type="",
+                table_name=schema_generator._qualify_table_name(model._meta.db_table, model._meta.schema),
+                fields=schema_generator._format_index_fields(self.fields),
+                extra=self.extra,
+            )
+        )
 
 
 class Registration(Model):
@@ -79,6 +104,9 @@ class Registration(Model):
             ("event_id", "organization"),
             # A person's own registrations: /my, calendars, a broker's enrollments.
             ("person_id", "status"),
+            LiveIdentityIndex("phone"),
+            LiveIdentityIndex("email"),
+            LiveIdentityIndex("telegram_id"),
         )
 
 

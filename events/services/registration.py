@@ -33,6 +33,7 @@ from events.errors import (
     RegistrationNotFound,
     RegistrationNotOpenYet,
 )
+from events.i18n import locale_of
 from events.models import (
     ACTIVE_STATUSES,
     Attendance,
@@ -44,7 +45,7 @@ from events.models import (
     RegistrationLink,
     RegistrationStatus,
 )
-from events.services import activity, brokers, paging
+from events.services import activity, brokers, hot_path, paging
 from events.services.catalog import effective_status
 from events.services.locking import lock_event
 from events.services.people import find_or_create_person, normalize_email, normalize_phone
@@ -163,6 +164,12 @@ async def register(
     email = normalize_email(applicant.email)
     _check_answers(applicant.answers)
     secret = f"reg_{secrets.token_urlsafe(24)}" if issue_secret else None
+    fast = await _register_in_one_statement(
+        event_id, applicant, phone, email, secret, actor, source, person_id, consent_version
+    )
+    if fast is not None:
+        metrics.REGISTRATIONS.labels(str(fast.registration.status)).inc()
+        return fast
     try:
         async with in_transaction() as conn:
             event = await lock_event(conn, event_id)
@@ -242,6 +249,89 @@ async def register(
         raise
     metrics.REGISTRATIONS.labels(str(status)).inc()  # counted once committed
     return RegistrationResult(registration=registration, waitlist_position=position, access_secret=secret)
+
+
+async def _register_in_one_statement(
+    event_id: int,
+    applicant: Applicant,
+    phone: str | None,
+    email: str | None,
+    secret: str | None,
+    actor: str,
+    source: str,
+    person_id: int | None,
+    consent_version: str | None,
+) -> RegistrationResult | None:
+    """PostgreSQL: the registration as one statement (see ``hot_path``); None for anything but the
+    common case, which the transaction below then handles."""
+    pool = hot_path.postgres_pool()
+    if pool is None:
+        return None
+    event = await hot_path.read_event(pool, event_id)
+    if event is None or event["kind"] == EventKind.TRAINING:
+        return None
+    try:
+        answers = answers_for(cast(Event, _Questions(event["questions"])), applicant.answers)
+    except DomainError:
+        return None  # the ORM path checks the duplicate first, then says what is wrong with the answers
+    fill_person = False
+    if person_id is None and applicant.telegram_id is not None:
+        person_id = await hot_path.find_person_by_telegram(pool, applicant.telegram_id)
+        if person_id is None:
+            return None
+        fill_person = True
+    now = clock.now()
+    done = await hot_path.register(
+        pool,
+        event=event,
+        now=now,
+        name=applicant.name,
+        phone=phone,
+        email=email,
+        organization=applicant.organization,
+        telegram_id=applicant.telegram_id,
+        language=str(locale_of(None)),
+        person_id=person_id,
+        answers=answers,
+        source=source,
+        secret_hash=hash_secret(secret) if secret else None,
+        consent_version=consent_version,
+        actor=actor,
+        fill_person=fill_person,
+    )
+    if done is None:
+        return None
+    registration = Registration(
+        id=done.id,
+        event_id=event_id,
+        person_id=done.person_id,
+        status=done.status,
+        name=applicant.name,
+        organization=applicant.organization,
+        phone=phone,
+        email=email,
+        telegram_id=applicant.telegram_id,
+        answers=answers,
+        waitlist_order=done.waitlist_order,
+        access_secret_hash=hash_secret(secret) if secret else None,
+        source=source,
+        ticket_version=done.ticket_version,
+        created_at=done.created_at,
+        updated_at=done.created_at,
+        confirmed_at=done.confirmed_at,
+        consent_at=now if consent_version is not None else None,
+        consent_version=consent_version,
+    )
+    registration._saved_in_db = True
+    position = done.waitlist_length if done.status == RegistrationStatus.WAITLISTED else None
+    return RegistrationResult(registration=registration, waitlist_position=position, access_secret=secret)
+
+
+@dataclass(frozen=True, slots=True)
+class _Questions:
+    """What ``answers_for`` reads of an event."""
+
+    questions: list[dict[str, Any]] | None
 
 
 async def get_registration(registration_id: int) -> Registration:
