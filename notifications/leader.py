@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from events.db import conn, dialect_of
+from events.db import conn, dialect_of, reset_on_release
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ class AdvisoryLock(Lock):
         stack = contextlib.AsyncExitStack()
         try:
             connection = await stack.enter_async_context(conn().acquire_connection())
+            # A session lock: the pool must reset this connection when it comes back (the others go
+            # back without a reset query), should the unlock below have failed.
+            reset_on_release(connection)
             taken = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key))
         except BaseException:
             await stack.aclose()
@@ -76,7 +79,7 @@ class AdvisoryLock(Lock):
             with contextlib.suppress(Exception):
                 await connection.fetchval("SELECT pg_advisory_unlock($1)", self.key)
         finally:
-            # Back to the pool, whose reset unlocks everything anyway (pg_advisory_unlock_all).
+            # Back to the pool, whose reset (asked for at acquire) unlocks everything anyway.
             with contextlib.suppress(Exception):
                 await stack.aclose()
 
