@@ -20,7 +20,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from events import clock
 from events.db import close_db, conn, init_db
-from events.services import matching
+from events.services import hot_path, matching
 from events.settings import Settings, load_settings
 
 
@@ -147,6 +147,8 @@ async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> As
     await init_db(settings)
     # The matching index lives in process memory: it must not outlive the tables it was built from.
     matching.reset()
+    # So does the hot path's memo of events (ids start again in every test's tables).
+    hot_path._EVENTS.clear()
     try:
         await _empty_tables(settings)
         yield settings
@@ -210,3 +212,14 @@ def env(tmp_path: Path) -> dict[str, str]:
     """The environment for running ``wuchuang`` in a subprocess: no WUCHUANG_ settings but its own data dir."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_")}
     return clean | {"WUCHUANG_DATA_DIR": str(tmp_path)}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Passwords hash with argon2id at its cheapest in-process (the same code, ~1 ms instead of ~60 ms
+    each): console tests sign many accounts in. Subprocesses (the CLI, ``serve``) keep the real cost."""
+    from argon2 import PasswordHasher
+
+    from events.services import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts._hasher = lambda: cheap  # type: ignore[assignment]

@@ -269,10 +269,12 @@ async def _register_in_one_statement(
         return None
     event = await hot_path.read_event(pool, event_id)
     if event is None or event["kind"] == EventKind.TRAINING:
+        hot_path.forget_event(event_id)  # read afresh next time: an entry must not keep an event off this path
         return None
     try:
         answers = answers_for(cast(Event, _Questions(event["questions"])), applicant.answers)
     except DomainError:
+        hot_path.forget_event(event_id)
         return None  # the ORM path checks the duplicate first, then says what is wrong with the answers
     fill_person = False
     if person_id is None and applicant.telegram_id is not None:
