@@ -243,10 +243,19 @@ def _validation_problems(error: ValidationError, t: dict[str, str]) -> dict[str,
     return problems
 
 
+def _point_at_blanks(problems: dict[str, str], row: str, values: dict[str, str], t: dict[str, str]) -> None:
+    """An item's whole-row complaint (a module without a code or title) shown beside the blank fields too."""
+    if row in problems and values["kind"] != ItemKind.SESSION:
+        for name in ("code", "title"):
+            if not values[name]:
+                problems[f"{row}.{name}".lstrip(".").removeprefix("_.")] = t["required"]
+
+
 def _domain_problem(page: Page, error: DomainError, known: tuple[str, ...], codes: tuple[str, ...]) -> dict[str, str]:
     """The service's error beside its field when the form has it (``codes``: the errors about ``code``)."""
     field = "code" if error.code in codes else str(error.params.get("field") or "")
-    return {field if field in known else "_": message_of(page.locale, error)}
+    keep = field in known or (field.startswith("items.") and field.split(".")[-1] in ITEM_FIELDS)
+    return {field if keep else "_": message_of(page.locale, error)}
 
 
 def _course_form(
@@ -312,14 +321,16 @@ async def create_course(request: Request) -> Response:
     # Blank rows are left out; the rows kept keep their place in the form for the problems' keys.
     kept = [(n, values_) for n, values_ in enumerate(items) if not _blank(values_)]
     item_data = [_item_data(v, f"items.{n}", t, problems) for n, v in kept]
+    # The services count the kept rows; the form counts all of them.
+    places = {str(i): str(n) for i, (n, _) in enumerate(kept)}
     if not problems:
         try:
             data = courses.CourseInput(code=values["code"], title=values["title"], event=event, items=item_data)
         except ValidationError as error:
             problems = _validation_problems(error, t)
-            # Pydantic counts the kept rows; the form counts all of them.
-            places = {str(i): str(n) for i, (n, _) in enumerate(kept)}
             problems = {_renumber(k, places): v for k, v in problems.items()}
+            for n, row_values in kept:
+                _point_at_blanks(problems, f"items.{n}", row_values, t)
         else:
             try:
                 course = await courses.create_course(
@@ -328,6 +339,7 @@ async def create_course(request: Request) -> Response:
                 return redirect(f"/console/courses/{course.id}", page.locale, done="created")
             except DomainError as error:
                 problems = _domain_problem(page, error, COURSE_FIELDS, ("course_code_taken",))
+                problems = {_renumber(k, places): v for k, v in problems.items()}
                 return _course_form(request, page, values, items, problems=problems, status_code=status_of(error))
     return _course_form(request, page, values, items, problems=problems, status_code=422)
 
@@ -444,6 +456,7 @@ async def add_item(request: Request, course_id: str) -> Response:
             return redirect(f"/console/courses/{course.id}", page.locale, done="item_added")
         except ValidationError as error:
             problems = _validation_problems(error, t)
+            _point_at_blanks(problems, "_", values, t)
         except DomainError as error:
             problems = _domain_problem(page, error, ITEM_FIELDS, ("item_code_taken",))
             status_code = status_of(error)
