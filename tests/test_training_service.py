@@ -558,9 +558,8 @@ async def test_the_public_check_shows_a_certificate_by_its_number(db, frozen_clo
 
 
 async def test_create_course_with_bad_hours_writes_nothing(db, frozen_clock):
-    from events.models import Course, Event
-
     from events import clock
+    from events.models import Course, Event
 
     start = clock.now() + timedelta(days=3)
     data = courses.CourseInput(
