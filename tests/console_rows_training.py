@@ -7,7 +7,7 @@ from datetime import timedelta
 from events.models import Certification
 from events.services import brokers, catalog, courses, credits
 from tests.console_kit import ConsoleWorld
-from tests.test_console_matrix import ADMIN, ANY, OWN, Call, Maker, Rows, fixed
+from tests.test_console_matrix import ADMIN, ANY, OWN, Call, Maker, Rows, fixed, posting
 
 
 async def _course(w: ConsoleWorld) -> int:
@@ -90,8 +90,57 @@ def _a_certificate(*, revoked: bool) -> Maker:
     return make
 
 
+def _new_course(w: ConsoleWorld) -> dict[str, str]:
+    return {
+        "code": f"N-{w.next()}",
+        "title": "新课程",
+        "venue": "光谷",
+        "starts_at": "2030-05-01T09:00",
+        "ends_at": "2030-05-01T17:00",
+        "item0_kind": "module",
+        "item0_code": "M1",
+        "item0_title": "在线课",
+        "item0_hours": "2",
+    }
+
+
+async def _draft_course(w: ConsoleWorld) -> int:
+    start = catalog.clock.now() + timedelta(days=3)
+    course = await courses.create_course(
+        courses.CourseInput(
+            code=f"D-{w.next()}",
+            event=catalog.EventInput(
+                title="A 的草稿课程", kind="training", venue="光谷", starts_at=start, ends_at=start + timedelta(hours=3)
+            ),
+        ),
+        actor="test",
+        organization_id=w.a,
+    )
+    return course.id
+
+
+def _publish() -> Maker:
+    async def make(w: ConsoleWorld) -> Call:
+        return Call(path={"course_id": await _draft_course(w)}, data={})
+
+    return make
+
+
+def _add_item() -> Maker:
+    async def make(w: ConsoleWorld) -> Call:
+        n = w.next()
+        data = {"kind": "module", "code": f"M{n}", "title": "新模块", "hours": "1.5"}
+        return Call(path={"course_id": await _course(w)}, data=data)
+
+    return make
+
+
 ROWS: Rows = {
     ("GET", "/console/courses"): (ANY, fixed()),
+    ("GET", "/console/courses/new"): (ANY, fixed()),
+    ("POST", "/console/courses/new"): (ANY, posting(_new_course)),
+    ("POST", "/console/courses/{course_id}/publish"): (OWN, _publish()),
+    ("POST", "/console/courses/{course_id}/items"): (OWN, _add_item()),
     ("GET", "/console/courses/{course_id}"): (OWN, _on_course()),
     ("POST", "/console/courses/{course_id}/enrollments"): (OWN, _enrol()),
     ("POST", "/console/courses/{course_id}/enrollments/{broker_id}/withdraw"): (OWN, _withdraw()),

@@ -5,11 +5,12 @@ ledger, admins' grants and certificate revocation; bad input is a 4xx page."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
+from events import localtime
 from events.models import Certification, CreditEntry, Registration, RegistrationStatus
 from events.services import brokers, catalog, certification, courses
 from events.settings import LevelRule
@@ -154,3 +155,100 @@ async def test_brokers_search_their_page_and_admin_actions(console_client: httpx
     assert back.status_code == 303 and (await Certification.get(id=cert.id)).state == "active"
     missing = await as_(console_client, w, "admin", "POST", f"{url}/certifications/999999/revoke", data={"reason": "x"})
     assert missing.status_code == 404
+
+
+def _course_form(**extra: str) -> dict[str, str]:
+    return {
+        "code": "C-501",
+        "title": "技术经理人中级班",
+        "venue": "光谷会议中心",
+        "starts_at": "2030-05-01T09:00",
+        "ends_at": "2030-05-01T17:30",
+        "item0_kind": "module",
+        "item0_code": "M1",
+        "item0_title": "知识产权运营",
+        "item0_hours": "3.5",
+        "item2_kind": "module",  # row 1 is left blank: skipped
+        "item2_code": "M2",
+        "item2_title": "技术合同",
+        "item2_hours": "2",
+        "item3_kind": "module",  # a blank row whose kind select still says "module": skipped
+    } | extra
+
+
+async def test_create_a_course_publish_it_and_add_an_item(console_client: httpx.AsyncClient) -> None:  # noqa: F811
+    from events.models import Course, CourseItem, Event
+
+    w = await build_console_world()
+    blank = await as_(console_client, w, "organizer_a", "GET", "/console/courses/new")
+    assert blank.status_code == 200 and 'name="item4_code"' in blank.text and 'name="starts_at"' in blank.text
+
+    made = await as_(console_client, w, "organizer_a", "POST", "/console/courses/new", data=_course_form())
+    assert made.status_code == 303 and "done=created" in made.headers["location"]
+    course = await Course.get(code="C-501").select_related("event")
+    assert course.title == "技术经理人中级班" and course.event.organization_id == w.a
+    assert course.event.kind == "training" and course.event.status == "draft" and course.event.venue == "光谷会议中心"
+    # the form's times are local (events.localtime), stored as the same moments
+    assert course.event.starts_at == datetime(2030, 5, 1, 9, 0, tzinfo=localtime.zone())
+    assert course.event.ends_at == datetime(2030, 5, 1, 17, 30, tzinfo=localtime.zone())
+    items = await CourseItem.filter(course_id=course.id).order_by("position")
+    assert [(i.kind, i.code, i.title, i.hours_tenths) for i in items] == [
+        ("module", "M1", "知识产权运营", 35),
+        ("module", "M2", "技术合同", 20),
+    ]
+
+    url = f"/console/courses/{course.id}"
+    page = await as_(console_client, w, "organizer_a", "GET", url, params={"done": "created"})
+    assert page.status_code == 200 and f"{url}/publish" in page.text and "知识产权运营" in page.text
+    published = await as_(console_client, w, "organizer_a", "POST", url + "/publish")
+    assert published.status_code == 303 and (await Event.get(id=course.event_id)).status == "published"
+    assert f"{url}/publish" not in (await as_(console_client, w, "organizer_a", "GET", url)).text
+    again = await as_(console_client, w, "organizer_a", "POST", url + "/publish")
+    assert again.status_code == 303  # publishing twice: the service's answer (it is idempotent), not a 500
+
+    item = {"kind": "module", "code": "M3", "title": "路演实务", "hours": "1.5"}
+    added = await as_(console_client, w, "organizer_a", "POST", url + "/items", data=item)
+    assert added.status_code == 303 and "done=item_added" in added.headers["location"]
+    assert (await CourseItem.get(course_id=course.id, code="M3")).hours_tenths == 15
+    taken = await as_(console_client, w, "organizer_a", "POST", url + "/items", data=item | {"title": "重复的代码"})
+    assert taken.status_code == 409 and 'value="重复的代码"' in taken.text and 'id="problem-item-code"' in taken.text
+    for bad in ({"hours": "abc"}, {"hours": "-1"}, {"title": ""}, {"event_id": "x"}):
+        answer = await as_(console_client, w, "organizer_a", "POST", url + "/items", data=item | {"code": "M9"} | bad)
+        assert answer.status_code == 422, bad
+        assert 'value="M9"' in answer.text and 'class="problem"' in answer.text
+    assert not await CourseItem.exists(course_id=course.id, code="M9")
+
+    # Organizer B: A's course routes are not found, and nothing changes.
+    for method, path, data in (
+        ("GET", url, None),
+        ("POST", url + "/publish", {}),
+        ("POST", url + "/items", item | {"code": "M4"}),
+    ):
+        assert (await as_(console_client, w, "organizer_b", method, path, data=data)).status_code == 404
+    assert not await CourseItem.exists(course_id=course.id, code="M4")
+
+
+async def test_a_bad_new_course_keeps_what_was_typed(console_client: httpx.AsyncClient) -> None:  # noqa: F811
+    from events.models import Course
+
+    w = await build_console_world()
+    cases = [
+        ({"ends_at": "2030-05-01T08:00"}, "problem-ends_at"),  # ends before it starts (the catalog's rule)
+        ({"title": ""}, "problem-title"),
+        ({"starts_at": "tomorrow"}, "problem-starts_at"),
+        ({"code": "有空格 的代码"}, "problem-code"),
+        ({"item2_title": ""}, "problem-items-2"),  # a module without a title: its row
+        ({"item0_hours": "x"}, "problem-"),
+    ]
+    for change, marker in cases:
+        answer = await as_(
+            console_client, w, "organizer_a", "POST", "/console/courses/new", data=_course_form(**change)
+        )
+        assert 400 <= answer.status_code < 500, change
+        assert marker in answer.text, change
+        assert 'value="光谷会议中心"' in answer.text and 'value="知识产权运营"' in answer.text, change
+    assert not await Course.exists()
+    await as_(console_client, w, "organizer_a", "POST", "/console/courses/new", data=_course_form())
+    taken = await as_(console_client, w, "organizer_a", "POST", "/console/courses/new", data=_course_form())
+    assert taken.status_code == 409 and "problem-code" in taken.text
+    assert await Course.filter(code="C-501").count() == 1

@@ -555,3 +555,22 @@ async def test_the_public_check_shows_a_certificate_by_its_number(db, frozen_clo
             await certification.verify_certificate(bad)
     frozen_clock.set(cert.expires_at)
     assert (await certification.verify_certificate(cert.number)).status == "expired"
+
+
+async def test_create_course_with_bad_hours_writes_nothing(db, frozen_clock):
+    from events import clock
+    from events.models import Course, Event
+
+    start = clock.now() + timedelta(days=3)
+    data = courses.CourseInput(
+        code="BAD-1",
+        event={"title": "课程", "venue": "光谷", "starts_at": start, "ends_at": start + timedelta(hours=2)},
+        items=[
+            courses.ItemInput(kind="module", code="M1", title="一", hours=2),
+            courses.ItemInput(kind="module", code="M2", title="二", hours="1.25"),
+        ],
+    )
+    with pytest.raises(InvalidInput) as raised:
+        await courses.create_course(data, actor="test")
+    assert raised.value.params.get("field") == "items.1.hours"
+    assert not await Course.exists() and not await Event.exists()

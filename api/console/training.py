@@ -12,11 +12,13 @@ the API's training routes call them; certification itself follows from the ledge
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from api import training_pages as names
 from api.console.common import (
@@ -34,10 +36,10 @@ from api.console.common import (
     status_of,
     texts,
 )
-from events import localtime
+from events import clock, localtime
 from events.errors import N_, DomainError, InvalidInput
-from events.models import Course, ItemKind, Role
-from events.services import certification, courses, credits, ownership, transcripts
+from events.models import Course, EventStatus, ItemKind, Role
+from events.services import catalog, certification, courses, credits, ownership, transcripts
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,6 +97,25 @@ LABELS: dict[str, str] = {
     "cert_done": N_("The certificate is changed."),
     "transcript": N_("Printable transcript"),
     "district": N_("District"),
+    "new_course": N_("New course"),
+    "venue": N_("Venue"),
+    "ends": N_("Ends"),
+    "event_id": N_("Event number (sessions)"),
+    "items_hint": N_("Blank rows are left out. A session is an existing training event; a module is online."),
+    "create_course": N_("Create the course"),
+    "created_done": N_("The course is created as a draft; publish it when it is ready."),
+    "draft": N_("This course's event is a draft: brokers cannot see it yet."),
+    "publish": N_("Publish"),
+    "published_done": N_("The course is published."),
+    "add_item": N_("Add a session or module"),
+    "add_item_button": N_("Add"),
+    "item_added_done": N_("The item is added."),
+    "bad_time": N_("Enter a date and time."),
+    "bad_number": N_("Enter a whole number."),
+    "check_field": N_("Check this field."),
+    "required": N_("This field is required."),
+    "too_long": N_("This is too long."),
+    "back": N_("Back to the courses"),
 }
 SOURCES = {
     "attendance": N_("Attendance"),
@@ -108,7 +129,13 @@ DONE = {
     "recorded": "recorded_done",
     "granted": "granted_done",
     "cert": "cert_done",
+    "created": "created_done",
+    "published": "published_done",
+    "item_added": "item_added_done",
 }
+COURSE_FIELDS = ("code", "title", "venue", "starts_at", "ends_at")
+ITEM_FIELDS = ("kind", "code", "title", "hours", "event_id")
+ITEM_ROWS = 5
 
 
 def _t(page: Page) -> dict[str, str]:
@@ -161,6 +188,169 @@ async def course_list(request: Request) -> Response:
     )
 
 
+# ---- creating a course --------------------------------------------------------------------------
+
+
+def _local_input(moment: datetime) -> str:
+    return localtime.local(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_local(text: str) -> datetime:
+    """A datetime-local value read on the local clock (events.localtime). Raises ValueError."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=localtime.zone())
+    return moment
+
+
+def _item_values(form: Any, prefix: str) -> dict[str, str]:
+    return {name: field_text(form, f"{prefix}{name}", limit=300) for name in ITEM_FIELDS}
+
+
+def _blank(values: dict[str, str]) -> bool:
+    return not any(values[name] for name in ITEM_FIELDS if name != "kind")
+
+
+def _item_data(values: dict[str, str], key: str, t: dict[str, str], problems: dict[str, str]) -> dict[str, Any]:
+    """One item row's typed fields; what cannot be read goes to ``problems[key.field]``."""
+    data: dict[str, Any] = {"kind": values["kind"] or ItemKind.MODULE, "hours": values["hours"]}
+    for name in ("code", "title"):
+        data[name] = values[name] or None
+    if values["event_id"]:
+        number = parse_id(values["event_id"])
+        if number is None:
+            problems[f"{key}.event_id"] = t["bad_number"]
+        data["event_id"] = number
+    return data
+
+
+def _validation_problems(error: ValidationError, t: dict[str, str]) -> dict[str, str]:
+    """Pydantic's complaints as field → text; an item's are keyed ``items.N.field`` (``items.N`` for the row)."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        if loc[:1] == ["event"]:
+            loc = loc[1:]
+        field = ".".join(loc[:3] if loc[:1] == ["items"] else loc[:1]) if loc else "_"
+        kind = item.get("type", "")
+        if kind == "missing" or kind == "string_too_short":
+            text = t["required"]
+        elif kind in ("string_too_long", "too_long"):
+            text = t["too_long"]
+        else:
+            text = t["check_field"]
+        problems.setdefault(field or "_", text)
+    return problems
+
+
+def _point_at_blanks(problems: dict[str, str], row: str, values: dict[str, str], t: dict[str, str]) -> None:
+    """An item's whole-row complaint (a module without a code or title) shown beside the blank fields too."""
+    if row in problems and values["kind"] != ItemKind.SESSION:
+        for name in ("code", "title"):
+            if not values[name]:
+                problems[f"{row}.{name}".lstrip(".").removeprefix("_.")] = t["required"]
+
+
+def _domain_problem(page: Page, error: DomainError, known: tuple[str, ...], codes: tuple[str, ...]) -> dict[str, str]:
+    """The service's error beside its field when the form has it (``codes``: the errors about ``code``)."""
+    field = "code" if error.code in codes else str(error.params.get("field") or "")
+    keep = field in known or (field.startswith("items.") and field.split(".")[-1] in ITEM_FIELDS)
+    return {field if keep else "_": message_of(page.locale, error)}
+
+
+def _course_form(
+    request: Request,
+    page: Page,
+    values: dict[str, str],
+    items: list[dict[str, str]],
+    *,
+    problems: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        page,
+        "console/training_course_form.html",
+        LABELS,
+        status_code=status_code,
+        values=values,
+        items=items,
+        kinds=_kinds(page),
+        problems=problems or {},
+    )
+
+
+def _kinds(page: Page) -> list[tuple[str, str]]:
+    t = _t(page)
+    return [(ItemKind.MODULE.value, t["module"]), (ItemKind.SESSION.value, t["session"])]
+
+
+@router.get("/console/courses/new")
+async def new_course(request: Request) -> Response:
+    page = await signed_in(request)
+    if isinstance(page, Response):
+        return page
+    start = clock.now().astimezone(localtime.zone()).replace(hour=9, minute=0, second=0, microsecond=0)
+    start += timedelta(days=14)
+    values = dict.fromkeys(COURSE_FIELDS, "") | {
+        "starts_at": _local_input(start),
+        "ends_at": _local_input(start + timedelta(hours=8)),
+    }
+    items = [dict.fromkeys(ITEM_FIELDS, "") | {"kind": "module"} for _ in range(ITEM_ROWS)]
+    return _course_form(request, page, values, items)
+
+
+@router.post("/console/courses/new")
+async def create_course(request: Request) -> Response:
+    """``courses.create_course`` with a new training event of the page's organization, as the API's
+    ``POST /courses``; the course starts as a draft (published from its page)."""
+    answer = await posted(request)
+    if isinstance(answer, Response):
+        return answer
+    page, form = answer
+    t = _t(page)
+    values = {name: field_text(form, name, limit=300) for name in COURSE_FIELDS}
+    items = [_item_values(form, f"item{n}_") for n in range(ITEM_ROWS)]
+    problems: dict[str, str] = {}
+    event: dict[str, Any] = {"title": values["title"], "kind": "training", "venue": values["venue"]}
+    for name in ("starts_at", "ends_at"):
+        try:
+            event[name] = _parse_local(values[name])
+        except ValueError:
+            problems[name] = t["bad_time"]
+    # Blank rows are left out; the rows kept keep their place in the form for the problems' keys.
+    kept = [(n, values_) for n, values_ in enumerate(items) if not _blank(values_)]
+    item_data = [_item_data(v, f"items.{n}", t, problems) for n, v in kept]
+    # The services count the kept rows; the form counts all of them.
+    places = {str(i): str(n) for i, (n, _) in enumerate(kept)}
+    if not problems:
+        try:
+            data = courses.CourseInput(code=values["code"], title=values["title"], event=event, items=item_data)
+        except ValidationError as error:
+            problems = _validation_problems(error, t)
+            problems = {_renumber(k, places): v for k, v in problems.items()}
+            for n, row_values in kept:
+                _point_at_blanks(problems, f"items.{n}", row_values, t)
+        else:
+            try:
+                course = await courses.create_course(
+                    data, actor=page.actor, organization_id=page.organization_id, scope=page.scope
+                )
+                return redirect(f"/console/courses/{course.id}", page.locale, done="created")
+            except DomainError as error:
+                problems = _domain_problem(page, error, COURSE_FIELDS, ("course_code_taken",))
+                problems = {_renumber(k, places): v for k, v in problems.items()}
+                return _course_form(request, page, values, items, problems=problems, status_code=status_of(error))
+    return _course_form(request, page, values, items, problems=problems, status_code=422)
+
+
+def _renumber(key: str, places: dict[str, str]) -> str:
+    parts = key.split(".")
+    if parts[0] == "items" and len(parts) > 1:
+        parts[1] = places.get(parts[1], parts[1])
+    return ".".join(parts)
+
+
 async def _course(request: Request, page: Page, course_id: str) -> Course | Response:
     number = parse_id(course_id)
     if number is None:
@@ -172,7 +362,14 @@ async def _course(request: Request, page: Page, course_id: str) -> Course | Resp
 
 
 async def _course_page(
-    request: Request, page: Page, course: Course, *, problem: str | None = None, status_code: int = 200
+    request: Request,
+    page: Page,
+    course: Course,
+    *,
+    problem: str | None = None,
+    status_code: int = 200,
+    item: dict[str, str] | None = None,
+    item_problems: dict[str, str] | None = None,
 ) -> Response:
     sheet = await courses.attendance_sheet(course.id)
     t = _t(page)
@@ -211,7 +408,59 @@ async def _course_page(
         key=secrets.token_urlsafe(12),
         problem=problem,
         done=_done(request, page),
+        draft=course.event.status == EventStatus.DRAFT,
+        item=item or (dict.fromkeys(ITEM_FIELDS, "") | {"kind": "module"}),
+        item_problems=item_problems or {},
+        kinds=_kinds(page),
     )
+
+
+@router.post("/console/courses/{course_id}/publish")
+async def publish_course(request: Request, course_id: str) -> Response:
+    """Publishes the course's event with ``catalog.publish_event``, as the API's ``POST /events/{id}/publish``."""
+    answer = await posted(request)
+    if isinstance(answer, Response):
+        return answer
+    page, _ = answer
+    course = await _course(request, page, course_id)
+    if isinstance(course, Response):
+        return course
+    try:
+        await catalog.publish_event(course.event_id, actor=page.actor)
+    except DomainError as error:
+        return await _course_page(
+            request, page, course, problem=message_of(page.locale, error), status_code=status_of(error)
+        )
+    return redirect(f"/console/courses/{course.id}", page.locale, done="published")
+
+
+@router.post("/console/courses/{course_id}/items")
+async def add_item(request: Request, course_id: str) -> Response:
+    """``courses.add_item``, as the API's ``POST /courses/{id}/items``."""
+    answer = await posted(request)
+    if isinstance(answer, Response):
+        return answer
+    page, form = answer
+    course = await _course(request, page, course_id)
+    if isinstance(course, Response):
+        return course
+    t = _t(page)
+    values = _item_values(form, "")
+    problems: dict[str, str] = {}
+    data = _item_data(values, "", t, problems)
+    problems = {k.lstrip("."): v for k, v in problems.items()}
+    status_code = 422
+    if not problems:
+        try:
+            await courses.add_item(course.id, courses.ItemInput(**data), actor=page.actor, scope=page.scope)
+            return redirect(f"/console/courses/{course.id}", page.locale, done="item_added")
+        except ValidationError as error:
+            problems = _validation_problems(error, t)
+            _point_at_blanks(problems, "_", values, t)
+        except DomainError as error:
+            problems = _domain_problem(page, error, ITEM_FIELDS, ("item_code_taken",))
+            status_code = status_of(error)
+    return await _course_page(request, page, course, status_code=status_code, item=values, item_problems=problems)
 
 
 @router.get("/console/courses/{course_id}")

@@ -134,6 +134,8 @@ async def create_course(
     """
     if await Course.exists(code=data.code):
         raise CourseCodeTaken(code=data.code)
+    for n, item in enumerate(data.items):  # before anything is written: no course is left half made
+        tenths_of(item.hours, field=f"items.{n}.hours")
     if data.event is not None:
         event = await catalog.create_event(data.event, actor=actor, organization_id=organization_id)
     else:
