@@ -401,14 +401,47 @@ async def test_the_control_without_the_lock_misses_a_mutual_yes(db, monkeypatch,
     async def no_lock(*_: Any) -> None:
         return None
 
+    # Without the lock, each also waits after reading whether the other side said yes until both have
+    # read: on a loaded machine one could otherwise commit before the other reads, and the race would
+    # not happen (the control would show nothing).
+    checked: list[bool] = []
+    both_checked = asyncio.Event()
+
+    class Reads:
+        def __init__(self, query: Any) -> None:
+            self.query = query
+
+        def using_db(self, conn: Any) -> Reads:
+            return Reads(self.query.using_db(conn))
+
+        async def exists(self) -> bool:
+            found = bool(await self.query.exists())
+            checked.append(found)
+            if len(checked) == 2:
+                both_checked.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(both_checked.wait(), 60)
+            return found
+
+    class HeldInterest:
+        """``MeetingInterest`` for the service, its ``filter(...).exists()`` held as above."""
+
+        get_or_none = MeetingInterest.get_or_none
+        create = MeetingInterest.create
+
+        @staticmethod
+        def filter(*args: Any, **kwargs: Any) -> Reads:
+            return Reads(MeetingInterest.filter(*args, **kwargs))
+
     monkeypatch.setattr(pitch_interest, "_interest", held)
     if not locked:
         monkeypatch.setattr(pitch_interest, "_lock_participant", no_lock)
+        monkeypatch.setattr(pitch_interest, "MeetingInterest", HeldInterest)
     await asyncio.gather(
         pitch_interest.react(a.id, person_id=fund.person_id, kind=PitchReactionKind.MEET, origin="bot", actor="t"),
         pitch_interest.answer_interest(a.id, fund.id, person_id=a.project.person_id, origin="bot", actor="t"),
     )
     assert await MeetingInterest.filter(target_id=a.project_id).count() == 1  # both wrote their side
-    assert locked or both.is_set()  # without the lock the two really overlapped
+    assert locked or (both.is_set() and both_checked.is_set())  # without the lock the two really overlapped
     assert await Activity.filter(kind="pitch.mutual").count() == (1 if locked else 0)
     assert await Connection.filter(origin="pitch").count() == (1 if locked else 0)

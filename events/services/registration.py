@@ -325,6 +325,9 @@ async def _register_in_one_statement(
         consent_version=consent_version,
     )
     registration._saved_in_db = True
+    # The statement went past the ORM: its save signal is sent as a save would (the public site's page
+    # cache follows seat changes by it).
+    await registration._post_save(None, True, None)
     position = done.waitlist_length if done.status == RegistrationStatus.WAITLISTED else None
     return RegistrationResult(registration=registration, waitlist_position=position, access_secret=secret)
 
