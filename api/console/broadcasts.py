@@ -23,7 +23,7 @@ from api.console.common import (
     error_page,
     field_text,
     message_of,
-    not_found,
+    owned,
     parse_id,
     posted,
     redirect,
@@ -104,23 +104,11 @@ def _t(page: Page) -> dict[str, str]:
 
 
 async def _event(request: Request, page: Page, event_id: str) -> Event | Response:
-    number = parse_id(event_id)
-    if number is None:
-        return not_found(request, page)
-    try:
-        return await ownership.owned_event(number, page.scope)
-    except DomainError as error:
-        return error_page(request, page, error)
+    return await owned(request, page, event_id, ownership.owned_event)
 
 
 async def _broadcast(request: Request, page: Page, broadcast_id: str) -> Broadcast | Response:
-    number = parse_id(broadcast_id)
-    if number is None:
-        return not_found(request, page)
-    try:
-        return await ownership.owned_broadcast(number, page.scope)
-    except DomainError as error:
-        return error_page(request, page, error)
+    return await owned(request, page, broadcast_id, ownership.owned_broadcast)
 
 
 def _audience_name(page: Page, audience: str) -> str:

@@ -20,9 +20,10 @@ the page is not theirs (403), never shown another organization's objects (those 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -47,6 +48,7 @@ HEADERS = PAGE_HEADERS | {
     "X-Robots-Tag": "noindex, nofollow",
 }
 ORGANIZER_ROLES = (Role.ADMIN, Role.ORGANIZER)
+T = TypeVar("T")
 BULK_LIMIT = 10_000  # rows one bulk action may touch (the issue's bound); a form may carry this many ids
 
 # The texts of the frame every page shares (the header, the menu, the refusals).
@@ -297,3 +299,16 @@ def error_page(request: Request, page: Page, error: DomainError) -> HTMLResponse
 
 def gettext_of(locale: Locale, msgid: str) -> str:
     return gettext(locale, msgid)
+
+
+async def owned(request: Request, page: Page, raw_id: str, find: Callable[[int, Scope], Awaitable[T]]) -> T | Response:
+    """The record a path names, if ``page``'s scope reaches it: ``find`` is the service's owner lookup
+    (``ownership.owned_event``, ``config.load_config``, …). A path id that is not a number, and a record
+    of another organization, are the same 404 page."""
+    number = parse_id(raw_id)
+    if number is None:
+        return not_found(request, page)
+    try:
+        return await find(number, page.scope)
+    except DomainError as error:
+        return error_page(request, page, error)

@@ -31,6 +31,7 @@ from api.console.common import (
     field_text,
     message_of,
     not_found,
+    owned,
     parse_id,
     posted,
     redirect,
@@ -321,13 +322,7 @@ async def competition_list(request: Request, cursor: str = "") -> Response:
 
 
 async def _owned(request: Request, page: Page, competition_id: str) -> config.Config | Response:
-    cid = parse_id(competition_id)
-    if cid is None:
-        return not_found(request, page)
-    try:
-        return await config.load_config(cid, page.scope)
-    except DomainError as error:
-        return error_page(request, page, error)
+    return await owned(request, page, competition_id, config.load_config)
 
 
 @router.get(BASE + "/{competition_id}", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ from api.console.common import (
     field_text,
     message_of,
     not_found,
+    owned,
     parse_id,
     posted,
     redirect,
@@ -107,13 +108,7 @@ def _t(page: Page) -> dict[str, str]:
 
 
 async def _event(request: Request, page: Page, event_id: str) -> Event | Response:
-    number = parse_id(event_id)
-    if number is None:
-        return not_found(request, page)
-    try:
-        return await ownership.owned_event(number, page.scope)
-    except DomainError as error:
-        return error_page(request, page, error)
+    return await owned(request, page, event_id, ownership.owned_event)
 
 
 # ---- the live door view -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from api.console.common import (
     field_text,
     message_of,
     not_found,
+    owned,
     parse_id,
     posted,
     redirect,
@@ -352,13 +353,7 @@ def _renumber(key: str, places: dict[str, str]) -> str:
 
 
 async def _course(request: Request, page: Page, course_id: str) -> Course | Response:
-    number = parse_id(course_id)
-    if number is None:
-        return not_found(request, page)
-    try:
-        return await ownership.owned_course(number, page.scope)
-    except DomainError as error:
-        return error_page(request, page, error)
+    return await owned(request, page, course_id, ownership.owned_course)
 
 
 async def _course_page(
