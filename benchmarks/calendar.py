@@ -63,12 +63,11 @@ import tempfile
 import time
 import zoneinfo
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -91,6 +90,7 @@ from benchmarks._common import (
     throwaway_postgres_database,
     uvicorn_server,
 )
+from benchmarks._wire import RawConnection, raw_connections
 from benchmarks.registration import build_schema
 from events import clock
 from events.db import close_db, init_db
@@ -326,89 +326,6 @@ def profile_render(settings: Settings, events: list[Event]) -> str:
 
 
 # --- Part 2: serving the feed over a socket --------------------------------------------------
-
-
-class RawConnection:
-    """One keep-alive HTTP/1.1 connection doing as little as a client can: one write per request,
-    the status line and headers split by hand, exactly Content-Length body bytes read and dropped.
-    Reconnects after a failure. No chunked bodies (the app always sends Content-Length)."""
-
-    def __init__(self, base_url: str) -> None:
-        parts = urlsplit(base_url)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def connect(self) -> None:
-        self._reader, self._writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port, limit=1 << 20), 5
-        )
-
-    def request_bytes(self, method: str, path: str, headers: dict[str, str] | None = None) -> bytes:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-    async def send(self, request: bytes) -> tuple[int, dict[str, str], int]:
-        """(status, lower-cased headers, body length) of one request made by ``request_bytes``.
-
-        A kept-alive connection the server closed while it was idle (uvicorn's keep-alive timeout is
-        5 s) is reopened and the request sent once more, as any HTTP client does; nothing else is retried.
-        """
-        reused = self._writer is not None
-        try:
-            return await self._send_once(request)
-        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
-            partial = getattr(exc, "partial", b"")
-            if not reused or partial:
-                raise
-        return await self._send_once(request)
-
-    async def _send_once(self, request: bytes) -> tuple[int, dict[str, str], int]:
-        if self._writer is None:
-            await self.connect()
-        assert self._reader is not None
-        assert self._writer is not None
-        try:
-            self._writer.write(request)
-            head = await self._reader.readuntil(b"\r\n\r\n")
-            status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
-            headers = {}
-            for line in header_lines:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            if "chunked" in headers.get("transfer-encoding", ""):
-                raise RuntimeError("chunked response: RawConnection reads only Content-Length bodies")
-            remaining = length = int(headers.get("content-length", "0"))
-            while remaining:
-                chunk = await self._reader.read(min(remaining, 1 << 20))
-                if not chunk:
-                    raise ConnectionError("server closed the connection mid-body")
-                remaining -= len(chunk)
-            if headers.get("connection", "").lower() == "close":
-                await self.close()
-            return int(status_line.split(" ", 2)[1]), headers, length
-        except BaseException:
-            await self.close()
-            raise
-
-    async def close(self) -> None:
-        writer, self._reader, self._writer = self._writer, None, None
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 2)
-
-
-@contextlib.asynccontextmanager
-async def raw_connections(base_url: str, count: int) -> AsyncIterator[list[RawConnection]]:
-    connections = [RawConnection(base_url) for _ in range(count)]
-    try:
-        await asyncio.gather(*(c.connect() for c in connections))
-        yield connections
-    finally:
-        await asyncio.gather(*(c.close() for c in connections))
 
 
 class SocketRunner:

@@ -12,6 +12,10 @@ build, each serving its own database, under the same background load.
     python -m benchmarks.hot --url http://127.0.0.1:8101 --database-url postgresql://postgres@127.0.0.1/a \\
         --data-dir /tmp/a [--url … --database-url … --data-dir …] [--requests 2000] [--rounds 2]
 
+The load client is a lean keep-alive HTTP/1.1 client (``benchmarks._wire``), one connection per
+client: httpx would spend more CPU per request than the server it measures, on the same two cores.
+Its own CPU per operation is printed beside the server's.
+
 Server CPU: utime+stime of the process listening on the URL's port (found in /proc) plus every
 ``postgres`` process serving that database (its backends, named in their command line), divided by
 the successful operations. Start the server with ``WUCHUANG_PUBLIC_RATE_LIMIT=0`` (anonymous
@@ -35,12 +39,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from benchmarks._common import (
     REPO_ROOT,
     check_loopback_url,
-    http_clients,
     machine_busy_percent,
     machine_cpu_jiffies,
     render_table,
@@ -48,6 +49,7 @@ from benchmarks._common import (
     run_load,
     targets_table,
 )
+from benchmarks._wire import RawConnection, raw_connections
 
 CLIENTS = 50
 DEFAULT_REQUESTS = 2000
@@ -127,6 +129,7 @@ class CpuMeter:
         self.hz = os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> CpuMeter:
+        self._client = os.times()
         self._app = _ticks(self.pid)
         self._db = database_backends_ticks(self.database)
         self._machine = machine_cpu_jiffies()
@@ -135,6 +138,8 @@ class CpuMeter:
     def __exit__(self, *_: object) -> None:
         self.app_s = (_ticks(self.pid) - self._app) / self.hz
         self.db_s = (database_backends_ticks(self.database) - self._db) / self.hz
+        now = os.times()
+        self.client_s = now.user + now.system - self._client.user - self._client.system
         self.machine_busy = machine_busy_percent(self._machine, machine_cpu_jiffies())
 
 
@@ -198,17 +203,17 @@ async def registrations_phase(args: argparse.Namespace) -> dict[str, Any]:
     phones = itertools.count(1)  # unique within each event, which is all a duplicate check looks at
     positions: list[int] = []
     database = urlsplit(args.database_url).path.lstrip("/")
-    async with http_clients(base_url=args.url, concurrency=args.clients) as pool:
+    async with raw_connections(args.url, args.clients) as pool:
 
         def sender(path: str, keep: bool) -> Any:
             async def send(number: int, i: int) -> int:
                 body = {"name": f"压测者{i}", "phone": f"13{next(phones):09d}"}
-                response = await pool[number].post(path, json=body)
-                if keep and response.status_code == 201:
-                    position = response.json().get("waitlist_position")
+                reply = await pool[number].post_json(path, body)
+                if keep and reply.status == 201:
+                    position = reply.json().get("waitlist_position")
                     if position is not None:
                         positions.append(position)
-                return response.status_code
+                return reply.status
 
             return send
 
@@ -251,6 +256,7 @@ async def registrations_phase(args: argparse.Namespace) -> dict[str, Any]:
         "unexpected": load.not_status(201),
         "app_cpu_ms": cpu.app_s * 1000 / ok,
         "db_cpu_ms": cpu.db_s * 1000 / ok,
+        "client_cpu_ms": cpu.client_s * 1000 / ok,
         "machine_busy": cpu.machine_busy,
         "overbooked": max(0, confirmed - capacity),
         "confirmed": confirmed,
@@ -281,20 +287,20 @@ async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
     wrong: list[str] = []
     stamp = int(time.time())
 
-    def sender(pool: list[httpx.AsyncClient], offset: int) -> Any:
+    def sender(pool: list[RawConnection], offset: int) -> Any:
         async def send(number: int, i: int) -> int:
             registration_id, code = codes[offset + i]
             body = {"code": code, "event_id": event_id, "scan_id": f"h{stamp}-{offset + i}", "gate": f"g{number}"}
-            response = await pool[number].post("/api/v1/checkins", json=body, headers=headers)
-            if response.status_code == 200:
-                answer = response.json()
+            reply = await pool[number].post_json("/api/v1/checkins", body, headers)
+            if reply.status == 200:
+                answer = reply.json()
                 if answer.get("result") != "ok" or (answer.get("registration") or {}).get("id") != registration_id:
                     wrong.append(str(answer.get("result")))
-            return response.status_code
+            return reply.status
 
         return send
 
-    async with http_clients(base_url=args.url, concurrency=args.clients) as pool:
+    async with raw_connections(args.url, args.clients) as pool:
         await run_load(sender(pool, 0), requests=args.clients * 2, concurrency=args.clients, timeout_s=120)
         wrong.clear()
         with CpuMeter(args.pid, database) as cpu:
@@ -324,6 +330,7 @@ async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
         "unexpected": load.not_status(200) + len(wrong),
         "app_cpu_ms": cpu.app_s * 1000 / ok,
         "db_cpu_ms": cpu.db_s * 1000 / ok,
+        "client_cpu_ms": cpu.client_s * 1000 / ok,
         "machine_busy": cpu.machine_busy,
         "problems": problems,
     }
@@ -379,6 +386,7 @@ def report(results: list[dict[str, Any]], rss: dict[str, float], args: argparse.
             f"{r['app_cpu_ms'] + r['db_cpu_ms']:.2f}",
             f"{r['app_cpu_ms']:.2f}",
             f"{r['db_cpu_ms']:.2f}",
+            f"{r.get('client_cpu_ms', 0):.2f}",
             r.get("overbooked", "-"),
             r["unexpected"],
             "ok" if not r["problems"] else "; ".join(r["problems"]),
@@ -398,6 +406,7 @@ def report(results: list[dict[str, Any]], rss: dict[str, float], args: argparse.
                 "CPU ms/op",
                 "app",
                 "PostgreSQL",
+                "client",
                 "overbooked",
                 "unexpected",
                 "checks",
@@ -407,7 +416,8 @@ def report(results: list[dict[str, Any]], rss: dict[str, float], args: argparse.
             left=2,
         )
         + "\nCPU ms/op: the server process's user+system time plus that of the PostgreSQL backends serving its "
-        "database, per successful operation. machine busy: both cores, everything (other programs included)."
+        "database, per successful operation (client: the load client's own, not counted).\n"
+        "machine busy: both cores, everything (other programs included)."
     ]
     target_rows: list[tuple[object, ...]] = []
     for label in dict.fromkeys(r["target"] for r in results):

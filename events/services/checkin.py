@@ -30,6 +30,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from events import clock, localtime, metrics
+from events.db_reads import get_one
 from events.errors import N_, ScanIdReused
 from events.models import (
     Attendance,
@@ -128,7 +129,7 @@ async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo
     claims = signer.verify(scan.code)
     if claims is None:
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
-    registration = await Registration.get_or_none(id=claims.registration_id).select_related("event")
+    registration = await get_one(Registration, related="event", id=claims.registration_id)
     if registration is None or registration.event_id != claims.event_id:
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
     event: Event = registration.event

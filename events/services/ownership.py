@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tortoise.expressions import Q, Subquery
 
+from events.db_reads import get_one
 from events.errors import BrokerNotFound, CourseNotFound, EventNotFound, NotFound, RegistrationNotFound
 from events.models import Broadcast, Broker, Course, Event, OutboxMessage, Registration
 from events.services.organizations import Scope
@@ -17,7 +18,7 @@ from events.services.organizations import Scope
 
 async def owned_event(event_id: int, scope: Scope) -> Event:
     """The event, if ``scope`` reaches it (drafts included). Raises ``event_not_found``."""
-    event = await Event.get_or_none(id=event_id)
+    event = await get_one(Event, id=event_id)
     if event is None or not scope.covers(event.organization_id):
         raise EventNotFound()
     return event

@@ -10,6 +10,7 @@ from datetime import timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from events import clock
+from events.db_reads import get_one
 from events.errors import N_, EventOutOfScope, Forbidden, InvalidInput, Unauthorized
 from events.models import ApiToken, Role
 from events.services import organizations, paging
@@ -80,7 +81,7 @@ async def create_token(
 
 async def authenticate(plaintext: str) -> ApiToken:
     """The live token with this text. Raises ``unauthorized``."""
-    token = await ApiToken.get_or_none(token_hash=_hash(plaintext), revoked_at=None)
+    token = await get_one(ApiToken, token_hash=_hash(plaintext), revoked_at=None)
     if token is None:
         raise Unauthorized()
     now = clock.now()
