@@ -67,7 +67,7 @@ async def redeem(
     show: Presenter = Depends(presenter),
     lang: Locale = Depends(locale),
 ) -> CheckinAnswer:
-    await _event_in_scope(body.event_id, caller)
+    assert caller.token is not None
     outcome = await checkin.redeem(
         checkin.Scan(
             code=body.code,
@@ -82,6 +82,8 @@ async def redeem(
         signer=keys,
         actor=caller.actor,
         tz=show.tz,
+        scope=caller.reach,
+        token=caller.token,
     )
     return checkin_answer(outcome, lang)
 

@@ -33,6 +33,7 @@ from events import clock, localtime, metrics
 from events.db_reads import get_one
 from events.errors import N_, ScanIdReused
 from events.models import (
+    ApiToken,
     Attendance,
     CheckinResult,
     CheckinScan,
@@ -44,8 +45,9 @@ from events.models import (
     RegistrationStatus,
     hours_of,
 )
-from events.services import activity, courses, credits, hot_path
-from events.services.tickets import TicketSigner, strip_scanner_newline
+from events.services import activity, courses, credits, hot_path, ownership, tokens
+from events.services.organizations import Scope
+from events.services.tickets import TicketClaims, TicketSigner, strip_scanner_newline
 
 # A scanner's clock may run a little fast; a scan "from the future" is taken as received.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -103,11 +105,22 @@ def _local_time(value: datetime, tz: zoneinfo.ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%H:%M")
 
 
-async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.ZoneInfo | None = None) -> Outcome:
+async def redeem(
+    scan: Scan,
+    *,
+    signer: TicketSigner,
+    actor: str,
+    tz: zoneinfo.ZoneInfo | None = None,
+    scope: Scope | None = None,
+    token: ApiToken | None = None,
+) -> Outcome:
     """Check a scanned code in (or out) at ``scan.event_id``; never raises for a bad code.
 
     Results: ok, already_checked_in, wrong_event, cancelled, revoked, invalid, not_open_yet, closed.
-    Raises ``scan_id_reused`` when ``actor`` already sent ``scan.scan_id`` with another scan.
+    Raises ``scan_id_reused`` when ``actor`` already sent ``scan.scan_id`` with another scan. With
+    ``scope`` (an API caller's), raises ``event_not_found`` unless it reaches the scan's event, and with
+    ``token``, ``event_out_of_scope`` for a checker token limited to other events, before anything is
+    written.
     """
     # A replayed scan_id is not looked up first: the unique (checker, scan_id) key refuses its second
     # write and the answer is then rebuilt from the stored scan, so only replays pay for it.
@@ -115,7 +128,18 @@ async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.Z
     at = received_at if scan.scanned_at is None else min(scan.scanned_at, received_at + MAX_CLOCK_SKEW)
     at = min(at, received_at)
     tz = tz or localtime.zone()
-    outcome = await _judge(scan, signer=signer, at=at, tz=tz)
+    claims = signer.verify(scan.code)
+    # The ticket's registration with its event: at the door that event is the scan's, so one read
+    # serves both the caller's scope and the judgement.
+    registration = None if claims is None else await get_one(Registration, related="event", id=claims.registration_id)
+    if scope is not None:
+        if registration is not None and registration.event_id == scan.event_id:
+            ownership.reached_event(registration.event, scope)
+        else:
+            await ownership.owned_event(scan.event_id, scope)
+    if token is not None:
+        tokens.require_event_scope(token, scan.event_id)
+    outcome = await _judge(scan, claims, registration, at=at, tz=tz)
     if outcome.result == CheckinResult.OK and outcome.registration is not None:
         outcome = await _admit(scan, outcome, at=at, received_at=received_at, actor=actor, tz=tz)
     else:
@@ -125,11 +149,11 @@ async def redeem(scan: Scan, *, signer: TicketSigner, actor: str, tz: zoneinfo.Z
     return outcome
 
 
-async def _judge(scan: Scan, *, signer: TicketSigner, at: datetime, tz: zoneinfo.ZoneInfo) -> Outcome:
-    claims = signer.verify(scan.code)
+async def _judge(
+    scan: Scan, claims: TicketClaims | None, registration: Registration | None, *, at: datetime, tz: zoneinfo.ZoneInfo
+) -> Outcome:
     if claims is None:
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
-    registration = await get_one(Registration, related="event", id=claims.registration_id)
     if registration is None or registration.event_id != claims.event_id:
         return Outcome(CheckinResult.INVALID, REASONS["invalid"])
     event: Event = registration.event

@@ -18,7 +18,11 @@ from events.services.organizations import Scope
 
 async def owned_event(event_id: int, scope: Scope) -> Event:
     """The event, if ``scope`` reaches it (drafts included). Raises ``event_not_found``."""
-    event = await get_one(Event, id=event_id)
+    return reached_event(await get_one(Event, id=event_id), scope)
+
+
+def reached_event(event: Event | None, scope: Scope) -> Event:
+    """``event`` (already read) if ``scope`` reaches it. Raises ``event_not_found``."""
     if event is None or not scope.covers(event.organization_id):
         raise EventNotFound()
     return event
