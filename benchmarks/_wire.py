@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+# What a failed exchange raises (the caller counts it as a figure).
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncio.IncompleteReadError, TimeoutError, RuntimeError)
+
+
+class HttpStatusError(Exception):
+    pass
+
 
 @dataclass(slots=True)
 class Reply:
@@ -24,8 +31,16 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
 
+    @property
+    def status_code(self) -> int:
+        return self.status
+
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def raise_for_status(self) -> None:
+        if self.status >= 400:
+            raise HttpStatusError(f"HTTP {self.status}: {self.body[:300]!r}")
 
 
 class RawConnection:
@@ -55,8 +70,8 @@ class RawConnection:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
     async def post_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        request = self.request_bytes("POST", path, {"Content-Type": "application/json", **(headers or {})}, body)
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        request = self.request_bytes("POST", path, headers, _dumps(payload))
         return await self.exchange(request, retry=False)
 
     async def send(self, request: bytes) -> tuple[int, dict[str, str], int]:
@@ -106,6 +121,46 @@ class RawConnection:
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 2)
+
+
+class WireClient:
+    """The little of httpx.AsyncClient a load script uses (``get``, ``post`` with ``json``), over up to
+    ``connections`` raw keep-alive connections: a request takes an idle one or opens one."""
+
+    def __init__(
+        self, base_url: str, *, headers: dict[str, str] | None = None, connections: int = 100, timeout_s: float = 60
+    ) -> None:
+        self._base_url, self._headers, self._timeout_s = base_url, headers or {}, timeout_s
+        self._idle: list[RawConnection] = []
+        self._slots = asyncio.Semaphore(connections)
+
+    async def get(self, path: str) -> Reply:
+        return await self._exchange("GET", path, None, retry=True)
+
+    async def post(self, path: str, json: Any = None) -> Reply:
+        body = b"" if json is None else _dumps(json)
+        return await self._exchange("POST", path, body, retry=False)
+
+    async def _exchange(self, method: str, path: str, body: bytes | None, *, retry: bool) -> Reply:
+        async with self._slots:
+            connection = self._idle.pop() if self._idle else RawConnection(self._base_url)
+            headers = self._headers if body is None else {**self._headers, "Content-Type": "application/json"}
+            request = connection.request_bytes(method, path, headers, body)
+            async with asyncio.timeout(self._timeout_s):
+                reply = await connection.exchange(request, retry=retry)
+            self._idle.append(connection)
+            return reply
+
+    async def __aenter__(self) -> WireClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(c.close() for c in idle))
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @contextlib.asynccontextmanager

@@ -59,6 +59,7 @@ from benchmarks._common import (
     targets_table,
     throwaway_postgres_database,
 )
+from benchmarks._wire import TRANSPORT_ERRORS, WireClient
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def _sql(database: str, query: str) -> list[tuple[Any, ...]]:
 # --- setting the scene (untimed) ----------------------------------------------------------------------------
 
 
-async def make_event(client: httpx.AsyncClient, *, title: str, starts_in: timedelta, capacity: int | None) -> int:
+async def make_event(client: WireClient, *, title: str, starts_in: timedelta, capacity: int | None) -> int:
     start = datetime.now(UTC) + starts_in  # the server's real clock
     body = {
         "title": title,
@@ -254,7 +255,7 @@ async def make_event(client: httpx.AsyncClient, *, title: str, starts_in: timede
     return event_id
 
 
-async def register_many(client: httpx.AsyncClient, event_id: int, count: int, prefix: str) -> list[str]:
+async def register_many(client: WireClient, event_id: int, count: int, prefix: str) -> list[str]:
     """``count`` confirmed registrations (each a new person with a Telegram id); their ticket codes."""
     codes: list[str] = []
     gate = asyncio.Semaphore(20)
@@ -283,7 +284,7 @@ class Opening:
     confirmed: Counter[int] = field(default_factory=Counter)
 
 
-async def opening(client: httpx.AsyncClient, events: list[int], plan: Plan, in_flight: int) -> Opening:
+async def opening(client: WireClient, events: list[int], plan: Plan, in_flight: int) -> Opening:
     out = Opening()
     gate = asyncio.Semaphore(in_flight)
     interval = plan.registration_s / plan.registrations
@@ -298,7 +299,7 @@ async def opening(client: httpx.AsyncClient, events: list[int], plan: Plan, in_f
                     f"/api/v1/events/{event_id}/registrations",
                     json={"name": f"开幕{i}", "phone": f"+86139{(run * 10_000 + i) % 10**8:08d}"},
                 )
-            except httpx.HTTPError as exc:
+            except TRANSPORT_ERRORS as exc:
                 out.timings.add(started, type(exc).__name__)
                 return
             out.timings.add(started, str(answer.status_code))
@@ -329,7 +330,7 @@ class Door:
     scanned: int = 0
 
 
-async def door(client: httpx.AsyncClient, event_id: int, codes: list[str], plan: Plan) -> Door:
+async def door(client: WireClient, event_id: int, codes: list[str], plan: Plan) -> Door:
     out = Door()
     per_gate = [codes[g :: plan.gates] for g in range(plan.gates)]
     replay_every = plan.door_s / 10
@@ -342,7 +343,7 @@ async def door(client: httpx.AsyncClient, event_id: int, codes: list[str], plan:
         started = time.perf_counter()
         try:
             answer = await client.post("/api/v1/checkins", json=body)
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             timings.add(started, type(exc).__name__)
             return
         timings.add(started, str(answer.status_code))
@@ -421,8 +422,8 @@ async def watch_broadcast(deployment: Deployment, broadcast: Broadcast, stop: as
 
 async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_limit_s: float) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {deployment.token}"}
-    limits = httpx.Limits(max_connections=in_flight + plan.gates + 10, max_keepalive_connections=in_flight + 20)
-    async with httpx.AsyncClient(base_url=deployment.url, headers=headers, limits=limits, timeout=60) as client:
+    # The lean client (benchmarks._wire): httpx's pool would spend more CPU than the servers it loads.
+    async with WireClient(deployment.url, headers=headers, connections=in_flight + plan.gates + 10) as client:
         setup_started = time.perf_counter()
         share = plan.registrations / plan.events
         capacity = max(1, int(share * 0.9))
