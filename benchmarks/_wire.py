@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+KEEP_ALIVE_S = 4.0  # below uvicorn's keep-alive timeout (5 s)
 
 # What a failed exchange raises (the caller counts it as a figure).
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncio.IncompleteReadError, TimeoutError, RuntimeError)
@@ -115,6 +118,15 @@ class RawConnection:
             await self.close()
             raise
 
+    @property
+    def open(self) -> bool:
+        return self._reader is not None and not self._reader.at_eof() and not self._writer.is_closing()  # type: ignore[union-attr]
+
+    def drop(self) -> None:
+        writer, self._reader, self._writer = self._writer, None, None
+        if writer is not None:
+            writer.close()
+
     async def close(self) -> None:
         writer, self._reader, self._writer = self._writer, None, None
         if writer is not None:
@@ -131,7 +143,7 @@ class WireClient:
         self, base_url: str, *, headers: dict[str, str] | None = None, connections: int = 100, timeout_s: float = 60
     ) -> None:
         self._base_url, self._headers, self._timeout_s = base_url, headers or {}, timeout_s
-        self._idle: list[RawConnection] = []
+        self._idle: list[tuple[RawConnection, float]] = []
         self._slots = asyncio.Semaphore(connections)
 
     async def get(self, path: str) -> Reply:
@@ -143,20 +155,30 @@ class WireClient:
 
     async def _exchange(self, method: str, path: str, body: bytes | None, *, retry: bool) -> Reply:
         async with self._slots:
-            connection = self._idle.pop() if self._idle else RawConnection(self._base_url)
+            connection = self._take()
             headers = self._headers if body is None else {**self._headers, "Content-Type": "application/json"}
             request = connection.request_bytes(method, path, headers, body)
             async with asyncio.timeout(self._timeout_s):
                 reply = await connection.exchange(request, retry=retry)
-            self._idle.append(connection)
+            self._idle.append((connection, time.monotonic()))
             return reply
+
+    def _take(self) -> RawConnection:
+        """An idle connection the server has not closed, else a new one. uvicorn closes a connection idle
+        for 5 s; a POST sent on it would fail and is not retried, so older ones are not reused."""
+        while self._idle:
+            connection, since = self._idle.pop()
+            if time.monotonic() - since < KEEP_ALIVE_S and connection.open:
+                return connection
+            connection.drop()
+        return RawConnection(self._base_url)
 
     async def __aenter__(self) -> WireClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
         idle, self._idle = self._idle, []
-        await asyncio.gather(*(c.close() for c in idle))
+        await asyncio.gather(*(c.close() for c, _ in idle))
 
 
 def _dumps(payload: Any) -> bytes:

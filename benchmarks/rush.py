@@ -560,6 +560,10 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
         ),
         f"overbooked: {r['overbooked']}   lost registrations: {r['lost']}   door counted {r['door_counted']:,} of "
         f"{d.scanned:,} scanned (off by {r['door_wrong']}); results {dict(d.results)}",
+        "answers: opening "
+        + ", ".join(f"{status} × {n:,}" for status, n in o.timings.statuses.most_common())
+        + "; door "
+        + ", ".join(f"{status} × {n:,}" for status, n in (d.online.statuses + d.replays.statuses).most_common()),
         f"broadcast to {b.recipients:,}: {b.sent_by_end_of_rush:,} of it sent during the rush; all messages sent "
         f"during the rush (confirmations first: urgent) {r['sent_in_rush'] or 0:,} = {sent_rate:.1f}/s at "
         f"SEND_RATE {SEND_RATE:g}; "

@@ -10,15 +10,13 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-import qrcode
 from PIL import Image, ImageDraw
-from qrcode.image.pil import PilImage
 
 from events.errors import NotFound
 from events.i18n import Locale, format_when, gettext
 from events.models import Registration, RegistrationStatus
 from events.services import fonts
-from events.services.tickets import TicketSigner, ticket_code
+from events.services.tickets import TicketSigner, qr_modules, ticket_code
 
 WIDTH = 720
 MARGIN = 48
@@ -58,11 +56,12 @@ def card_png(facts: CardFacts, *, locale: Locale = "zh") -> bytes:
     """The card as PNG; times on the display zone's clock. Without a CJK font its own words are English."""
     if fonts.cjk_font() is None:
         locale = "en"
-    # One pixel per module, scaled up by NEAREST: the same pixels as drawing large, without drawing them.
-    qr = qrcode.make(
-        facts.code, box_size=1, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M, image_factory=PilImage
-    ).get_image()
-    qr = qr.convert("RGB").resize((QR_SIZE, QR_SIZE), Image.Resampling.NEAREST)
+    modules = qr_modules(facts.code)
+    scale = QR_SIZE // modules.width  # whole pixels per module: every module drawn the same size
+    qr = Image.new("RGB", (QR_SIZE, QR_SIZE), "white")
+    side = modules.width * scale
+    offset = (QR_SIZE - side) // 2
+    qr.paste(modules.convert("RGB").resize((side, side), Image.Resampling.NEAREST), (offset, offset))
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title_font, info_font, name_font, small = fonts.font(40), fonts.font(28), fonts.font(34), fonts.font(22)
     text_width = WIDTH - 2 * MARGIN
