@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -13,8 +12,6 @@ from events.models import ApiToken, Event, Registration
 from events.services import tokens
 from events.settings import Settings
 from tests.factories import make_event, make_registration
-
-pytestmark = pytest.mark.asyncio
 
 
 def _fields(instance: Model) -> dict[str, Any]:
