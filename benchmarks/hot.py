@@ -164,10 +164,13 @@ async def _analyze() -> None:
 
     await connections.get("default").execute_script("ANALYZE")
     last = await Activity.all().order_by("-id").first()
-    deadline = time.monotonic() + 120
-    while last is not None and time.monotonic() < deadline:
+    deadline = time.monotonic() + 300
+    while last is not None:
         cursor = await Cursor.get_or_none(name="notifications")
         if cursor is not None and cursor.position >= last.id:
+            break
+        if time.monotonic() > deadline:
+            print("  warning: the server's producer is still reading the set-up's facts", file=sys.stderr, flush=True)
             break
         await asyncio.sleep(0.5)
 
