@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import qrcode
-import qrcode.image.svg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -160,6 +159,10 @@ def qr_png(code: str, *, box_size: int = 10) -> bytes:
 
 
 def qr_svg(code: str) -> bytes:
+    # Here, not at the top: qrcode's SVG images load lxml (~4 MB of the server's memory) for a format
+    # asked for far less often than the PNG.
+    import qrcode.image.svg
+
     image = qrcode.make(
         code, image_factory=qrcode.image.svg.SvgPathImage, error_correction=qrcode.constants.ERROR_CORRECT_M
     )
