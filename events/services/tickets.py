@@ -21,8 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-import qrcode
-import qrcode.image.svg
 import zxingcpp
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -175,6 +173,10 @@ def qr_png(code: str, *, box_size: int = 10) -> bytes:
 
 
 def qr_svg(code: str) -> bytes:
+    # Here, not at the top: qrcode's SVG images load lxml (~4 MB of the server's memory) for a format
+    # asked for far less often than the PNG.
+    import qrcode.image.svg
+
     image = qrcode.make(
         code, image_factory=qrcode.image.svg.SvgPathImage, error_correction=qrcode.constants.ERROR_CORRECT_M
     )
