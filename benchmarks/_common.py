@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
@@ -459,3 +460,75 @@ def targets_table(rows: Sequence[Sequence[object]]) -> str:
         rows,
         left=2,
     )
+
+
+# --- PostgreSQL's share of the CPU ---------------------------------------------------------------
+
+
+def process_ticks(pid: int) -> int:
+    """utime + stime of a process so far, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def database_backends(database: str) -> dict[int, int]:
+    """{pid: CPU ticks so far} of the PostgreSQL backends connected to ``database`` (command line
+    ``postgres: USER DATABASE HOST(PORT) STATE``, Debian's prefixed with ``15/main:``)."""
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            if words[:1] == ["postgres:"] and len(words) > 1 and words[1].endswith(":"):
+                words = words[1:]
+            if len(words) >= 3 and words[0].endswith(":") and words[2] == database:
+                found[int(entry.name)] = process_ticks(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+class DatabaseCpu:
+    """CPU seconds the backends serving ``database`` spend over a ``with`` block. Backends come and go
+    (a pool replaces connections, a script connects for one query): each is read every ``every_s``
+    and counted from its first reading (zero for one born during the block) to its last, so one that
+    ends in between is not subtracted; at most ``every_s`` of a short-lived one's work is missed."""
+
+    def __init__(self, database: str, every_s: float = 0.5) -> None:
+        self.database, self.every_s = database, every_s
+        self._first: dict[int, int] = {}
+        self._last: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _read(self) -> None:
+        for pid, ticks in database_backends(self.database).items():
+            self._first.setdefault(pid, 0)
+            self._last[pid] = ticks
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self._read()
+
+    def start(self) -> DatabaseCpu:
+        self._first = database_backends(self.database)
+        self._last = dict(self._first)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+
+    def __enter__(self) -> DatabaseCpu:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def seconds(self) -> float:
+        ticks = sum(self._last[pid] - self._first[pid] for pid in self._last)
+        return ticks / os.sysconf("SC_CLK_TCK")

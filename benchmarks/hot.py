@@ -41,9 +41,11 @@ from urllib.parse import urlsplit
 
 from benchmarks._common import (
     REPO_ROOT,
+    DatabaseCpu,
     check_loopback_url,
     machine_busy_percent,
     machine_cpu_jiffies,
+    process_ticks,
     render_table,
     run_async,
     run_load,
@@ -63,11 +65,6 @@ TARGET_RSS_MB = 150.0
 
 
 # --- /proc ------------------------------------------------------------------------------------
-
-
-def _ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def listening_pid(port: int) -> int | None:
@@ -96,24 +93,6 @@ def listening_pid(port: int) -> int | None:
     return None
 
 
-def database_backends_ticks(database: str) -> int:
-    """CPU ticks so far of the PostgreSQL backends connected to ``database`` (command line
-    ``postgres: USER DATABASE HOST(PORT) STATE``)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            words = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
-            if words[:1] == ["postgres:"] and words[1].endswith(":"):  # Debian: "postgres: 15/main: …"
-                words = words[1:]
-            if len(words) >= 3 and words[0].endswith(":") and words[2] == database:
-                total += _ticks(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -130,14 +109,15 @@ class CpuMeter:
 
     def __enter__(self) -> CpuMeter:
         self._client = os.times()
-        self._app = _ticks(self.pid)
-        self._db = database_backends_ticks(self.database)
+        self._app = process_ticks(self.pid)
+        self._db = DatabaseCpu(self.database).start()
         self._machine = machine_cpu_jiffies()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.app_s = (_ticks(self.pid) - self._app) / self.hz
-        self.db_s = (database_backends_ticks(self.database) - self._db) / self.hz
+        self.app_s = (process_ticks(self.pid) - self._app) / self.hz
+        self._db.stop()
+        self.db_s = self._db.seconds
         now = os.times()
         self.client_s = now.user + now.system - self._client.user - self._client.system
         self.machine_busy = machine_busy_percent(self._machine, machine_cpu_jiffies())

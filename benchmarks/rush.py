@@ -51,6 +51,7 @@ import httpx
 
 from benchmarks._common import (
     REPO_ROOT,
+    DatabaseCpu,
     check_loopback_url,
     free_port,
     percentile,
@@ -204,26 +205,8 @@ def own_deployment(postgres: str, redis_url: str, workers: int, data_dir: Path) 
                     process.wait(10)
 
 
-def database_cpu_seconds(database: str | None) -> float | None:
-    """CPU seconds of the PostgreSQL backends serving ``database`` (their titles name it): other
-    databases on the same server (other people's runs) are not counted. Backends that ended in between
-    are missed, so the serve workers' pools (long-lived) are what is measured."""
-    if database is None or not Path("/proc").is_dir():
-        return None
-    name = database.rsplit("/", 1)[-1].split("?")[0]
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not title.startswith("postgres: ") or f" {name} " not in title:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[-1].split("?")[0]
 
 
 def _sql(database: str, query: str) -> list[tuple[Any, ...]]:
@@ -457,7 +440,8 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
             )
         setup_s = time.perf_counter() - setup_started
 
-        cpu_before, pg_before = deployment.cpu(), database_cpu_seconds(deployment.database)
+        cpu_before = deployment.cpu()
+        database_cpu = DatabaseCpu(_database_name(deployment.database)).start() if deployment.database else None
         db_start = (
             (await asyncio.to_thread(_sql, deployment.database, "SELECT now()"))[0][0] if deployment.database else None
         )
@@ -475,18 +459,23 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
             opening(client, events, plan, in_flight), door(client, final, codes, plan)
         )
         stop.set()
-        cpu_after, pg_after = deployment.cpu(), database_cpu_seconds(deployment.database)
-        sent_in_rush = None
+        cpu_after = deployment.cpu()
+        if database_cpu is not None:
+            database_cpu.stop()
+        sent_in_rush = sending_s = None
+        rush_s = max(opened.timings.ended, at_door.online.ended) - opened.timings.started
         if deployment.database is not None:
-            (sent_in_rush,) = (
+            # The rate counts the time the sender had work: from the start to the last message sent
+            # (the queue may empty before the door closes).
+            sent_in_rush, sending_s = (
                 await asyncio.to_thread(
                     _sql,
                     deployment.database,
-                    f"SELECT count(*) FROM outbox_message WHERE sent_at >= '{db_start.isoformat()}' "
-                    "AND sent_at < now()",
+                    "SELECT count(*), extract(epoch FROM max(sent_at) - "
+                    f"'{db_start.isoformat()}'::timestamptz) FROM outbox_message "
+                    f"WHERE sent_at >= '{db_start.isoformat()}' AND sent_at < now()",
                 )
             )[0]
-        rush_s = max(opened.timings.ended, at_door.online.ended) - opened.timings.started
 
         # Verification: what the server counts against what the clients were told.
         overbooked = lost = 0
@@ -513,9 +502,10 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
         "lost": lost,
         "broadcast": broadcast,
         "app_cpu_s": cpu_after - cpu_before if deployment.process else None,
-        "pg_cpu_s": (pg_after - pg_before) if pg_after is not None and pg_before is not None else None,
+        "pg_cpu_s": database_cpu.seconds if database_cpu is not None else None,
         "rss_mb": rss,
         "sent_in_rush": sent_in_rush,
+        "sending_s": min(float(sending_s), rush_s) if sending_s else rush_s,
         "capacity": capacity,
     }
 
@@ -550,7 +540,7 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
             f"{sum(n for s, n in d.replays.statuses.items() if s != '200')}",
         ),
     ]
-    sent_rate = (r["sent_in_rush"] or 0) / r["rush_s"] if r["rush_s"] else math.nan
+    sent_rate = (r["sent_in_rush"] or 0) / r["sending_s"] if r["sending_s"] else math.nan
     text = [
         render_table(
             f"Rush through {workers} workers (PostgreSQL, Redis), {r['rush_s']:.0f} s; "
@@ -565,7 +555,8 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
         + "; door "
         + ", ".join(f"{status} × {n:,}" for status, n in (d.online.statuses + d.replays.statuses).most_common()),
         f"broadcast to {b.recipients:,}: {b.sent_by_end_of_rush:,} of it sent during the rush; all messages sent "
-        f"during the rush (confirmations first: urgent) {r['sent_in_rush'] or 0:,} = {sent_rate:.1f}/s at "
+        f"during the rush (confirmations first: urgent) {r['sent_in_rush'] or 0:,} in {r['sending_s']:.0f} s = "
+        f"{sent_rate:.1f}/s at "
         f"SEND_RATE {SEND_RATE:g}; "
         + (
             f"all sent after {b.all_sent_after_s:.0f} s"

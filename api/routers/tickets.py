@@ -6,7 +6,6 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import Caller, current_caller
@@ -86,7 +85,7 @@ async def ticket_card_png(
     code: Code, keys: TicketSigner = Depends(signer), lang: Annotated[str | None, Query(max_length=8)] = None
 ) -> Response:
     facts = await ticket_card.card_facts(code, keys)
-    image = await run_in_threadpool(ticket_card.card_png, facts, locale=locale_of(lang))
+    image = await ticket_card.draw_card(facts, locale=locale_of(lang))
     # The card shows the event as it is now (a change of time or place redraws it): not immutable.
     return Response(image, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
 
