@@ -12,6 +12,13 @@ build, each serving its own database, under the same background load.
     python -m benchmarks.hot --url http://127.0.0.1:8101 --database-url postgresql://postgres@127.0.0.1/a \\
         --data-dir /tmp/a [--url … --database-url … --data-dir …] [--requests 2000] [--rounds 2]
 
+Three phases: registrations and redeems back to back (each client sends its next request when the
+last is answered: the most the server does), and redeems **paced** at ``--paced-rate`` (1,000/s, the
+target): each of the 50 scanners once per 50 ms, staggered, as a door where people walk up. A
+back-to-back run cannot show the target's p99: 50 clients always have 50 requests waiting, so its mean
+latency is 50 / rate (Little's law) whatever the server does. The paced latency is counted from when
+each scan was due, so a server that falls behind pays for the wait too.
+
 The load client is a lean keep-alive HTTP/1.1 client (``benchmarks._wire``), one connection per
 client: httpx would spend more CPU per request than the server it measures, on the same two cores.
 Its own CPU per operation is printed beside the server's.
@@ -42,6 +49,7 @@ from urllib.parse import urlsplit
 from benchmarks._common import (
     REPO_ROOT,
     DatabaseCpu,
+    LoadResult,
     check_loopback_url,
     machine_busy_percent,
     machine_cpu_jiffies,
@@ -54,6 +62,7 @@ from benchmarks._common import (
 from benchmarks._wire import RawConnection, raw_connections
 
 CLIENTS = 50
+PHASES = ("registrations", "redeems", "paced")
 DEFAULT_REQUESTS = 2000
 # TARGETS.md
 TARGET_REGISTRATIONS = 1000.0
@@ -248,7 +257,7 @@ async def registrations_phase(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
+async def redeems_phase(args: argparse.Namespace, *, paced: bool = False) -> dict[str, Any]:
     from events.models import Attendance, CheckinScan
     from events.services import tokens
     from events.services.registration import Applicant, register
@@ -270,11 +279,22 @@ async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
     wrong: list[str] = []
     stamp = int(time.time())
 
-    def sender(pool: list[RawConnection], offset: int) -> Any:
+    rate = args.paced_rate if paced else None
+    interval = args.clients / rate if rate else 0.0
+    answered: list[float] = []  # paced: from the moment each scan was due, so a late send counts against us
+
+    def sender(pool: list[RawConnection], offset: int, slots: list[float] | None = None) -> Any:
         async def send(number: int, i: int) -> int:
             registration_id, code = codes[offset + i]
             body = {"code": code, "event_id": event_id, "scan_id": f"h{stamp}-{offset + i}", "gate": f"g{number}"}
+            if slots is not None:
+                due = slots[number]
+                slots[number] += interval
+                if (delay := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(delay)
             reply = await pool[number].post_json("/api/v1/checkins", body, headers)
+            if slots is not None:
+                answered.append(time.perf_counter() - due)
             if reply.status == 200:
                 answer = reply.json()
                 if answer.get("result") != "ok" or (answer.get("registration") or {}).get("id") != registration_id:
@@ -286,9 +306,15 @@ async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
     async with raw_connections(args.url, args.clients) as pool:
         await run_load(sender(pool, 0), requests=args.clients * 2, concurrency=args.clients, timeout_s=120)
         wrong.clear()
+        # Paced: each scanner once per ``interval``, the scanners staggered across it (people walking up).
+        start = time.perf_counter() + 0.05
+        slots = [start + number * interval / args.clients for number in range(args.clients)] if rate else None
         with CpuMeter(args.pid, database) as cpu:
             load = await run_load(
-                sender(pool, args.clients * 2), requests=args.requests, concurrency=args.clients, timeout_s=args.timeout
+                sender(pool, args.clients * 2, slots),
+                requests=args.requests,
+                concurrency=args.clients,
+                timeout_s=args.timeout,
             )
     if load.timed_out:
         await asyncio.sleep(2)
@@ -303,12 +329,14 @@ async def redeems_phase(args: argparse.Namespace) -> dict[str, Any]:
     if scans != load.finished + args.clients * 2:
         problems.append(f"{scans} scan rows for {load.finished + args.clients * 2} scans")
     ok = max(load.statuses.get("200", 0) - len(wrong), 1)
+    latencies = LoadResult(args.requests, args.clients, load.elapsed_s, answered) if rate else load
     return {
-        "phase": "redeems",
+        "phase": "paced" if paced else "redeems",
         "requests": args.requests,
         "throughput": ok / load.elapsed_s,
-        "p50_ms": load.latency_ms(50),
-        "p99_ms": load.latency_ms(99),
+        "paced_rate": rate,
+        "p50_ms": latencies.latency_ms(50),
+        "p99_ms": latencies.latency_ms(99),
         "statuses": dict(load.statuses),
         "unexpected": load.not_status(200) + len(wrong),
         "app_cpu_ms": cpu.app_s * 1000 / ok,
@@ -324,8 +352,9 @@ def worker(args: argparse.Namespace) -> None:
         from events.db import close_db
 
         try:
-            phase = registrations_phase if args.worker == "registrations" else redeems_phase
-            return await phase(args)
+            if args.worker == "registrations":
+                return await registrations_phase(args)
+            return await redeems_phase(args, paced=args.worker == "paced")
         finally:
             await close_db()
 
@@ -343,6 +372,7 @@ def run_phase(phase: str, target: dict[str, Any], args: argparse.Namespace) -> d
             *("--database-url", target["database_url"], "--data-dir", target["data_dir"]),
             *("--label", target["label"], "--pid", str(target["pid"]), "--requests", str(args.requests)),
             *("--clients", str(args.clients), "--timeout", str(args.timeout), "--result-file", result_file.name),
+            *("--paced-rate", str(args.paced_rate)),
         ]
         subprocess.run(command, check=True, cwd=REPO_ROOT, timeout=args.timeout * 2 + 300)
         result: dict[str, Any] = json.loads(Path(result_file.name).read_text())
@@ -407,6 +437,7 @@ def report(results: list[dict[str, Any]], rss: dict[str, float], args: argparse.
         mine = [r for r in results if r["target"] == label]
         regs = [r for r in mine if r["phase"] == "registrations"]
         doors = [r for r in mine if r["phase"] == "redeems"]
+        paced = [r for r in mine if r["phase"] == "paced"]
         if regs:
             best = max(regs, key=lambda r: r["throughput"])
             cpu = min(r["app_cpu_ms"] + r["db_cpu_ms"] for r in regs)
@@ -422,12 +453,23 @@ def report(results: list[dict[str, Any]], rss: dict[str, float], args: argparse.
             best = max(doors, key=lambda r: r["throughput"])
             cpu = min(r["app_cpu_ms"] + r["db_cpu_ms"] for r in doors)
             target_rows += [
-                ("redeems/s", label, f"{best['throughput']:.0f}", f">= {TARGET_REDEEMS:.0f}",
+                ("redeems/s (back to back)", label, f"{best['throughput']:.0f}", f">= {TARGET_REDEEMS:.0f}",
                  _met(best["throughput"] >= TARGET_REDEEMS)),
-                ("redeem p99", label, f"{best['p99_ms']:.1f} ms", f"< {TARGET_REDEEM_P99_MS:.0f} ms",
-                 _met(best["p99_ms"] < TARGET_REDEEM_P99_MS)),
+                ("redeem p99 (back to back: ≈ clients / rate)", label, f"{best['p99_ms']:.1f} ms", "-", "-"),
                 ("CPU per redeem incl. PostgreSQL", label, f"{cpu:.2f} ms", f"<= {TARGET_REDEEM_CPU_MS:.1f} ms",
                  _met(cpu <= TARGET_REDEEM_CPU_MS)),
+            ]  # fmt: skip
+        if paced:
+            # The slowest of the runs: the p99 a door gets at that rate, not the luckiest run's.
+            worst = max(paced, key=lambda r: r["p99_ms"])
+            rate = worst["paced_rate"]
+            kept = min(r["throughput"] for r in paced)
+            target_rows += [
+                (f"redeems/s offered {rate:.0f}/s", label, f"{kept:.0f} (kept up ≥ 97 %: {_met(kept >= 0.97 * rate)})",
+                 f">= {TARGET_REDEEMS:.0f}",
+                 _met(kept >= 0.97 * rate and rate >= TARGET_REDEEMS)),
+                (f"redeem p99 offered {rate:.0f}/s", label, f"{worst['p99_ms']:.1f} ms",
+                 f"< {TARGET_REDEEM_P99_MS:.0f} ms", _met(worst["p99_ms"] < TARGET_REDEEM_P99_MS)),
             ]  # fmt: skip
         target_rows.append(
             ("server RSS after the run", label, f"{rss[label]:.0f} MB", f"< {TARGET_RSS_MB:.0f} MB",
@@ -450,10 +492,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS, help="operations per run")
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--rounds", type=int, default=1, help="runs per target and phase, alternating targets")
-    parser.add_argument("--phases", default="registrations,redeems")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"some of {', '.join(PHASES)}")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one run may take")
     parser.add_argument("--json", metavar="PATH", help="also write the raw figures here")
-    parser.add_argument("--worker", choices=("registrations", "redeems"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--paced-rate", type=float, default=TARGET_REDEEMS, help="scans/s offered in the paced phase, all scanners"
+    )
+    parser.add_argument("--worker", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--pid", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
