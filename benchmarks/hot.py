@@ -76,8 +76,9 @@ TARGET_RSS_MB = 150.0
 # --- /proc ------------------------------------------------------------------------------------
 
 
-def listening_pid(port: int) -> int | None:
-    """The process holding the listening TCP socket on ``port`` (IPv4 or IPv6), from /proc."""
+def listening_pids(port: int) -> list[int]:
+    """The processes holding the listening TCP socket on ``port`` (IPv4 or IPv6), from /proc: one for
+    ``serve``, the parent and every worker for ``serve --workers N`` (they share the socket)."""
     inodes: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -88,18 +89,16 @@ def listening_pid(port: int) -> int | None:
             parts = line.split()
             if parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{parts[9]}]")
-    if not inodes:
-        return None
-    for entry in Path("/proc").iterdir():
+    found: list[int] = []
+    for entry in Path("/proc").iterdir() if inodes else ():
         if not entry.name.isdigit():
             continue
         try:
-            for fd in (entry / "fd").iterdir():
-                if os.readlink(fd) in inodes:
-                    return int(entry.name)
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                found.append(int(entry.name))
         except OSError:
             continue
-    return None
+    return sorted(found)
 
 
 def rss_mb(pid: int) -> float:
@@ -112,19 +111,19 @@ def rss_mb(pid: int) -> float:
 class CpuMeter:
     """Server process + its database's backends, and the whole machine, over one run."""
 
-    def __init__(self, pid: int, database: str) -> None:
-        self.pid, self.database = pid, database
+    def __init__(self, pids: list[int], database: str) -> None:
+        self.pids, self.database = pids, database
         self.hz = os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> CpuMeter:
         self._client = os.times()
-        self._app = process_ticks(self.pid)
+        self._app = sum(process_ticks(pid) for pid in self.pids)
         self._db = DatabaseCpu(self.database).start()
         self._machine = machine_cpu_jiffies()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.app_s = (process_ticks(self.pid) - self._app) / self.hz
+        self.app_s = (sum(process_ticks(pid) for pid in self.pids) - self._app) / self.hz
         self._db.stop()
         self.db_s = self._db.seconds
         now = os.times()
@@ -216,7 +215,7 @@ async def registrations_phase(args: argparse.Namespace) -> dict[str, Any]:
             concurrency=args.clients,
             timeout_s=120,
         )
-        with CpuMeter(args.pid, database) as cpu:
+        with CpuMeter(args.pids, database) as cpu:
             load = await run_load(
                 sender(f"/api/v1/events/{event_id}/registrations", True),
                 requests=args.requests,
@@ -282,6 +281,7 @@ async def redeems_phase(args: argparse.Namespace, *, paced: bool = False) -> dic
     rate = args.paced_rate if paced else None
     interval = args.clients / rate if rate else 0.0
     answered: list[float] = []  # paced: from the moment each scan was due, so a late send counts against us
+    last_answer = [0.0]
 
     def sender(pool: list[RawConnection], offset: int, slots: list[float] | None = None) -> Any:
         async def send(number: int, i: int) -> int:
@@ -295,6 +295,7 @@ async def redeems_phase(args: argparse.Namespace, *, paced: bool = False) -> dic
             reply = await pool[number].post_json("/api/v1/checkins", body, headers)
             if slots is not None:
                 answered.append(time.perf_counter() - due)
+                last_answer[0] = max(last_answer[0], time.perf_counter())
             if reply.status == 200:
                 answer = reply.json()
                 if answer.get("result") != "ok" or (answer.get("registration") or {}).get("id") != registration_id:
@@ -309,7 +310,7 @@ async def redeems_phase(args: argparse.Namespace, *, paced: bool = False) -> dic
         # Paced: each scanner once per ``interval``, the scanners staggered across it (people walking up).
         start = time.perf_counter() + 0.05
         slots = [start + number * interval / args.clients for number in range(args.clients)] if rate else None
-        with CpuMeter(args.pid, database) as cpu:
+        with CpuMeter(args.pids, database) as cpu:
             load = await run_load(
                 sender(pool, args.clients * 2, slots),
                 requests=args.requests,
@@ -330,10 +331,12 @@ async def redeems_phase(args: argparse.Namespace, *, paced: bool = False) -> dic
         problems.append(f"{scans} scan rows for {load.finished + args.clients * 2} scans")
     ok = max(load.statuses.get("200", 0) - len(wrong), 1)
     latencies = LoadResult(args.requests, args.clients, load.elapsed_s, answered) if rate else load
+    # Paced: over the schedule (first scan due to last answer), not counting the wait before the first.
+    elapsed = last_answer[0] - start if rate and last_answer[0] > start else load.elapsed_s
     return {
         "phase": "paced" if paced else "redeems",
         "requests": args.requests,
-        "throughput": ok / load.elapsed_s,
+        "throughput": ok / elapsed,
         "paced_rate": rate,
         "p50_ms": latencies.latency_ms(50),
         "p99_ms": latencies.latency_ms(99),
@@ -370,9 +373,15 @@ def run_phase(phase: str, target: dict[str, Any], args: argparse.Namespace) -> d
             sys.executable,
             *("-m", "benchmarks.hot", "--worker", phase, "--url", target["url"]),
             *("--database-url", target["database_url"], "--data-dir", target["data_dir"]),
-            *("--label", target["label"], "--pid", str(target["pid"]), "--requests", str(args.requests)),
+            *(
+                "--label",
+                target["label"],
+                "--pids",
+                ",".join(map(str, target["pids"])),
+                "--requests",
+                str(args.requests),
+            ),
             *("--clients", str(args.clients), "--timeout", str(args.timeout), "--result-file", result_file.name),
-            *("--paced-rate", str(args.paced_rate)),
         ]
         subprocess.run(command, check=True, cwd=REPO_ROOT, timeout=args.timeout * 2 + 300)
         result: dict[str, Any] = json.loads(Path(result_file.name).read_text())
@@ -499,7 +508,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--paced-rate", type=float, default=TARGET_REDEEMS, help="scans/s offered in the paced phase, all scanners"
     )
     parser.add_argument("--worker", choices=PHASES, help=argparse.SUPPRESS)
-    parser.add_argument("--pid", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--pids", type=lambda text: [int(p) for p in text.split(",")], help=argparse.SUPPRESS)
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -521,12 +530,18 @@ def main(argv: list[str] | None = None) -> int:
     targets = []
     for i, url in enumerate(args.url):
         port = urlsplit(url).port or 80
-        pid = listening_pid(port)
-        if pid is None:
+        pids = listening_pids(port)
+        if not pids:
             raise SystemExit(f"nothing of this user's listens on port {port}")
         label = args.label[i] if args.label and i < len(args.label) else str(port)
         targets.append(
-            {"url": url, "database_url": args.database_url[i], "data_dir": args.data_dir[i], "pid": pid, "label": label}
+            {
+                "url": url,
+                "database_url": args.database_url[i],
+                "data_dir": args.data_dir[i],
+                "pids": pids,
+                "label": label,
+            }
         )
     print(f"hot-event benchmark: {[t['label'] for t in targets]}, {os.cpu_count()} CPUs", file=sys.stderr)
     results = []
@@ -534,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         for phase in args.phases.split(","):
             for target in targets:
                 results.append(run_phase(phase, target, args))
-    rss = {t["label"]: rss_mb(t["pid"]) for t in targets}
+    # The largest process's (with several workers each holds its own copy of the app).
+    rss = {t["label"]: max(rss_mb(pid) for pid in t["pids"]) for t in targets}
     print(report(results, rss, args))
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": results, "rss_mb": rss}, indent=2))

@@ -20,7 +20,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from events import clock
 from events.db import close_db, conn, init_db
-from events.services import hot_path, matching
+from events.services import hot_path, matching, tokens
 from events.settings import Settings, load_settings
 
 
@@ -149,6 +149,8 @@ async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> As
     matching.reset()
     # So does the hot path's memo of events (ids start again in every test's tables).
     hot_path._EVENTS.clear()
+    # And the checked API tokens (a test may revoke one by hand: a new database forgets them all).
+    tokens.forget_all()
     try:
         await _empty_tables(settings)
         yield settings

@@ -107,4 +107,5 @@ async def revoke_door_link(event_id: int, token_id: int, *, scope: Scope, actor:
         )
         if revoked:
             await activity.record("door_link.revoked", actor=actor, event_id=event_id, using_db=conn, token_id=token_id)
+    tokens.forget([token_id])
     return revoked

@@ -58,6 +58,7 @@ async def add_judge(competition_id: int, data: JudgeInput, *, scope: Scope, acto
     email = normalize_email(data.email)
     phone = normalize_phone(data.phone)
     organization = await organizations.find_or_create_organization(data.organization)
+    replaced: int | None = None  # the token of the same person named again, revoked
     async with in_transaction() as conn:
         person = await find_or_create_person(
             name=data.name,
@@ -78,6 +79,7 @@ async def add_judge(competition_id: int, data: JudgeInput, *, scope: Scope, acto
             # The same person named again (a Telegram id already a judge here): a fresh token, one seat.
             if existing.token_id is not None:
                 await ApiToken.filter(id=existing.token_id).using_db(conn).update(revoked_at=clock.now())
+                replaced = existing.token_id
             existing.token_id = issued.token.id
             existing.active = True
             await existing.save(using_db=conn, update_fields=["token_id", "active"])
@@ -111,6 +113,7 @@ async def add_judge(competition_id: int, data: JudgeInput, *, scope: Scope, acto
             judge_id=judge.id,
             conflicts_found=len(found),
         )
+    tokens.forget([replaced])
     return IssuedJudge(judge=judge, token=issued.plaintext)
 
 
@@ -171,8 +174,9 @@ async def rotate_judge_token(competition_id: int, judge_id: int, *, scope: Scope
             organization_id=competition.managed_by_id,
             using_db=conn,
         )
-        if judge.token_id is not None:
-            await ApiToken.filter(id=judge.token_id).using_db(conn).update(revoked_at=clock.now())
+        replaced = judge.token_id
+        if replaced is not None:
+            await ApiToken.filter(id=replaced).using_db(conn).update(revoked_at=clock.now())
         judge.token_id = issued.token.id
         await judge.save(using_db=conn, update_fields=["token_id"])
         await activity.record(
@@ -183,4 +187,5 @@ async def rotate_judge_token(competition_id: int, judge_id: int, *, scope: Scope
             competition_id=competition.id,
             judge_id=judge.id,
         )
+    tokens.forget([replaced])
     return IssuedJudge(judge=judge, token=issued.plaintext)
