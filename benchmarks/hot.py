@@ -397,6 +397,26 @@ def run_phase(phase: str, target: dict[str, Any], args: argparse.Namespace) -> d
     return result
 
 
+def settle(targets: list[dict[str, Any]], timeout_s: float = 300.0) -> None:
+    """Wait until every target's notification producer has read every fact so far: a run alternating
+    with another target's must not share the cores with that server's work left from its own run."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout_s
+    for target in targets:
+        url = target["database_url"].replace("+asyncpg", "")
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+            while time.monotonic() < deadline:
+                row = connection.execute(
+                    "SELECT (SELECT max(id) FROM activity), (SELECT position FROM cursor WHERE name = 'notifications')"
+                ).fetchone()
+                if row is None or row[0] is None or (row[1] is not None and row[1] >= row[0]):
+                    break
+                time.sleep(0.5)
+            else:
+                print(f"  warning: {target['label']}'s producer is still reading facts", file=sys.stderr, flush=True)
+
+
 def report(results: list[dict[str, Any]], rss: dict[str, float], args: argparse.Namespace) -> str:
     rows = [
         (
@@ -548,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         for phase in args.phases.split(","):
             for target in targets:
+                settle(targets)
                 results.append(run_phase(phase, target, args))
     # The largest process's (with several workers each holds its own copy of the app).
     rss = {t["label"]: max(rss_mb(pid) for pid in t["pids"]) for t in targets}
