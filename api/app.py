@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,6 +54,20 @@ from events.services.tickets import signer_for
 from events.settings import Settings, get_settings
 
 
+def _freeze_start_up_heap() -> None:
+    """Move what start-up made into the collector's permanent generation (as Instagram does before forking).
+
+    CPython's full collection walks every tracked object: after start-up that is the import graph, the
+    routes and schemas and the ORM's metadata, ~0.5 M objects that never become garbage. Under a door
+    rush those walks came every ~0.5 s and took 80–130 ms each, stopping the event loop with every scan
+    in flight (p50 34 ms, p99 200 ms). Frozen, a full collection walks only what the server made since.
+    Only an app that manages its own database does this: it is the process's server (``serve``, uvicorn's
+    ``--factory``), not a test's app, whose heap must stay collectable.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> FastAPI:
     """Build the app. ``manage_db=False`` when the caller has already connected Tortoise (tests)."""
     settings = settings or get_settings()
@@ -61,6 +76,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings)
+            _freeze_start_up_heap()
         try:
             yield
         finally:

@@ -291,7 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from wuchuang.runtime import build_app
 
-    app = build_app(settings, webhook=args.webhook, serving=True)
+    app = build_app(settings, webhook=args.webhook)
     # proxy_headers off: the app itself trusts X-Forwarded-For from WUCHUANG_FORWARDED_ALLOW_IPS only
     # (uvicorn's default would trust 127.0.0.1, or anything listed in FORWARDED_ALLOW_IPS).
     config = uvicorn.Config(

@@ -20,7 +20,6 @@ from events.models import TelegramUpdate
 from events.settings import Settings
 from notifications.channels import Channel, ConsoleChannel
 from notifications.worker import run_worker
-from wuchuang.heap import freeze_after_startup
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -32,7 +31,7 @@ def app_from_environment() -> FastAPI:
     from events.settings import load_settings
     from wuchuang.cli import SERVE_WEBHOOK_ENV
 
-    return build_app(load_settings(), webhook=os.environ.get(SERVE_WEBHOOK_ENV) == "1", serving=True)
+    return build_app(load_settings(), webhook=os.environ.get(SERVE_WEBHOOK_ENV) == "1")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -41,18 +40,10 @@ def webhook_secret(settings: Settings) -> str:
     return hashlib.sha256(b"wuchuang-webhook:" + settings.bot_token.get_secret_value().encode()).hexdigest()[:48]
 
 
-def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = True, serving: bool = False) -> FastAPI:
+def build_app(settings: Settings, *, webhook: bool = False, manage_db: bool = True) -> FastAPI:
     """The API, the notification worker, and the bot when a token is set (long polling, or with
-    ``webhook`` an update route). Without a token, messages go to the console channel. ``serving``:
-    this process is `serve`'s, and its start-up heap is frozen out of the collector's way (``heap``).
+    ``webhook`` an update route). Without a token, messages go to the console channel.
     """
-    app = _built(settings, webhook=webhook, manage_db=manage_db)
-    if serving:
-        freeze_after_startup(app)
-    return app
-
-
-def _built(settings: Settings, *, webhook: bool, manage_db: bool) -> FastAPI:
     app = create_app(settings, manage_db=manage_db)
     if settings.bot_token is None:
         if settings.notifications:
