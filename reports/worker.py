@@ -96,6 +96,15 @@ def main() -> None:
         _write(answers, payload)
 
 
+def _relay(stream: IO[bytes], pid: int) -> None:
+    """What the child writes to stderr (a library's warning, a crash's last words) goes through this
+    process's logging, so it comes out in the server's log format (JSON lines when configured)."""
+    with stream:
+        for raw in stream:
+            if line := raw.decode(errors="replace").rstrip():
+                log.warning("rendering process %s: %s", pid, line)
+
+
 class Worker:
     """The child and the pipes to it. ``call`` blocks (run it off the event loop); jobs are serialised
     by a lock, so one child is ever running and its memory is bounded to one job's."""
@@ -154,9 +163,15 @@ class Worker:
             self._end()
         if self._process is None:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "reports.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT
+                [sys.executable, "-m", "reports.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=ROOT,
             )
             log.debug("rendering process %s started", self._process.pid)
+            assert self._process.stderr is not None
+            threading.Thread(target=_relay, args=(self._process.stderr, self._process.pid), daemon=True).start()
         return self._process
 
     def _end(self, *, kill: bool = False) -> int | None:

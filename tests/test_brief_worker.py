@@ -4,6 +4,7 @@ python-docx, and a child that fails, dies or hangs is a clear error, never a hun
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from reports import render
 from reports.worker import RenderFailed, Worker
 from tests.brief_world import AS_OF, build_world
 from tests.factories import bearer
-from tests.worker_jobs import crash, loaded, stall
+from tests.worker_jobs import crash, loaded, shout, stall
 
 ROOT = Path(__file__).resolve().parent.parent
 DRAWING = ("matplotlib", "numpy", "scipy", "docx")
@@ -138,6 +139,21 @@ def test_an_idle_child_ends_and_the_next_job_starts_another():
         assert worker.call(pow, 2, 5) == 32 and worker.pid not in (None, first)
     finally:
         worker.close()
+
+
+def test_what_the_child_prints_goes_through_the_servers_logging(caplog):
+    worker = Worker()
+    try:
+        with caplog.at_level(logging.WARNING, logger="reports.worker"):
+            assert worker.call(shout, "字体缺失") == "字体缺失"
+            deadline = time.monotonic() + 10
+            while len(caplog.records) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        pid = worker.pid
+    finally:
+        worker.close()
+    lines = sorted(record.getMessage() for record in caplog.records)
+    assert lines == [f"rendering process {pid}: 字体缺失 on stderr", f"rendering process {pid}: 字体缺失 on stdout"]
 
 
 async def test_a_brief_download_whose_drawing_fails_answers_500_at_once(db, frozen_clock, monkeypatch):

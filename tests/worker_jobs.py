@@ -18,3 +18,10 @@ def crash(*_: object) -> None:
 
 def stall(*_: object) -> None:
     time.sleep(60)
+
+
+def shout(text: str) -> str:
+    """A library's chatter: one line on stdout (the child sends it to stderr), one on stderr."""
+    print(f"{text} on stdout", flush=True)
+    print(f"{text} on stderr", file=sys.stderr, flush=True)
+    return text
