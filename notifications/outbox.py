@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,10 +131,25 @@ async def enqueue(
     return True
 
 
-async def sent_this_week(person_id: int, category: Category, *, using_db: BaseDBAsyncClient | None = None) -> int:
+# Ids per ``IN (…)``: within SQLite's oldest limit of 999 variables, with room for the other filters.
+_IDS_PER_QUERY = 900
+
+
+async def sent_this_week(
+    person_ids: Collection[int], category: Category, *, using_db: BaseDBAsyncClient | None = None
+) -> Counter[int]:
+    """Messages of ``category`` queued for each of these people in the last 7 days (absent: none), in one
+    query per 900 people: a producer asks this for everyone on the bot at once."""
     since = clock.now() - timedelta(days=7)
-    return (
-        await OutboxMessage.filter(person_id=person_id, category=category, created_at__gte=since)
-        .using_db(using_db)
-        .count()
-    )
+    ids = sorted(set(person_ids))
+    counts: Counter[int] = Counter()
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        rows: list[Any] = (
+            await OutboxMessage.filter(
+                person_id__in=ids[start : start + _IDS_PER_QUERY], category=category, created_at__gte=since
+            )
+            .using_db(using_db)
+            .values_list("person_id", flat=True)
+        )
+        counts.update(rows)
+    return counts

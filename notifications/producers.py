@@ -500,14 +500,17 @@ class Producer:
             await Registration.filter(event_id=event.id).using_db(conn).values_list("person_id", flat=True)
         )
         seats_left = None if event.capacity is None else max(0, event.capacity - event.seats_taken)
-        for person in await Person.filter(telegram_id__not_isnull=True, telegram_blocked_at__isnull=True).using_db(
-            conn
-        ):
-            if person.id in registered or not reachable(person, Category.INVITATION):
-                continue
-            if not matches(event, person):
-                continue
-            if await sent_this_week(person.id, Category.INVITATION, using_db=conn) >= self.limits.invitations_per_week:
+        people = [
+            person
+            for person in await Person.filter(telegram_id__not_isnull=True, telegram_blocked_at__isnull=True).using_db(
+                conn
+            )
+            if person.id not in registered and reachable(person, Category.INVITATION) and matches(event, person)
+        ]
+        # Counted for everyone at once (this batch's earlier invitations included: the same transaction).
+        sent = await sent_this_week([p.id for p in people], Category.INVITATION, using_db=conn)
+        for person in people:
+            if sent[person.id] >= self.limits.invitations_per_week:
                 continue
             text = render(
                 "invitation",

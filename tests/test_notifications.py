@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 
 import jinja2
@@ -76,6 +77,30 @@ async def test_publishing_invites_matching_people_within_the_weekly_cap(db, froz
     assert elsewhere.id not in {r.person_id for r in await rows()} and opted_out.id not in {
         r.person_id for r in await rows()
     }
+
+
+async def test_the_weekly_cap_holds_for_everyone_on_the_bot_across_events_published_together(db, frozen_clock):
+    # More people than one count query takes (900), three events read in one batch, a cap of two.
+    await Person.bulk_create(
+        [Person(name=f"用户{n}", telegram_id=90_000 + n, phone=f"1370000{n:04d}") for n in range(950)]
+    )
+    earlier = (await Person.filter(telegram_id=90_000 + 949).first()).id  # one invitation already this week
+    await OutboxMessage.create(
+        person_id=earlier,
+        category=Category.INVITATION,
+        dedup_key="earlier",
+        text="早",
+        locale="zh",
+        not_before=frozen_clock.now,
+        created_at=frozen_clock.now,
+    )
+    for _ in range(3):
+        await make_event()
+    await Producer(limits=Limits(invitations_per_week=2)).drain()
+    per_person = Counter(r.person_id for r in await rows(Category.INVITATION))
+    assert len(per_person) == 950
+    assert per_person[earlier] == 2  # the earlier one and one of the three
+    assert set(per_person.values()) == {2}
 
 
 async def test_concurrent_producers_do_not_double(db, frozen_clock):

@@ -78,7 +78,8 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "not_before"),)
+        # The dispatcher's queue; the weekly caps (invitations, matched opportunities) count per person.
+        indexes = (("status", "not_before"), ("person_id", "category", "created_at"))
 
 
 class Broadcast(Model):
