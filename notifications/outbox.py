@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,30 +106,81 @@ async def enqueue(
     before = await OutboxMessage.filter(dedup_key=dedup_key).using_db(using_db).exists()
     if before:
         return False
-    await OutboxMessage.bulk_create(
-        [
-            OutboxMessage(
-                person_id=person.id,
-                category=category,
-                dedup_key=dedup_key[:200],
-                locale=person.language,
-                text=text,
-                buttons=buttons,
-                photo=photo,
-                urgent=category in URGENT if urgent is None else urgent,
-                not_before=not_before or clock.now(),
-                # The service clock, like the activity log: weekly caps count by it.
-                created_at=clock.now(),
-                event_id=event_id,
-                broadcast_id=broadcast_id,
-                mail=mail,
-                channel=channel,
-            )
-        ],
-        ignore_conflicts=True,
-        using_db=using_db,
-    )
+    row = _row(
+        person, category, dedup_key, text, event_id=event_id, broadcast_id=broadcast_id, buttons=buttons,
+        photo=photo, urgent=urgent, not_before=not_before, mail=mail, channel=channel,
+    )  # fmt: skip
+    await OutboxMessage.bulk_create([row], ignore_conflicts=True, using_db=using_db)
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One message for ``enqueue_many``: what differs between the people of one mailing."""
+
+    person: Person
+    dedup_key: str
+    text: str
+    event_id: int | None = None
+    buttons: list[list[dict[str, str]]] | None = None
+
+
+async def enqueue_many(
+    category: Category, messages: Sequence[Queued], *, using_db: BaseDBAsyncClient | None = None
+) -> int:
+    """``enqueue`` for many messages of one category at once (an event's invitations to everyone on the
+    bot): which keys are queued already is read once per 900 and the rest inserted together, where
+    ``enqueue`` takes two statements a message. Returns how many rows were written (or were written
+    meanwhile by a producer side by side: the keys stay unique)."""
+    wanted: dict[str, Queued] = {}
+    for message in messages:
+        if reachable(message.person, category):
+            wanted.setdefault(message.dedup_key[:200], message)
+    keys = list(wanted)
+    for start in range(0, len(keys), _IDS_PER_QUERY):
+        chunk = keys[start : start + _IDS_PER_QUERY]
+        taken: list[Any] = (
+            await OutboxMessage.filter(dedup_key__in=chunk).using_db(using_db).values_list("dedup_key", flat=True)
+        )
+        for key in taken:
+            wanted.pop(key, None)
+    rows = [_row(m.person, category, key, m.text, event_id=m.event_id, buttons=m.buttons) for key, m in wanted.items()]
+    await OutboxMessage.bulk_create(rows, batch_size=500, ignore_conflicts=True, using_db=using_db)
+    return len(rows)
+
+
+def _row(
+    person: Person,
+    category: Category,
+    dedup_key: str,
+    text: str,
+    *,
+    event_id: int | None = None,
+    broadcast_id: int | None = None,
+    buttons: list[list[dict[str, str]]] | None = None,
+    photo: dict[str, Any] | None = None,
+    urgent: bool | None = None,
+    not_before: datetime | None = None,
+    mail: dict[str, Any] | None = None,
+    channel: str | None = None,
+) -> OutboxMessage:
+    return OutboxMessage(
+        person_id=person.id,
+        category=category,
+        dedup_key=dedup_key[:200],
+        locale=person.language,
+        text=text,
+        buttons=buttons,
+        photo=photo,
+        urgent=category in URGENT if urgent is None else urgent,
+        not_before=not_before or clock.now(),
+        # The service clock, like the activity log: weekly caps count by it.
+        created_at=clock.now(),
+        event_id=event_id,
+        broadcast_id=broadcast_id,
+        mail=mail,
+        channel=channel,
+    )
 
 
 # Ids per ``IN (…)``: within SQLite's oldest limit of 999 variables, with room for the other filters.

@@ -43,7 +43,7 @@ from notifications.competitions import CompetitionProducer
 from notifications.limits import Limits
 from notifications.meetings import MeetingProducer
 from notifications.opportunities import OpportunityProducer, enqueue_matched_opportunity
-from notifications.outbox import enqueue, reachable, sent_this_week
+from notifications.outbox import Queued, enqueue, enqueue_many, reachable, sent_this_week
 from notifications.render import render
 from notifications.roadshows import RoadshowProducer
 
@@ -509,27 +509,29 @@ class Producer:
         ]
         # Counted for everyone at once (this batch's earlier invitations included: the same transaction).
         sent = await sent_this_week([p.id for p in people], Category.INVITATION, using_db=conn)
+        # One text and one set of buttons per language, however many people read it.
+        texts: dict[str, tuple[str, list[list[dict[str, str]]] | None]] = {}
+        invitations = []
         for person in people:
             if sent[person.id] >= self.limits.invitations_per_week:
                 continue
-            text = render(
-                "invitation",
-                person.language,
-                event=event,
-                when=_when(event, person),
-                district=districts.label(event.district, locale_of(person.language)),
-                seats_left=seats_left,
-                waitlist=full,
-            )
-            await enqueue(
-                person,
-                Category.INVITATION,
-                dedup_key=f"invitation:event:{event.id}:person:{person.id}",
-                text=text,
-                event_id=event.id,
-                buttons=_event_button(event, person, self.bot_username, waitlist=full, public_url=self.public_url),
-                using_db=conn,
-            )
+            if person.language not in texts:
+                texts[person.language] = (
+                    render(
+                        "invitation",
+                        person.language,
+                        event=event,
+                        when=_when(event, person),
+                        district=districts.label(event.district, locale_of(person.language)),
+                        seats_left=seats_left,
+                        waitlist=full,
+                    ),
+                    _event_button(event, person, self.bot_username, waitlist=full, public_url=self.public_url),
+                )
+            text, buttons = texts[person.language]
+            key = f"invitation:event:{event.id}:person:{person.id}"
+            invitations.append(Queued(person, key, text, event_id=event.id, buttons=buttons))
+        await enqueue_many(Category.INVITATION, invitations, using_db=conn)
 
 
 def _registration_id(fact: Activity) -> int | None:

@@ -15,6 +15,7 @@ from events.services import broadcasts, catalog
 from events.services import registration as reg
 from events.services.connections import Ref
 from notifications.opportunities import Opportunity
+from notifications.outbox import Queued, enqueue, enqueue_many
 from notifications.producers import Limits, Producer, enqueue_matched_opportunity
 from notifications.render import render
 from notifications.scheduler import produce_reminders
@@ -101,6 +102,29 @@ async def test_the_weekly_cap_holds_for_everyone_on_the_bot_across_events_publis
     assert len(per_person) == 950
     assert per_person[earlier] == 2  # the earlier one and one of the three
     assert set(per_person.values()) == {2}
+
+
+async def test_enqueue_many_writes_what_enqueue_would_once_per_key(db, frozen_clock):
+    a, b = await person(1), await person(2, language="en")
+    blocked = await person(3, telegram_blocked_at=frozen_clock.now)
+    assert await enqueue(a, Category.INVITATION, dedup_key="k:a", text="旧")
+    buttons = [[{"text": "View", "url": "https://example.org/e/1"}]]
+    written = await enqueue_many(
+        Category.INVITATION,
+        [
+            Queued(a, "k:a", "新"),  # queued already: left alone
+            Queued(b, "k:b", "B", event_id=None, buttons=buttons),
+            Queued(b, "k:b", "again"),  # the same key twice in one call: once
+            Queued(blocked, "k:c", "C"),  # nobody to tell
+        ],
+    )
+    assert written == 1
+    found = await rows(Category.INVITATION)
+    assert [(r.person_id, r.dedup_key, r.text) for r in found] == [(a.id, "k:a", "旧"), (b.id, "k:b", "B")]
+    new = found[1]
+    assert (new.locale, new.urgent, new.buttons) == ("en", False, buttons)
+    assert new.created_at == new.not_before == frozen_clock.now
+    assert await enqueue_many(Category.INVITATION, []) == 0
 
 
 async def test_concurrent_producers_do_not_double(db, frozen_clock):
