@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -79,6 +79,16 @@ async def broadcast_reach(event_id: int, audience: str = "registered") -> dict[s
     return reach
 
 
+T = TypeVar("T")
+# Values per ``IN (…)``: within SQLite's oldest limit of 999 variables, with room for the other filters.
+_PER_QUERY = 900
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), _PER_QUERY):
+        yield values[start : start + _PER_QUERY]
+
+
 async def enqueue(
     person: Person,
     category: Category,
@@ -136,9 +146,7 @@ async def enqueue_many(
     for message in messages:
         if reachable(message.person, category):
             wanted.setdefault(message.dedup_key[:200], message)
-    keys = list(wanted)
-    for start in range(0, len(keys), _IDS_PER_QUERY):
-        chunk = keys[start : start + _IDS_PER_QUERY]
+    for chunk in _chunks(list(wanted)):
         taken: list[Any] = (
             await OutboxMessage.filter(dedup_key__in=chunk).using_db(using_db).values_list("dedup_key", flat=True)
         )
@@ -183,23 +191,16 @@ def _row(
     )
 
 
-# Ids per ``IN (…)``: within SQLite's oldest limit of 999 variables, with room for the other filters.
-_IDS_PER_QUERY = 900
-
-
 async def sent_this_week(
     person_ids: Collection[int], category: Category, *, using_db: BaseDBAsyncClient | None = None
 ) -> Counter[int]:
     """Messages of ``category`` queued for each of these people in the last 7 days (absent: none), in one
     query per 900 people: a producer asks this for everyone on the bot at once."""
     since = clock.now() - timedelta(days=7)
-    ids = sorted(set(person_ids))
     counts: Counter[int] = Counter()
-    for start in range(0, len(ids), _IDS_PER_QUERY):
+    for chunk in _chunks(sorted(set(person_ids))):
         rows: list[Any] = (
-            await OutboxMessage.filter(
-                person_id__in=ids[start : start + _IDS_PER_QUERY], category=category, created_at__gte=since
-            )
+            await OutboxMessage.filter(person_id__in=chunk, category=category, created_at__gte=since)
             .using_db(using_db)
             .values_list("person_id", flat=True)
         )
