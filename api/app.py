@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator
@@ -49,6 +50,7 @@ from api.routers import (
 from api.schemas import Presenter
 from events.db import close_db, init_db
 from events.services import certification
+from events.services import matching as matcher
 from events.services.calendar import FeedRenderer
 from events.services.tickets import signer_for
 from events.settings import Settings, get_settings
@@ -76,11 +78,14 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings)
+            # This process serves requests: matching (numpy, scipy, its index) runs in a child of its own.
+            matcher.use_process(settings)
             _freeze_start_up_heap()
         try:
             yield
         finally:
             if manage_db:
+                await asyncio.to_thread(matcher.stop_process)
                 await close_db()
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
                 # Several workers: this one's live gauges stop counting (its counters stay summed).

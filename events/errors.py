@@ -29,11 +29,20 @@ class DomainError(Exception):
         self.params = params
         super().__init__(self.code)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a child process (``events.child``) and again here: the class, the message if one
+        # was given, the parameters (Exception's own pickling would pass ``code`` as the message).
+        return (_restore, (type(self), self.__dict__.get("message"), self.params))
+
     def __str__(self) -> str:
         try:
             return self.message % self.params if self.params else self.message
         except (KeyError, TypeError, ValueError):
             return self.message
+
+
+def _restore(cls: type[DomainError], message: str | None, params: dict[str, Any]) -> DomainError:
+    return cls(message, **params)
 
 
 class InvalidInput(DomainError):

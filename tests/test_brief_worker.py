@@ -144,7 +144,7 @@ def test_an_idle_child_ends_and_the_next_job_starts_another():
 def test_what_the_child_prints_goes_through_the_servers_logging(caplog):
     worker = Worker()
     try:
-        with caplog.at_level(logging.WARNING, logger="reports.worker"):
+        with caplog.at_level(logging.WARNING, logger="events.child"):
             assert worker.call(shout, "字体缺失") == "字体缺失"
             deadline = time.monotonic() + 10
             while len(caplog.records) < 2 and time.monotonic() < deadline:

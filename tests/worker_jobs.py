@@ -1,4 +1,4 @@
-"""Jobs for the rendering process in tests (``reports.worker``): importable there quickly, by reference."""
+"""Jobs for the rendering process in tests (``events.child``): importable there quickly, by reference."""
 
 from __future__ import annotations
 

@@ -673,7 +673,11 @@ async def _brokers_for(state: State, demand: Demand, limit: int, locale: Locale)
             if (demand.district and b.district != demand.district)
             else []
         )
-        matches.append(Match("broker", b.id, b.person.name, round(score, 4), _reasons(reasons, score, locale), missing))
+        matches.append(
+            Match(
+                "broker", b.id, b.person.name, round(float(score), 4), _reasons(reasons, float(score), locale), missing
+            )
+        )
     return matches
 
 
@@ -731,7 +735,11 @@ async def _investors_for(
             reasons.append(explain.ticket_fits(inv.ticket_min_cny, inv.ticket_max_cny, locale))
         elif ticket is False:
             missing.append(explain.ticket_outside(inv.ticket_min_cny, inv.ticket_max_cny, locale))
-        matches.append(Match("investor", inv.id, inv.name, round(score, 4), _reasons(reasons, score, locale), missing))
+        matches.append(
+            Match(
+                "investor", inv.id, inv.name, round(float(score), 4), _reasons(reasons, float(score), locale), missing
+            )
+        )
     return matches
 
 
@@ -785,7 +793,9 @@ async def pitches_for_investor(
         elif ticket is False:
             missing.append(explain.ticket_outside(investor.ticket_min_cny, investor.ticket_max_cny, locale))
         matches.append(
-            Match("pitch", pitch.id, pitch.title, round(score, 4), _reasons(reasons, score, locale), missing)
+            Match(
+                "pitch", pitch.id, pitch.title, round(float(score), 4), _reasons(reasons, float(score), locale), missing
+            )
         )
     return matches
 
@@ -812,5 +822,7 @@ async def _events_for(state: State, demand: Demand, limit: int, locale: Locale) 
         if demand.district and event.district == demand.district:
             reasons.append(explain.same_district(event.district, locale))
         reasons.append(explain.event_when(format_date(event.starts_at, locale), locale))
-        matches.append(Match("event", event.id, event.title, round(score, 4), _reasons(reasons, score, locale), []))
+        matches.append(
+            Match("event", event.id, event.title, round(float(score), 4), _reasons(reasons, float(score), locale), [])
+        )
     return matches
