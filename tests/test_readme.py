@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,12 +86,12 @@ class Demo:
     output: str
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+@contextmanager
+def serve_demo(data_dir: Path) -> Iterator[Demo]:
     from events import clock
 
     clock.set_clock(None)  # the server is another process on the wall clock; so are the commands
-    data_dir = tmp_path_factory.mktemp("readme-data")
+    data_dir.mkdir(parents=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUCHUANG_")} | {
         "WUCHUANG_DATA_DIR": str(data_dir),
@@ -133,15 +134,23 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 @pytest.mark.slow
-def test_serve_demo_prints_a_readable_summary(demo):
+def test_serve_demo_and_every_readme_command_work_as_written(tmp_path):
+    # One server for the three checks: loading the demo is most of this test's time (pytest-xdist may
+    # give a module's tests to different workers, each of which would start its own).
+    with serve_demo(tmp_path / "data") as demo:
+        check_the_summary(demo)
+        check_the_console_link_signs_the_office_in_once(demo)
+        check_every_readme_command(demo, tmp_path / "commands")
+
+
+def check_the_summary(demo: Demo) -> None:
     summary = demo.output.split("wuchuang listening on")[0]
     assert re.search(r"^demo programme loaded: \d+ events, \d+ registrations", summary, re.M), summary
     assert f"open {demo.url}/docs" in summary
     assert "DemoSummary(" not in summary and "{" not in summary  # lines, not a repr or a JSON blob
 
 
-@pytest.mark.slow
-def test_serve_demo_prints_a_console_link_that_signs_the_office_in_once(demo):
+def check_the_console_link_signs_the_office_in_once(demo: Demo) -> None:
     link = re.search(r"^console: (http://\S+/console/signin/\S+)", demo.output, re.M)
     assert link, demo.output
     with httpx.Client(base_url=demo.url, timeout=10) as http:
@@ -195,10 +204,10 @@ def run_commands(commands: list[Command], *, port: int, env: dict[str, str], wor
     return failures
 
 
-@pytest.mark.slow
-def test_every_readme_command_works_as_written(demo, tmp_path):
+def check_every_readme_command(demo: Demo, workdir: Path) -> None:
+    workdir.mkdir()
     commands = readme_commands(README.read_text())
-    failures = run_commands(commands, port=demo.port, env=demo.env | {"TOKEN": demo.token}, workdir=tmp_path)
+    failures = run_commands(commands, port=demo.port, env=demo.env | {"TOKEN": demo.token}, workdir=workdir)
     assert not failures, "\n\n".join(failures)
 
 

@@ -1,11 +1,19 @@
-"""The programme office in real headless Chromium: an admin signs in to the console, opens the dashboard
-over the demo's data (the charts drawn by the vendored ECharts, no CSP violation, on a laptop and a
-phone), follows a figure to its records, and downloads November's brief, read back with python-docx.
-Screenshots go to test-artifacts/browser/ (console-dashboard-*.png, console-briefs.png).
+"""The programme office in real headless Chromium, over the demo's data (loaded once for the module):
+
+- an admin signs in to the console, opens the dashboard (the charts drawn by the vendored ECharts, no CSP
+  violation, on a laptop and a phone), follows a figure to its records, and downloads November's brief,
+  read back with python-docx;
+- the printable brief fetched with an admin token: its charts decoded by the browser, no CSP violation,
+  Chinese and English, screen and print.
+
+Screenshots go to test-artifacts/browser/ (console-dashboard-*.png, console-briefs.png, brief-*.png) and the
+brief's, with WUCHUANG_BRIEF_SHOTS=DIR, to DIR too.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +22,9 @@ from docx import Document
 from events import clock, localtime
 from events.db import close_db, init_db
 from events.models import Person, Role
-from events.services import accounts, organizations, staff
+from events.services import accounts, brief, organizations, staff, tokens
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import run_async
+from tests.browser.helpers import ARTIFACTS, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +32,12 @@ PASSWORD = "光谷 spring 2026 briefing"
 LOGIN = "office@example.cn"
 
 
-def seed(server: Any) -> None:
-    async def work() -> None:
+@pytest.fixture(scope="module")
+def demo(server: Any) -> tuple[str, str]:
+    """The demo loaded into the module's server, the office's account; an admin token and the last whole
+    month of the programme."""
+
+    async def work() -> tuple[str, str]:
         from wuchuang.demo import load_demo
 
         await init_db(server.settings)
@@ -35,10 +47,12 @@ def seed(server: Any) -> None:
             person = await Person.create(name="陈主任", email=LOGIN)
             await staff.grant_role(person, role=Role.ADMIN, event_ids=None, actor="test", organization_id=org.id)
             await accounts.create_account(person, actor="test", password=PASSWORD)
+            month = brief.previous_month(clock.now()).key  # a whole month of the demo's programme
+            return (await tokens.create_token(role=Role.ADMIN, name="office")).plaintext, month
         finally:
             await close_db()
 
-    run_async(work)
+    return run_async(work)
 
 
 def last_november() -> str:
@@ -47,8 +61,7 @@ def last_november() -> str:
     return f"{today.year if today.month >= 11 else today.year - 1}-11"
 
 
-def test_the_office_reads_the_dashboard_and_downloads_novembers_brief(server, launch, artifacts, console_log):
-    seed(server)
+def test_the_office_reads_the_dashboard_and_downloads_novembers_brief(server, demo, launch, artifacts, console_log):
     browser = launch()
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
@@ -127,3 +140,38 @@ def test_the_office_reads_the_dashboard_and_downloads_novembers_brief(server, la
     kpi = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert kpi[0][0] == "目标" and len(kpi) == 8  # the header and every target
     assert not violations, violations
+
+
+def test_the_brief_prints_with_its_charts_in_both_languages(server, demo, launch, console_log):
+    token, month = demo
+    browser = launch()
+    page = browser.new_page(
+        viewport={"width": 1000, "height": 1400},
+        locale="zh-CN",
+        extra_http_headers={"Authorization": f"Bearer {token}"},
+    )
+    violations: list[str] = []
+    page.on("console", lambda m: console_log.append(f"{m.type}: {m.text}"))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: console_log.append(f"pageerror: {e}"))
+    out = Path(os.environ.get("WUCHUANG_BRIEF_SHOTS", ARTIFACTS))
+    out.mkdir(parents=True, exist_ok=True)
+
+    answer = page.goto(f"{server.url}/api/v1/briefs/{month}.html")
+    assert answer is not None and answer.status == 200
+    assert page.locator("h1").inner_text().endswith("每月简报")
+    assert page.locator("h2").count() == 7
+    widths = page.eval_on_selector_all("figure img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert len(widths) == 2 and all(w > 500 for w in widths)  # the browser decoded both charts
+    assert page.locator("table").first.locator("tbody tr").count() == 7  # every target
+    page.screenshot(path=str(out / "brief-html-zh.png"), full_page=True)
+    page.emulate_media(media="print")
+    page.screenshot(path=str(out / "brief-print-zh.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+    page.click("a.lang")
+    assert "Monthly brief" in page.locator("h1").inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.screenshot(path=str(out / "brief-html-en-phone.png"), full_page=False)
+    assert not violations, violations
+    assert page.locator("section").nth(1).locator("tbody tr").count() > 0  # the month's events
