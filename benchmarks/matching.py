@@ -232,8 +232,9 @@ def speed_worker(n: int) -> dict[str, Any]:
     """One size in this (fresh) process: build, add, query, RSS, then queries with their reasons."""
     import numpy as np
 
+    from events.heap import trim as trim_heap
     from events.services.matching import explain, rank
-    from events.services.matching.index import Doc, fit_and_build, trim_heap
+    from events.services.matching.index import Doc, fit_and_build
 
     load_before = os.getloadavg()[0]
     corpus, queries = load("corpus.jsonl"), load("queries.jsonl")

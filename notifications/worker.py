@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from events import metrics
+from events import heap, metrics
 from events.db import conn, dialect_of
 from events.services import demand_status, demands, tickets
 from events.services.roadshows import pitches, requests
@@ -30,6 +31,25 @@ SCHEDULER_LOCK_KEY = int.from_bytes(b"wcsched\x00", "big")
 PRODUCER_INTERVAL = 1.0
 REMINDER_INTERVAL = 60.0
 RETENTION_INTERVAL = 24 * 3600.0  # the retention pass: once a day (and once at start)
+HEAP_TRIM_INTERVAL = 60.0
+
+
+class HeapTrimmer:
+    """Once a minute, if the sender worked since the last look, the C heap's free pages go back to the
+    system (``events.heap.trim``): after a burst (the demo's thousands of confirmations with their ticket
+    pictures) the process otherwise stays at its peak RSS (measured: 166 → 157 MB). An idle process is
+    left alone, and the trim runs off the event loop."""
+
+    def __init__(self, stats: Counter[str]) -> None:
+        self.stats = stats
+        self._seen = 0
+
+    async def __call__(self) -> bool:
+        seen = self.stats.total()
+        if seen == self._seen:
+            return False
+        self._seen = seen
+        return await asyncio.to_thread(heap.trim)
 
 
 async def _every(seconds: float, work: Callable[[], Awaitable[Any]], stop: asyncio.Event, name: str) -> None:
@@ -68,6 +88,7 @@ async def run_worker(
         channels=[mail] if (mail := email_channel(settings)) is not None else [],
     )
     follow_up = timedelta(days=settings.demand_follow_up_days)
+    trim = HeapTrimmer(dispatcher.stats)
 
     async def demand_passes() -> None:
         # Facts only (expiry, overdue follow-ups): the producer turns them into messages.
@@ -120,12 +141,15 @@ async def run_worker(
                 on_change=_leading,
             ),
             dispatcher.run(stop),
+            _every(HEAP_TRIM_INTERVAL, trim, stop, "heap trim"),
         )
     else:
         # On SQLite the sender's start-up takes back what a dead sender left `sending`, which is only
         # safe for the one sender there is: so one lock covers both.
         async def everything(job_stop: asyncio.Event) -> None:
-            await asyncio.gather(scheduler(job_stop), dispatcher.run(job_stop))
+            await asyncio.gather(
+                scheduler(job_stop), dispatcher.run(job_stop), _every(HEAP_TRIM_INTERVAL, trim, job_stop, "heap trim")
+            )
 
         await run_as_leader(
             "notifications",

@@ -32,6 +32,8 @@ from tortoise.functions import Count
 
 from events import changes, clock
 from events.errors import N_, AchievementNotFound, DemandClosed, DemandNotFound, InvalidInput, InvestorNotFound
+from events.heap import keep_large_blocks_apart
+from events.heap import trim as trim_heap
 from events.i18n import Locale, format_date
 from events.models import (
     Achievement,
@@ -51,10 +53,8 @@ from events.services.matching.index import (
     Doc,
     Space,
     fit_and_build,
-    keep_large_blocks_apart,
     mode_bits,
     prepare,
-    trim_heap,
 )
 from events.services.matching.rank import best, embed, scores
 from events.services.organizations import Scope
