@@ -85,6 +85,13 @@ async def test_inside_a_transaction_the_caller_matches_what_it_has_not_committed
     assert (await matching.for_demand(demand.id)) == found
 
 
+def _until_gone(pid: int) -> None:
+    """Until the worker sees its child dead (it is reaped by the next look), 10 s at most."""
+    deadline = time.monotonic() + 10
+    while matching.process_pid() == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 async def test_a_lost_child_is_replaced_by_the_next_query(db, in_child):
     await _library()
     demand = await _demand("北斗定位", "物流车辆需要北斗高精度定位")
@@ -92,9 +99,7 @@ async def test_a_lost_child_is_replaced_by_the_next_query(db, in_child):
     pid = matching.process_pid()
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while matching.process_pid() == pid and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _until_gone(pid)
     assert await matching.for_demand(demand.id) == first
     assert matching.process_pid() not in (None, pid)
 
