@@ -39,8 +39,6 @@ from events.errors import DomainError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-IDLE_SECONDS = 60.0
-TIMEOUT_SECONDS = 120.0
 # The tree holding ``events``: the child runs from it, so it imports the same code as its parent.
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = struct.Struct("!Q")
@@ -114,9 +112,7 @@ class Worker:
     by a lock, so one child is ever running and its memory is bounded to one job's. ``name`` says
     whose child it is in messages and logs ("rendering", "matching")."""
 
-    def __init__(
-        self, name: str, *, idle_seconds: float = IDLE_SECONDS, timeout_seconds: float = TIMEOUT_SECONDS
-    ) -> None:
+    def __init__(self, name: str, *, idle_seconds: float, timeout_seconds: float) -> None:
         self.name = name
         self.idle_seconds = idle_seconds
         self.timeout_seconds = timeout_seconds

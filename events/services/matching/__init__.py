@@ -174,10 +174,8 @@ async def pitches_for_investor(
 
 async def rebuild() -> IndexStats:
     """Build the index afresh from the database (refits the feature space)."""
-    built = await _engine("rebuild")  # the engine's own record here; an IndexStats from the process
-    if isinstance(built, IndexStats):
-        return built
-    return IndexStats(built.achievements, built.demands, built.features, built.latent_dims, built.seconds)
+    built: IndexStats = await _engine("rebuild")
+    return built
 
 
 def note_saved(kind: str, ids: list[int]) -> None:

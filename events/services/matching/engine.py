@@ -47,7 +47,7 @@ from events.models import (
     Investor,
 )
 from events.services import supply_events
-from events.services.matching import Match, Pitch, explain
+from events.services.matching import IndexStats, Match, Pitch, explain
 from events.services.matching.index import (
     Collection,
     Doc,
@@ -97,15 +97,6 @@ class State:
     achievements: Collection
     demands: Collection
     changed_since_fit: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Built:
-    achievements: int
-    demands: int
-    features: int
-    latent_dims: int
-    seconds: float
 
 
 _state: State | None = None
@@ -277,7 +268,7 @@ def _fit(achievements: list[Doc], demands: list[Doc]) -> State:
     )
 
 
-async def _build() -> Built:
+async def _build() -> IndexStats:
     """Read everything (no lock held), fit in a thread, then swap the state in under the lock."""
     global _state, _builds_running
     started = time.perf_counter()
@@ -304,7 +295,7 @@ async def _build() -> Built:
             for ids in _applied_during_builds.values():
                 ids.clear()
     await asyncio.to_thread(trim_heap)
-    return Built(
+    return IndexStats(
         achievements=state.achievements.size,
         demands=state.demands.size,
         features=state.space.features,
@@ -313,7 +304,7 @@ async def _build() -> Built:
     )
 
 
-async def rebuild() -> Built:
+async def rebuild() -> IndexStats:
     """A build in the caller's context (a loader may rebuild inside its own transaction)."""
     return await _build()
 

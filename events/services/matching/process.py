@@ -42,14 +42,9 @@ def query(settings: Settings, now: datetime, name: str, args: tuple[Any, ...], k
     sent = time.monotonic()
     clock.set_clock(lambda: now + timedelta(seconds=time.monotonic() - sent))
     try:
-        result = loop.run_until_complete(getattr(engine, name)(*args, **kwargs))
+        return loop.run_until_complete(getattr(engine, name)(*args, **kwargs))
     finally:
         clock.set_clock(None)
-    if isinstance(result, engine.Built):  # what goes back must unpickle without numpy
-        from events.services.matching import IndexStats
-
-        return IndexStats(result.achievements, result.demands, result.features, result.latent_dims, result.seconds)
-    return result
 
 
 def note(kind: str, ids: Iterable[int]) -> None:
