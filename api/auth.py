@@ -43,11 +43,11 @@ class Caller:
         return self.scope
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if not header:
+def _bearer(authorization: str | None) -> str | None:
+    """The bearer text of an Authorization header; raises ``unauthorized`` for any other scheme."""
+    if not authorization:
         return None
-    scheme, _, value = header.partition(" ")
+    scheme, _, value = authorization.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized()
     return value.strip()
@@ -57,9 +57,10 @@ def _bearer(request: Request) -> str | None:
 _bearer_scheme = HTTPBearer(auto_error=False, description="An API token (wch_…) or a registration's access token")
 
 
-async def current_caller(request: Request, _: HTTPAuthorizationCredentials | None = Security(_bearer_scheme)) -> Caller:
-    """The caller; an API token that does not check out is refused, other bearer texts are kept."""
-    text = _bearer(request)
+async def caller_from(authorization: str | None) -> Caller:
+    """The caller an Authorization header names; an API token that does not check out is refused,
+    other bearer texts are kept. (The door's lean scan path reads its caller here too.)"""
+    text = _bearer(authorization)
     if text is None:
         return Caller(token=None)
     if text.startswith("wch_"):
@@ -67,6 +68,11 @@ async def current_caller(request: Request, _: HTTPAuthorizationCredentials | Non
         acts_for = token.organization_id or await organizations.default_organization_id()
         return Caller(token=token, scope=await tokens.scope_of(token), acts_for=acts_for)
     return Caller(token=None, other_secret=text)
+
+
+async def current_caller(request: Request, _: HTTPAuthorizationCredentials | None = Security(_bearer_scheme)) -> Caller:
+    """The caller of a request (see ``caller_from``)."""
+    return await caller_from(request.headers.get("authorization"))
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Caller]]:

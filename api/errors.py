@@ -73,6 +73,11 @@ def error_response(
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    return domain_error_response(request, exc)
+
+
+def domain_error_response(request: Request, exc: DomainError) -> JSONResponse:
+    """A domain error as API.md's error (its status from its kind or code, Retry-After where due)."""
     status = STATUS_BY_CODE.get(exc.code, STATUS_BY_KIND[exc.kind])
     headers = {}
     if isinstance(exc, RateLimited):

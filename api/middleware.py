@@ -45,7 +45,7 @@ async def _send_error(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
     """The whole request body (already bounded by BodyLimitMiddleware), or None on a disconnect."""
     chunks: list[bytes] = []
     while True:
@@ -57,7 +57,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands the app the body this middleware already read, then the real stream."""
     delivered = False
 
@@ -119,7 +119,7 @@ class BodyLimitMiddleware:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        replay_receive = _replaying(body, receive)
+        replay_receive = replaying(body, receive)
 
         await self.app(scope, replay_receive, send)
 
@@ -180,14 +180,14 @@ class TextGuardMiddleware:
         if field is not None:
             await self._refuse(send, scope, field)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:  # the client went away
             return
         field = self._bad_body(scope, body)
         if field is not None:
             await self._refuse(send, scope, field)
             return
-        replay_receive = _replaying(body, receive)
+        replay_receive = replaying(body, receive)
 
         await self.app(scope, replay_receive, send)
 
@@ -317,7 +317,7 @@ class IdempotencyMiddleware:
             )
             return
 
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:  # the client went away
             return
         digest = hashlib.sha256(body + b"\0" + scope.get("query_string", b"")).hexdigest()
@@ -338,7 +338,7 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": claimed.body})
             return
 
-        replay_receive = _replaying(body, receive)
+        replay_receive = replaying(body, receive)
 
         status = 500
         response_headers: dict[str, str] = {}
