@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import competition_pages, console, errors, pages, privacy_pages, site, unsubscribe_pages
-from api.door_path import DoorScanPath
+from api.hot_routes import HotRoutes
 from api.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware, TextGuardMiddleware
 from api.ratelimit import PublicRateLimit
 from api.routers import (
@@ -162,11 +162,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
         upload_bytes=settings.attachment_max_bytes + 1_048_576,
         upload_paths=competition_pages.UPLOAD_PATHS,
     )
+    # A rush's plain scans and registrations skip the layers above (api/hot_routes.py).
+    app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)
     # The client address (rate limits) comes from X-Forwarded-For only when the peer is a proxy listed
     # in WUCHUANG_FORWARDED_ALLOW_IPS; uvicorn's own proxy handling is off (wuchuang/cli.py).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
-    # A door rush's plain scans skip the layers above (each still has its request id and latency).
-    app.add_middleware(DoorScanPath, max_bytes=settings.max_body_bytes)
     # Outermost: the request id is set before anything logs, and the latency counts every layer.
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -1,5 +1,5 @@
-"""The door's lean scan path (api/door_path.py): plain scans skip the framework and get the bytes the
-route would send; every other request is answered by the full stack, as before."""
+"""The hot routes' lean paths (api/hot_routes.py): plain scans and registrations skip the framework
+and get the bytes the route would send; every other request is answered by the full stack, as before."""
 
 from __future__ import annotations
 
@@ -8,25 +8,34 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from api.door_path import DoorScanPath
-from events.models import Attendance, CheckinScan
+from api.hot_routes import HotRoutes
+from events.models import Attendance, CheckinScan, Registration
 from events.services import tickets
 from tests.factories import bearer, make_event, make_registration, make_token
 
 
-@pytest.fixture
-def answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry per scan request the lean path saw: True when it answered, False when it handed on."""
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
+    """One entry per request the lean path judged: True when it answered, False when it handed on."""
     seen: list[bool] = []
-    original = DoorScanPath._answer
+    original = getattr(HotRoutes, name)
 
-    async def spy(self, scope, headers, body):  # noqa: ANN001, ANN202
-        response = await original(self, scope, headers, body)
+    async def spy(self, *args):  # noqa: ANN001, ANN002, ANN202
+        response = await original(self, *args)
         seen.append(response is not None)
         return response
 
-    monkeypatch.setattr(DoorScanPath, "_answer", spy)
+    monkeypatch.setattr(HotRoutes, name, spy)
     return seen
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    return _spy(monkeypatch, "_scan")
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    return _spy(monkeypatch, "_register")
 
 
 @pytest.fixture
@@ -132,7 +141,8 @@ async def test_anything_else_is_answered_by_the_full_stack(client, db, answered,
     response = await client.post("/api/v1/checkins", json=body, headers=headers)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
-    assert answered == [False]  # handed on, body and all
+    # Handed on, body and all (text for the text guard without being read).
+    assert answered == ([] if isinstance(body, dict) and "\u0000" in body.get("gate", "") else [False])
 
 
 async def test_bodies_it_does_not_read_go_on_unread(client, db, door, answered):
@@ -167,4 +177,91 @@ async def test_its_requests_are_measured_under_the_routes_template(client, door,
     before = REGISTRY.get_sample_value("wuchuang_http_request_duration_seconds_count", labels) or 0
     await client.post("/api/v1/checkins", json={"code": first, "event_id": event.id}, headers=bearer(token))
     assert answered == [True]
+    assert REGISTRY.get_sample_value("wuchuang_http_request_duration_seconds_count", labels) == before + 1
+
+
+# --- registering ----------------------------------------------------------------------------------
+
+
+def _masked(answer: dict) -> dict:
+    """A registration's answer without what differs between two registrants."""
+    return answer | {
+        "id": None,
+        "name": None,
+        "phone": None,
+        "phone_display": None,
+        "access_token": None,
+        "ticket": None,
+        "created_at": None,
+        "links": None,
+    }
+
+
+async def test_a_plain_registration_is_the_routes_own(client, db, frozen_clock, registered):
+    event = await make_event(capacity=2)
+    url = f"/api/v1/events/{event.id}/registrations"
+    lean = await client.post(url, json={"name": "李娜", "phone": "13900000002", "organization": "武汉大学"})
+    full = await client.post(
+        url,
+        json={"name": "张伟", "phone": "13900000003", "organization": "武汉大学"},
+        headers={"Idempotency-Key": "r1"},
+    )
+    assert registered == [True]  # the keyed one went the usual way
+    assert lean.status_code == full.status_code == 201
+    assert lean.headers["location"] == f"/api/v1/registrations/{lean.json()['id']}"
+    assert full.headers["location"] == f"/api/v1/registrations/{full.json()['id']}"
+    assert lean.headers["content-type"] == full.headers["content-type"] == "application/json"
+    assert list(lean.json()) == list(full.json())  # the same fields, in the same order
+    assert _masked(lean.json()) == _masked(full.json())
+    assert lean.json()["status"] == "confirmed" and lean.json()["access_token"]
+    assert lean.json()["ticket"]["code"].startswith("WC1.")
+
+    # The event is full now: waitlisted, the same way on both paths.
+    lean = await client.post(url, json={"name": "王芳", "phone": "13900000004"})
+    full = await client.post(url, json={"name": "赵磊", "phone": "13900000005"}, headers={"Idempotency-Key": "r2"})
+    assert lean.json()["status"] == full.json()["status"] == "waitlisted"
+    assert (lean.json()["waitlist_position"], full.json()["waitlist_position"]) == (1, 2)
+
+    # A refusal the service makes reads the same on both.
+    again = {"name": "李娜", "phone": "13900000002"}
+    lean = await client.post(url, json=again)
+    full = await client.post(url, json=again, headers={"Idempotency-Key": "r3"})
+    assert lean.status_code == full.status_code == 409
+    assert lean.json()["error"]["code"] == "already_registered" and lean.content == full.content
+    assert registered == [True, True, True]
+    assert await Registration.filter(event_id=event.id).count() == 4
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers", "status", "judged"),
+    [
+        ("/api/v1/events/0/registrations", {"name": "李娜"}, {}, 422, False),
+        ("/api/v1/events/2147483648/registrations", {"name": "李娜"}, {}, 422, False),
+        ("/api/v1/events/007/registrations", {"name": "李娜"}, {}, 404, False),
+        ("/api/v1/events/{id}/registrations", {"name": ""}, {}, 422, True),
+        ("/api/v1/events/{id}/registrations", {"name": "李娜", "age": 3}, {}, 422, True),
+        ("/api/v1/events/{id}/registrations", {"name": "李\u0000娜"}, {}, 422, False),
+        ("/api/v1/events/{id}/registrations", {"name": "李娜"}, {"Authorization": "Bearer wch_nope"}, 401, True),
+        ("/api/v1/events/{id}/registrations", {"name": "李娜"}, {"Authorization": "Basic eDp5"}, 401, True),
+        ("/api/v1/events/{id}/registrations", {"name": "李娜", "telegram_id": 5}, {}, 403, True),
+        ("/api/v1/events/9999/registrations", {"name": "李娜"}, {}, 404, True),
+    ],
+)
+async def test_a_registration_it_does_not_take_is_the_full_stacks(
+    client, db, frozen_clock, registered, path, body, headers, status, judged
+):
+    event = await make_event()
+    response = await client.post(path.format(id=event.id), json=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"]
+    # Judged: the lean path read it and handed it on (schema, token) or answered the service's refusal.
+    assert registered == ([response.status_code in (403, 404)] if judged else [])
+
+
+async def test_registrations_are_measured_under_the_routes_template(client, db, frozen_clock, registered):
+    event = await make_event()
+    labels = {"route": "/api/v1/events/{event_id}/registrations", "method": "POST", "status": "2xx"}
+    before = REGISTRY.get_sample_value("wuchuang_http_request_duration_seconds_count", labels) or 0
+    response = await client.post(f"/api/v1/events/{event.id}/registrations", json={"name": "李娜"})
+    assert response.status_code == 201 and registered == [True]
     assert REGISTRY.get_sample_value("wuchuang_http_request_duration_seconds_count", labels) == before + 1
