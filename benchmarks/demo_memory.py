@@ -138,9 +138,9 @@ def main() -> None:
         log.close()
 
     rows = [
-        ["serving process RSS, demo loaded, outbox settled", f"{serving:.0f} MB", f"< {TARGET_MB:.0f} MB",
+        ["serving process RSS, demo loaded, outbox settled", f"{serving:.1f} MB", f"< {TARGET_MB:.0f} MB",
          "met" if serving < TARGET_MB else "missed"],
-        ["matching process RSS (ends when idle)", f"{child_mb:.0f} MB", "—", ""],
+        ["matching process RSS (ends when idle)", f"{child_mb:.1f} MB", "—", ""],
     ]  # fmt: skip
     print(render_table("server memory with the demo data", ["figure", "measured", "target", ""], rows))
 
