@@ -59,7 +59,7 @@ _bearer_scheme = HTTPBearer(auto_error=False, description="An API token (wch_…
 
 async def caller_from(authorization: str | None) -> Caller:
     """The caller an Authorization header names; an API token that does not check out is refused,
-    other bearer texts are kept. (The door's lean scan path reads its caller here too.)"""
+    other bearer texts are kept. (The hot routes' lean paths read their caller here too.)"""
     text = _bearer(authorization)
     if text is None:
         return Caller(token=None)

@@ -76,7 +76,7 @@ async def answer_scan(
     body: CheckinBody, caller: Caller, *, keys: TicketSigner, tz: zoneinfo.ZoneInfo, lang: Locale
 ) -> CheckinAnswer:
     """A scan's answer, for a caller holding a door role: the route's, and the lean path's
-    (``api.door_path``) when a rush's scan skips the framework."""
+    (``api.hot_routes``) when a rush's scan skips the framework."""
     assert caller.token is not None
     outcome = await checkin.redeem(
         checkin.Scan(
