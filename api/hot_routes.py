@@ -165,5 +165,5 @@ class HotRoutes:
             created.model_dump_json(by_alias=True),
             status_code=201,
             media_type="application/json",
-            headers={"Location": registrations.created_at(created)},
+            headers={"Location": registrations.location_of(created)},
         )

@@ -58,11 +58,11 @@ async def register(
     config: Settings = Depends(settings),
 ) -> RegistrationCreated:
     created = await register_applicant(event_id, applicant, request, caller, show=show, limiter=limiter, config=config)
-    response.headers["Location"] = created_at(created)
+    response.headers["Location"] = location_of(created)
     return created
 
 
-def created_at(created: RegistrationCreated) -> str:
+def location_of(created: RegistrationCreated) -> str:
     """Where a new registration is read (the 201's Location)."""
     return f"/api/v1/registrations/{created.id}"
 
