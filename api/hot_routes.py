@@ -5,9 +5,9 @@ A final's door sends one process ~1,000 scans a second, a 武创荟 opening as m
 Through FastAPI each request crossed nine middleware layers and solved five or six dependencies: on
 the profile in #18's note that was ~40 % of the server's CPU per scan, more than the scan's own work.
 Here a plain request (a JSON body the route's schema takes, no query string, no Idempotency-Key, no
-text the text guard must judge, and for a scan a token with a door role) goes straight to the route's own code
-(``checkins.answer_scan``, ``registrations.register_applicant``) and is answered with the bytes the
-route would send. Everything else is handed on, body and all, to the full stack, which answers it as
+text the text guard must judge, and for a scan a token with a door role) goes straight to the route's
+own code (``checkins.answer_scan``, ``registrations.register_applicant``) and is answered with the
+bytes the route would send. Everything else is handed on, body and all, to the full stack, which answers it as
 it always has: a refusal, a replay by key or an odd body costs what it did; only the plain request is
 lean. The layer sits inside the request-id and proxy-header layers, so each request keeps its id, its
 latency metric (under the route's template) and its client address (the anonymous rate limit's).
