@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -80,12 +81,7 @@ class HotRoutes:
         if path == SCAN_PATH:
             answer, route = self._scan, self.scan_route
         elif (found := _REGISTER_PATH.fullmatch(path)) is not None and int(found[1]) <= _MAX_ID:
-            event_id = int(found[1])
-
-            async def answer(scope: Scope, headers: Headers, body: bytes) -> Response | None:
-                return await self._register(event_id, scope, headers, body)
-
-            route = self.register_route
+            answer, route = partial(self._register, int(found[1])), self.register_route
         else:
             await self.app(scope, receive, send)
             return
