@@ -218,10 +218,49 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Passwords hash with argon2id at its cheapest in-process (the same code, ~1 ms instead of ~60 ms
-    each): console tests sign many accounts in. Subprocesses (the CLI, ``serve``) keep the real cost."""
+    each): console tests sign many accounts in. Subprocesses (the CLI, ``serve``) keep the real cost.
+    And the apps the suite builds share their routes' validators (``_build_routes_once``)."""
     from argon2 import PasswordHasher
 
     from events.services import accounts
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     accounts._hasher = lambda: cheap  # type: ignore[assignment]
+    _build_routes_once()
+
+
+def _build_routes_once() -> None:
+    """FastAPI builds every included route's request and response validators per app, on the app's
+    first request (~1 s of pydantic schema building for all our routes, since a request is matched
+    through the routers in order). The suite builds an app per test, each with the same routes from the
+    same routers: here each route is built once per worker and its build shared. The build carries
+    the first app as the provider of dependency overrides, so an app that overrides any builds its own."""
+    from fastapi.routing import _EffectiveRouteContext
+
+    build = _EffectiveRouteContext.from_api_route.__func__  # type: ignore[attr-defined]
+    built: dict[tuple[object, ...], tuple[object, _EffectiveRouteContext]] = {}
+
+    def from_api_route(cls: type, *, original_route: object, include_context: object) -> _EffectiveRouteContext:
+        provider = getattr(include_context, "dependency_overrides_provider", None)
+        if getattr(provider, "dependency_overrides", None):
+            return build(cls, original_route=original_route, include_context=include_context)
+        context = include_context  # everything of the inclusion that shapes the build
+        key = (
+            id(original_route),
+            id(context.included_router),  # type: ignore[attr-defined]
+            context.prefix,  # type: ignore[attr-defined]
+            tuple(map(id, context.dependencies)),  # type: ignore[attr-defined]
+            tuple(map(str, context.tags)),  # type: ignore[attr-defined]
+            repr(context.responses),  # type: ignore[attr-defined]
+            context.max_body_size,  # type: ignore[attr-defined]
+            context.include_in_schema,  # type: ignore[attr-defined]
+        )
+        if (found := built.get(key)) is None:
+            # The route and inclusion stay referenced, so their ids are not reused while the key is kept.
+            found = built[key] = (
+                (original_route, context),
+                build(cls, original_route=original_route, include_context=include_context),
+            )
+        return found[1]
+
+    _EffectiveRouteContext.from_api_route = classmethod(from_api_route)  # type: ignore[method-assign,assignment]
