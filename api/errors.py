@@ -9,10 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.models import Schema
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas.common import error_schemas
 from events import labels
 from events.errors import N_, DomainError, RateLimited
 from events.i18n import Locale, gettext, negotiate
@@ -224,3 +227,23 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    _document_the_error_shape(app)
+
+
+def _document_the_error_shape(app: FastAPI) -> None:
+    """The error shape's schemas in the OpenAPI document: routes name it by reference (``errors``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = build().setdefault("components", {})
+            # Through the document's own model, as FastAPI writes every schema (a null default is left out).
+            shape = {
+                name: jsonable_encoder(Schema(**schema), by_alias=True, exclude_none=True)
+                for name, schema in error_schemas().items()
+            }
+            schemas = components.get("schemas", {}) | shape
+            components["schemas"] = dict(sorted(schemas.items()))  # sorted, as FastAPI writes them
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -95,6 +95,11 @@ async def test_openapi_types_every_answer_of_these_routes(db):
                     assert ref.endswith("/ErrorResponse"), f"{label} {code}"
             checked += 1
     assert checked >= 35
+    # The shape those references name is in the document, as API.md gives it.
+    shape = spec["components"]["schemas"]
+    assert shape["ErrorResponse"]["properties"] == {"error": {"$ref": "#/components/schemas/ErrorDetail"}}
+    assert shape["ErrorDetail"]["required"] == ["code", "message"]
+    assert set(shape["ErrorDetail"]["properties"]) == {"code", "message", "field"}
     paths = spec["paths"]
     # Named models, not anonymous objects: clients generate types from these.
     assert paths["/api/v1/events/{event_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][

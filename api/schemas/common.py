@@ -49,9 +49,21 @@ _DESCRIPTIONS = {
 }
 
 
+# The error shape in the OpenAPI document, by reference: given as ``model``, FastAPI would build a
+# serializer for it per status per route (~1,800, 6.7 MB and 0.6 s of a process's first requests) that
+# only the document reads. ``error_schemas`` puts the shape itself in the document's components.
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: each status it can answer with the error shape."""
-    return {status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]} for status in statuses}
+    return {status: {"description": _DESCRIPTIONS[status], "content": _ERROR_CONTENT} for status in statuses}
+
+
+def error_schemas() -> dict[str, Any]:
+    """The components the ``$ref`` of ``errors`` names, as FastAPI would have written them."""
+    schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    return {"ErrorResponse": schema, **schema.pop("$defs", {})}
 
 
 # The statuses any route can answer: an unreadable body, a body over the limit, a bad value.
