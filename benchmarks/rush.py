@@ -61,6 +61,7 @@ from benchmarks._common import (
     throwaway_postgres_database,
 )
 from benchmarks._wire import TRANSPORT_ERRORS, WireClient
+from notifications.worker import HEAP_TRIM_INTERVAL
 
 
 @dataclass(frozen=True)
@@ -491,6 +492,12 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
             await watcher
             if deployment.log is not None:
                 broadcast.printed = deployment.log.read_text(errors="replace").count(marker)
+        # The target's "after the run": the broadcast sent, and the sender's minute heap trim past
+        # (notifications.worker), as benchmarks/demo_memory waits for the outbox to settle.
+        rss_settled: list[float] = []
+        if rss and broadcast.all_sent_after_s is not None:
+            await asyncio.sleep(HEAP_TRIM_INTERVAL + 5)
+            rss_settled = deployment.rss_mb()
     return {
         "setup_s": setup_s,
         "rush_s": rush_s,
@@ -504,6 +511,7 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
         "app_cpu_s": cpu_after - cpu_before if deployment.process else None,
         "pg_cpu_s": database_cpu.seconds if database_cpu is not None else None,
         "rss_mb": rss,
+        "rss_settled_mb": rss_settled,
         "sent_in_rush": sent_in_rush,
         "sending_s": min(float(sending_s), rush_s) if sending_s else rush_s,
         "capacity": capacity,
@@ -569,8 +577,14 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
         text.append(
             f"server CPU: app {r['app_cpu_s']:.1f} s (parent and workers) + PostgreSQL {r['pg_cpu_s']:.1f} s (this "
             f"database's backends) over {ops:,} requests "
-            f"= {cpu:.2f} ms each (the sending and the scheduler included); RSS after (parent, workers): "
+            f"= {cpu:.2f} ms each (the sending and the scheduler included); RSS (parent, workers) as the rush "
+            "ends, the broadcast still sending: "
             + ", ".join(f"{m:.0f} MB" for m in r["rss_mb"])
+            + (
+                "; once it is sent and the minute's heap trim past: " + ", ".join(f"{m:.0f} MB" for m in settled)
+                if (settled := r["rss_settled_mb"])
+                else ""
+            )
         )
     broadcast_ok = b.all_sent_after_s is not None and (b.printed is None or b.printed == b.recipients)
     targets = [
@@ -602,13 +616,15 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
     if cpu is not None:
         targets.append(("server CPU per request, incl. the database", "all three", f"{cpu:.2f} ms", "≤ 2 ms", cpu <= 2))
     if r["rss_mb"]:
+        # While it works the sender holds a burst's pages; the target is what a process keeps afterwards.
+        after = r["rss_settled_mb"] or r["rss_mb"]
         targets.append(
             (
-                "RSS after the run",
+                "RSS after the run" if r["rss_settled_mb"] else "RSS as the rush ends (broadcast not all sent)",
                 "largest process",
-                f"{max(r['rss_mb']):.0f} MB",
+                f"{max(after):.0f} MB (at the rush's end {max(r['rss_mb']):.0f})",
                 "< 150 MB",
-                max(r["rss_mb"]) < 150,
+                max(after) < 150,
             )
         )
     text.append(targets_table(targets))
