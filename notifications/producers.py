@@ -292,59 +292,62 @@ class Producer:
         """One message per registration the fact is about: its own, or every registrant's of its event."""
         if told.to_all:
             event = await Event.get_or_none(id=fact.event_id, using_db=conn)
-            registrations = await self._registrants(event.id, conn) if event is not None else []
-        else:
-            registration_id = _registration_id(fact)
-            found = self._loaded.get(registration_id) if registration_id is not None else None
-            if found is _UNREACHABLE:
-                return  # its person has no channel that carries this (see _registrations_of)
-            if found is None and registration_id is not None and registration_id not in self._loaded:
-                found = await Registration.get_or_none(id=registration_id, using_db=conn).select_related(
-                    "event", "person"
-                )
-            event, registrations = (found.event, [found]) if found is not None else (None, [])
-        for registration in registrations:
-            assert event is not None  # a course enrollment hears of the session that changed
-            person = registration.person
-            if not reachable(person, told.category, channel=told.channel):
-                continue  # enqueue would write nothing: spare the context its queries
-            extra = await told.context(fact, registration, event, person, conn)
-            if extra is None:
-                continue
-            ids = {"fact": fact.id, "event": event.id, "person": person.id, "registration": registration.id}
-            await enqueue(
-                person,
-                told.category,
-                dedup_key=told.dedup.format(**ids),
-                text=render(told.template, person.language, event=event, **extra),
-                event_id=event.id,
-                photo={"ticket_registration_id": registration.id} if told.ticket else None,
-                # A mail is composed when sent (its link, QR and calendar file made then): the recipe.
-                mail={"template": told.template, "context": extra, "registration_id": registration.id},
-                channel=told.channel,
-                using_db=conn,
-            )
+            if event is None:
+                return
+            # Who holds a place (the same people the console counts; a course enrollment hears of the
+            # session that changed), in batches: a hall may be 10,000.
+            async for batch in broadcasts.registrants_in_batches(event.id, conn):
+                for registration in batch:
+                    await self._tell_one(fact, told, registration, event, conn)
+            return
+        registration_id = _registration_id(fact)
+        found = self._loaded.get(registration_id) if registration_id is not None else None
+        if found is _UNREACHABLE:
+            return  # its person has no channel that carries this (see _registrations_of)
+        if found is None and registration_id is not None and registration_id not in self._loaded:
+            found = await Registration.get_or_none(id=registration_id, using_db=conn).select_related("event", "person")
+        if found is not None:
+            await self._tell_one(fact, told, found, found.event, conn)
 
-    async def _registrants(self, event_id: int, conn: Any) -> list[Registration]:
-        """Who holds a place (``broadcasts.registrants``: the same people the console counts)."""
-        return await broadcasts.registrants(event_id, conn)
+    async def _tell_one(self, fact: Activity, told: Told, registration: Registration, event: Event, conn: Any) -> None:
+        person = registration.person
+        if not reachable(person, told.category, channel=told.channel):
+            return  # enqueue would write nothing: spare the context its queries
+        extra = await told.context(fact, registration, event, person, conn)
+        if extra is None:
+            return
+        ids = {"fact": fact.id, "event": event.id, "person": person.id, "registration": registration.id}
+        await enqueue(
+            person,
+            told.category,
+            dedup_key=told.dedup.format(**ids),
+            text=render(told.template, person.language, event=event, **extra),
+            event_id=event.id,
+            photo={"ticket_registration_id": registration.id} if told.ticket else None,
+            # A mail is composed when sent (its link, QR and calendar file made then): the recipe.
+            mail={"template": told.template, "context": extra, "registration_id": registration.id},
+            channel=told.channel,
+            using_db=conn,
+        )
 
     async def _broadcast(self, fact: Activity, conn: Any) -> None:
         broadcast = await Broadcast.get_or_none(id=fact.payload.get("broadcast_id"), using_db=conn)
         if broadcast is None or broadcast.cancelled_at is not None:
             return
         event = await Event.get(id=broadcast.event_id, using_db=conn)
-        for registration in await broadcasts.registrants(event.id, conn, audience=broadcast.audience):
-            person = registration.person
-            await enqueue(
-                person,
-                Category.BROADCAST,
-                dedup_key=f"broadcast:{broadcast.id}:person:{person.id}",
-                text=render("broadcast", person.language, event=event, text=broadcast.text),
-                event_id=event.id,
-                broadcast_id=broadcast.id,
-                using_db=conn,
-            )
+        # In batches: a hall of 10,000 at once would be 20,000 ORM objects in the sending process.
+        async for batch in broadcasts.registrants_in_batches(event.id, conn, audience=broadcast.audience):
+            for registration in batch:
+                person = registration.person
+                await enqueue(
+                    person,
+                    Category.BROADCAST,
+                    dedup_key=f"broadcast:{broadcast.id}:person:{person.id}",
+                    text=render("broadcast", person.language, event=event, text=broadcast.text),
+                    event_id=event.id,
+                    broadcast_id=broadcast.id,
+                    using_db=conn,
+                )
 
     async def _credit(self, fact: Activity, conn: Any) -> None:
         """A ledger line: the hours, what for, and where the broker stands after it."""

@@ -188,6 +188,29 @@ async def test_broadcast_and_cancelling_its_queued_part(db, frozen_clock):
     assert info.value.code == "invalid_transition"
 
 
+async def test_a_broadcast_larger_than_a_batch_reaches_each_person_once(db, frozen_clock, monkeypatch):
+    event = await make_event(capacity=3, waitlist_enabled=True)
+    people = [await person(i) for i in range(7)]
+    placed = [await make_registration(event, phone=p.phone, telegram_id=p.telegram_id) for p in people]
+    await reg.cancel_registration(placed[0].registration.id, actor="org")  # a seat given up: not told
+    late = await person(7)
+    await make_registration(event, phone=late.phone, telegram_id=late.telegram_id)  # took it: 7 in all
+    monkeypatch.setattr(broadcasts, "BATCH", 2)
+    whole = await broadcasts.registrants(event.id)
+    batches = [batch async for batch in broadcasts.registrants_in_batches(event.id)]
+    assert [len(b) for b in batches] == [2, 2, 2, 1]
+    assert [r.id for b in batches for r in b] == [r.id for r in whole]
+    assert all(r.person.id for b in batches for r in b)  # loaded with their person
+    confirmed = await broadcasts.registrants(event.id, audience="confirmed")
+    assert len(confirmed) == 3 and {r.id for r in confirmed} <= {r.id for r in whole}
+
+    await broadcasts.create_broadcast(event.id, "会场改到 B 座", actor="org")
+    await Producer().drain()
+    told = sorted(m.person_id for m in await rows(Category.BROADCAST))
+    assert told == sorted(r.person_id for r in whole) and len(set(told)) == 7
+    assert placed[0].registration.person_id not in told
+
+
 async def test_matched_opportunities_are_capped(db, frozen_clock):
     p = await person(1)
 
