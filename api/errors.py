@@ -9,9 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.models import Schema
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -237,12 +235,7 @@ def _document_the_error_shape(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             components = build().setdefault("components", {})
-            # Through the document's own model, as FastAPI writes every schema (a null default is left out).
-            shape = {
-                name: jsonable_encoder(Schema(**schema), by_alias=True, exclude_none=True)
-                for name, schema in error_schemas().items()
-            }
-            schemas = components.get("schemas", {}) | shape
+            schemas = components.get("schemas", {}) | error_schemas()
             components["schemas"] = dict(sorted(schemas.items()))  # sorted, as FastAPI writes them
         return app.openapi_schema  # type: ignore[return-value]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.models import Schema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from events import localtime
@@ -61,9 +63,11 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def error_schemas() -> dict[str, Any]:
-    """The components the ``$ref`` of ``errors`` names, as FastAPI would have written them."""
+    """The components the ``$ref`` of ``errors`` names, as FastAPI would have written them: through the
+    document's own model (which leaves out a null default)."""
     schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
-    return {"ErrorResponse": schema, **schema.pop("$defs", {})}
+    shape = {"ErrorResponse": schema, **schema.pop("$defs", {})}
+    return {name: jsonable_encoder(Schema(**part), by_alias=True, exclude_none=True) for name, part in shape.items()}
 
 
 # The statuses any route can answer: an unreadable body, a body over the limit, a bad value.

@@ -128,7 +128,7 @@ async def registrant_ids(
     pending) in the event and, for a course session, in its course (their pass opens its door); one
     registration per person. ``audience`` narrows it: ``confirmed``, ``waitlisted``, ``checked_in``
     (came in at this event's door), ``not_checked_in`` (confirmed, not in). Ids only, so a hall of
-    10,000 is ~1 MB of tuples, not 20,000 models at once (``registrants_in_batches`` loads them)."""
+    10,000 is small tuples, not 20,000 models at once (``registrants_in_batches`` loads them)."""
     check_audience(audience)
     event_ids = [event_id]
     if course_event_id := await courses.course_event_of_session(event_id, conn):
