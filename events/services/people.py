@@ -47,7 +47,17 @@ def normalize_phone(raw: str | None) -> str | None:
         raise _invalid_phone(raw) from None
     if number.extension or not phonenumbers.is_valid_number(number):
         raise _invalid_phone(raw)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    stored = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[stored] = number
+    return stored
+
+
+# Numbers ``normalize_phone`` just parsed and found valid, by their stored form: an answer shows the
+# number it stored a moment before (a registration's), and parsing it again was most of showing it.
+_PARSED: dict[str, phonenumbers.PhoneNumber] = {}
+_PARSED_MAX = 1024
 
 
 def normalize_telegram_phone(raw: str) -> str | None:
@@ -70,12 +80,13 @@ def display_phone(stored: str | None) -> str | None:
     """
     if not stored:
         return stored
-    try:
-        number = phonenumbers.parse(stored, PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return stored
-    if not phonenumbers.is_valid_number(number):
-        return stored
+    if (number := _PARSED.get(stored)) is None:
+        try:
+            number = phonenumbers.parse(stored, PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            return stored
+        if not phonenumbers.is_valid_number(number):
+            return stored
     style = (
         phonenumbers.PhoneNumberFormat.NATIONAL
         if phonenumbers.region_code_for_number(number) == PHONE_REGION
