@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import io
 import os
 import re
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import zxingcpp
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from PIL import Image, ImageOps
@@ -86,9 +86,10 @@ class TicketSigner:
         if len(raw) != _PAYLOAD.size + _SIGNATURE_BYTES:
             return None
         payload, signature = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
-        try:
-            self.public_key.verify(signature, _CONTEXT + payload)
-        except InvalidSignature:
+        # Ed25519 signs deterministically (RFC 8032): this key has one signature for a payload, the one
+        # ``sign`` wrote. Making it again and comparing costs a third of checking it against the public
+        # key (~50 against ~150 µs), on every scan at the door; a door app offline checks with the key.
+        if not hmac.compare_digest(self._private.sign(_CONTEXT + payload), signature):
             return None
         fmt, registration_id, event_id, version = _PAYLOAD.unpack(payload)
         if fmt != _FORMAT_VERSION:
