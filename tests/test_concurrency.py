@@ -130,11 +130,82 @@ async def test_the_one_statement_path_is_the_one_taken_on_postgres(db, monkeypat
     assert len(taken) == 10 and all(taken)
 
 
+async def _statement_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    original = reg.hot_path._write
+
+    async def spy(pool: object, event: dict[str, object], batch: list[object]) -> object:
+        sizes.append(len(batch))
+        return await original(pool, event, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reg.hot_path, "_write", spy)
+    return sizes
+
+
+async def test_a_rush_for_one_event_is_written_a_batch_per_statement(db, monkeypatch):
+    """Group commit: registrations that arrive while the event's statement runs go together in the
+    next; the seats and the waitlist come out as they do one by one (the 300-for-100 race above)."""
+    _postgres_only(db)
+    sizes = await _statement_sizes(monkeypatch)
+    event = await make_event(capacity=CAPACITY)
+    results = await _register_many(event.id, range(ATTEMPTS))
+    assert not [r for r in results if isinstance(r, DomainError)]
+    assert sum(sizes) == ATTEMPTS and max(sizes) > 1 and len(sizes) < ATTEMPTS
+    assert await _counts(event.id) == (100, 200)
+    returned = sorted(r.waitlist_position for r in results if r.waitlist_position is not None)  # type: ignore[union-attr]
+    assert returned == list(range(1, 201))
+    orders = sorted(r.registration.waitlist_order for r in results if r.waitlist_position is not None)  # type: ignore[union-attr]
+    assert orders == list(range(1, 201))
+    # Each asker got their own row: the name they sent, the registration the database holds under that id.
+    for n, result in enumerate(results):
+        stored = await Registration.get(id=result.registration.id)  # type: ignore[union-attr]
+        assert (stored.name, stored.person_id, stored.status) == (
+            f"并发{n}",
+            result.registration.person_id,  # type: ignore[union-attr]
+            result.registration.status,  # type: ignore[union-attr]
+        )
+
+
+async def test_a_batch_without_waitlist_fills_the_seats_and_refuses_the_rest(db, monkeypatch):
+    _postgres_only(db)
+    sizes = await _statement_sizes(monkeypatch)
+    event = await make_event(capacity=5, waitlist_enabled=False)
+    results = await _register_many(event.id, range(40))
+    assert max(sizes) > 1
+    assert sorted(r.code if isinstance(r, DomainError) else r.registration.status for r in results) == (
+        ["confirmed"] * 5 + ["event_full"] * 35
+    )
+    assert await _counts(event.id) == (5, 0)
+
+
+async def test_a_duplicate_in_a_batch_refuses_only_itself(db, monkeypatch):
+    """The batch's statement fails whole on the duplicate; each is then sent alone."""
+    _postgres_only(db)
+    sizes = await _statement_sizes(monkeypatch)
+    event = await make_event(capacity=CAPACITY)
+    applicants = [reg.Applicant(name=f"同批{n}", phone=f"136{n:08d}") for n in range(20)]
+    applicants.append(reg.Applicant(name="同批重复", phone="13600000007"))
+
+    async def one(applicant: reg.Applicant) -> str:
+        try:
+            return (await reg.register(event.id, applicant, actor="race")).registration.status
+        except DomainError as exc:
+            return exc.code
+
+    outcomes = await asyncio.gather(*(one(a) for a in applicants))
+    assert max(sizes) > 1
+    assert sorted(outcomes) == ["already_registered"] + ["confirmed"] * 20
+    assert await _counts(event.id) == (20, 0)
+
+
 async def test_control_one_statement_without_row_lock_overbooks(db, monkeypatch):
     """Without FOR UPDATE the statement decides on the counters of its snapshot: it overbooks."""
     _postgres_only(db)
     assert "FOR UPDATE" in reg.hot_path.REGISTER_SQL
     monkeypatch.setattr(reg.hot_path, "REGISTER_SQL", reg.hot_path.REGISTER_SQL.replace("FOR UPDATE", ""))
+    # Each registration its own statement, all at once (grouped, one process would send them one by one).
+    monkeypatch.setattr(reg.hot_path, "MAX_BATCH", 1)
+    monkeypatch.setattr(reg.hot_path, "IN_FLIGHT", ATTEMPTS)
     event = await make_event(capacity=CAPACITY)
     await _register_many(event.id, range(ATTEMPTS))
     confirmed, _ = await _counts(event.id)

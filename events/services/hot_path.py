@@ -10,6 +10,10 @@ line, all written by that statement. The lock is held while PostgreSQL runs it, 
 trip. A duplicate is refused by the partial unique indexes (one live registration per phone, e-mail
 or Telegram id and event): the statement fails whole and nothing is written.
 
+Registrations for one event that arrive while its statement runs go together in the next (group
+commit): one lock, one round trip and one commit for the lot, seats taken in the order they came. A
+statement refused for a duplicate is sent again once per registration, so only the duplicate is refused.
+
 It only takes the common case and answers None for anything else (SQLite, inside a caller's
 transaction, a training event, a Telegram id without a known person, a closed or full event, a
 duplicate, answers that do not fit): the caller then runs the ORM path, which holds every rule and
@@ -18,9 +22,10 @@ raises the right error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +47,10 @@ def postgres_pool() -> Any | None:
 # The event as the checks before the statement need it (read without a lock).
 EVENT_SQL = "SELECT id, kind, questions FROM event WHERE id = $1"
 
+# Registrations for one event, in one statement: the rows of the arrays ($6 …) in order. The event's
+# row lock (the CTE's FOR UPDATE) is taken once for all of them; each takes a seat while seats last,
+# then a place on the waitlist (or waits for approval). Person and registration ids are drawn first,
+# so each answer row is its asker's whatever order PostgreSQL writes in.
 REGISTER_SQL = """
 WITH locked AS (
     SELECT id, requires_approval, capacity, seats_taken, waitlist_enabled, waitlist_seq, waitlist_length
@@ -49,54 +58,69 @@ WITH locked AS (
     WHERE id = $1 AND status = 'published' AND ends_at > $2
       AND (registration_opens_at IS NULL OR registration_opens_at <= $2)
       AND COALESCE(registration_closes_at, starts_at) > $2
-      AND questions IS NOT DISTINCT FROM $3::jsonb AND kind = $18
+      AND questions IS NOT DISTINCT FROM $3::jsonb AND kind = $4
     FOR UPDATE
+), asked AS (
+    SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::int[], $12::text[],
+                         $13::text[], $14::text[], $15::text[], $16::text[], $17::bool[], $18::text[],
+                         $19::timestamptz[])
+        WITH ORDINALITY AS a(name, phone, email, organization, telegram_id, person_id, answers, source, secret_hash,
+                              consent_version, actor, fill_person, language, at, ord)
 ), decided AS (
-    SELECT id, seats_taken, waitlist_seq, waitlist_length,
-           CASE WHEN requires_approval THEN 'pending'
-                WHEN capacity IS NULL OR seats_taken < capacity THEN 'confirmed'
-                WHEN waitlist_enabled THEN 'waitlisted' END AS status
-    FROM locked
+    SELECT a.*, l.id AS event_id, l.seats_taken, l.waitlist_seq, l.waitlist_length, f.free,
+           CASE WHEN l.requires_approval THEN 'pending'
+                WHEN a.ord <= f.free THEN 'confirmed'
+                WHEN l.waitlist_enabled THEN 'waitlisted' END AS status
+    FROM asked a CROSS JOIN locked l
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN l.capacity IS NULL THEN 2147483647 ELSE GREATEST(l.capacity - l.seats_taken, 0) END AS free
+    ) f
+), numbered AS (
+    SELECT d.*,
+           CASE WHEN d.person_id IS NULL THEN nextval('person_id_seq'::regclass) ELSE d.person_id END AS pid,
+           nextval('registration_id_seq'::regclass) AS rid,
+           CASE WHEN d.status = 'waitlisted' THEN d.ord - d.free END AS behind
+    FROM decided d WHERE d.status IS NOT NULL
 ), counted AS (
     UPDATE event e
-    SET seats_taken = d.seats_taken + (d.status = 'confirmed')::int,
-        waitlist_seq = d.waitlist_seq + (d.status = 'waitlisted')::int,
-        waitlist_length = d.waitlist_length + (d.status = 'waitlisted')::int
-    FROM decided d
-    WHERE e.id = d.id AND d.status IN ('confirmed', 'waitlisted')
-    RETURNING e.waitlist_length
+    SET seats_taken = l.seats_taken + (SELECT count(*) FROM numbered WHERE status = 'confirmed'),
+        waitlist_seq = l.waitlist_seq + (SELECT count(*) FROM numbered WHERE status = 'waitlisted'),
+        waitlist_length = l.waitlist_length + (SELECT count(*) FROM numbered WHERE status = 'waitlisted')
+    FROM locked l
+    WHERE e.id = l.id AND EXISTS (SELECT 1 FROM numbered WHERE status IN ('confirmed', 'waitlisted'))
 ), new_person AS (
-    INSERT INTO person (name, phone, email, organization, telegram_id, language, calendar_alarm_minutes,
+    INSERT INTO person (id, name, phone, email, organization, telegram_id, language, calendar_alarm_minutes,
                         pref_districts, pref_topics, pref_kinds, opted_out, created_at, updated_at)
-    SELECT $4, $5, $6, $7, NULL, $8, 60, '[]', '[]', '[]', '[]', $9, $9
-    FROM decided WHERE status IS NOT NULL AND $10::int IS NULL
-    RETURNING id
+    SELECT pid, name, phone, email, organization, NULL, language, 60, '[]', '[]', '[]', '[]', $5, $5
+    FROM numbered WHERE person_id IS NULL
 ), registered AS (
-    INSERT INTO registration (event_id, person_id, status, name, organization, phone, email, telegram_id, answers,
+    INSERT INTO registration (id, event_id, person_id, status, name, organization, phone, email, telegram_id, answers,
                               source, access_secret_hash, calendar_alarm_minutes, ticket_version, waitlist_order,
                               confirmed_at, consent_at, consent_version, created_at, updated_at)
-    SELECT d.id, COALESCE($10::int, (SELECT id FROM new_person)), d.status, $4, $7, $5, $6, $11, $12::jsonb,
-           $13, $14, 60, (d.status = 'confirmed')::int,
-           CASE WHEN d.status = 'waitlisted' THEN d.waitlist_seq + 1 END,
-           CASE WHEN d.status = 'confirmed' THEN $2::timestamptz END,
-           CASE WHEN $15::text IS NOT NULL THEN $2::timestamptz END, $15, $9, $9
-    FROM decided d WHERE d.status IS NOT NULL
-    RETURNING id, person_id, status, waitlist_order, confirmed_at, ticket_version
+    SELECT rid, event_id, pid, status, name, organization, phone, email, telegram_id, answers::jsonb,
+           source, secret_hash, 60, (status = 'confirmed')::int,
+           CASE WHEN status = 'waitlisted' THEN waitlist_seq + behind END,
+           CASE WHEN status = 'confirmed' THEN at END,
+           CASE WHEN consent_version IS NOT NULL THEN at END, consent_version, $5, $5
+    FROM numbered
 ), filled AS (
-    UPDATE person
-    SET phone = COALESCE(phone, $5), email = COALESCE(email, $6), organization = COALESCE(organization, $7)
-    WHERE $17::bool AND id = $10::int AND EXISTS (SELECT 1 FROM registered)
-      AND ((phone IS NULL AND $5 IS NOT NULL) OR (email IS NULL AND $6 IS NOT NULL)
-           OR (organization IS NULL AND $7 IS NOT NULL))
-    RETURNING id
+    UPDATE person p
+    SET phone = COALESCE(p.phone, n.phone), email = COALESCE(p.email, n.email),
+        organization = COALESCE(p.organization, n.organization)
+    FROM numbered n
+    WHERE n.fill_person AND p.id = n.person_id
+      AND ((p.phone IS NULL AND n.phone IS NOT NULL) OR (p.email IS NULL AND n.email IS NOT NULL)
+           OR (p.organization IS NULL AND n.organization IS NOT NULL))
 ), logged AS (
     INSERT INTO activity (kind, actor, event_id, registration_id, person_id, payload, created_at)
-    SELECT 'registration.' || r.status, $16, $1, r.id, r.person_id, '{}', $2 FROM registered r
-    RETURNING id
+    SELECT 'registration.' || status, actor, event_id, rid, pid, '{}', at FROM numbered ORDER BY ord
 )
-SELECT r.id, r.person_id, r.status, r.waitlist_order, r.confirmed_at, r.ticket_version,
-       (SELECT waitlist_length FROM counted) AS waitlist_length, (SELECT count(*) FROM logged) AS logged
-FROM registered r
+SELECT ord, rid AS id, pid AS person_id, status,
+       CASE WHEN status = 'waitlisted' THEN waitlist_seq + behind END AS waitlist_order,
+       CASE WHEN status = 'waitlisted' THEN waitlist_length + behind END AS waitlist_length,
+       CASE WHEN status = 'confirmed' THEN at END AS confirmed_at,
+       (status = 'confirmed')::int AS ticket_version
+FROM numbered
 """
 
 
@@ -147,6 +171,33 @@ async def find_person_by_telegram(pool: Any, telegram_id: int) -> int | None:
     return int(found) if found is not None else None
 
 
+@dataclass(slots=True)
+class _Ask:
+    """One registration waiting for its event's next statement: the row it adds to the arrays."""
+
+    row: tuple[Any, ...]
+    answer: asyncio.Future[Registered | None]
+
+
+@dataclass(slots=True)
+class _Group:
+    """The registrations of one event (as one read of its kind and questions) waiting in this process, and
+    how many statements are writing some of them now."""
+
+    waiting: list[_Ask] = field(default_factory=list)
+    running: int = 0
+
+
+# Group commit. While a statement for an event runs, the registrations that arrive for it wait and go
+# together in the next one: one lock, one round trip, one commit (and its WAL flush) for all of them.
+# Two statements in flight per event: the next is waiting on the lock in PostgreSQL when the last commits.
+# Nobody waits for a batch to fill: with nothing running, a registration goes at once, alone.
+MAX_BATCH = 64
+IN_FLIGHT = 2
+_GROUPS: dict[tuple[int, str, str | None], _Group] = {}
+_RUNNERS: set[asyncio.Task[None]] = set()
+
+
 async def register(
     pool: Any,
     *,
@@ -166,58 +217,111 @@ async def register(
     actor: str,
     fill_person: bool,
 ) -> Registered | None:
-    """One registration in one statement; None when the statement wrote nothing (closed, full, the
-    questions changed meanwhile) or a live registration of the same phone, e-mail or Telegram id
-    exists: the caller's ORM path then decides, and says why."""
-    import asyncpg
-
+    """One registration, written with whatever others wait for the same event (``REGISTER_SQL``);
+    None when its statement wrote it nothing (closed, full, the questions changed meanwhile) or a live
+    registration of the same phone, e-mail or Telegram id exists: the caller's ORM path then decides,
+    and says why."""
     if event["kind"] == EventKind.TRAINING:
         return None
+    row = (
+        name,
+        phone,
+        email,
+        organization,
+        telegram_id,
+        person_id,
+        json.dumps(answers, ensure_ascii=False),
+        source,
+        secret_hash,
+        consent_version,
+        actor,
+        fill_person,
+        language,
+        now,
+    )
+    ask = _Ask(row, asyncio.get_running_loop().create_future())
+    key = (event["id"], event["kind"], event["questions_json"])
+    group = _GROUPS.setdefault(key, _Group())
+    group.waiting.append(ask)
+    if group.running < IN_FLIGHT:
+        group.running += 1
+        runner = asyncio.create_task(_run(pool, event, key, group))
+        _RUNNERS.add(runner)  # a task nobody holds may be collected mid-run
+        runner.add_done_callback(_RUNNERS.discard)
+    # Shielded: a caller that goes away does not cancel the others' statement (its row is written or
+    # not with theirs, as a statement already sent would be).
+    return await asyncio.shield(ask.answer)
+
+
+async def _run(pool: Any, event: dict[str, Any], key: tuple[int, str, str | None], group: _Group) -> None:
+    """Write the group's waiting registrations, a batch at a time, until none waits."""
+    try:
+        while group.waiting:
+            batch, group.waiting = group.waiting[:MAX_BATCH], group.waiting[MAX_BATCH:]
+            try:
+                written = await _write(pool, event, batch)
+            except asyncio.CancelledError:  # the server stops: nobody is left to answer
+                for ask in batch + group.waiting:
+                    ask.answer.cancel()
+                group.waiting.clear()
+                raise
+            except Exception as exc:  # the database's error is each asker's, as their own statement's would be
+                for ask in batch:
+                    if not ask.answer.done():
+                        ask.answer.set_exception(exc)
+                continue
+            for ask, registered in zip(batch, written, strict=True):
+                if not ask.answer.done():
+                    ask.answer.set_result(registered)
+    finally:
+        group.running -= 1
+        if not group.running and not group.waiting and _GROUPS.get(key) is group:
+            del _GROUPS[key]
+
+
+async def _write(pool: Any, event: dict[str, Any], batch: list[_Ask]) -> list[Registered | None]:
+    """The batch's statement: what each ask got, in order (None: the ORM path's to decide)."""
+    import asyncpg
+
     stamp = timezone.now()  # what Tortoise's auto_now fields would hold
-    questions = event["questions_json"]
+    columns = list(zip(*(ask.row for ask in batch), strict=True))
     started = time.perf_counter()
     try:
         async with pool.acquire_connection() as connection:
-            row = await connection.fetchrow(
+            rows = await connection.fetch(
                 REGISTER_SQL,
                 event["id"],
-                now,
-                questions,
-                name,
-                phone,
-                email,
-                organization,
-                language,
-                stamp,
-                person_id,
-                telegram_id,
-                json.dumps(answers, ensure_ascii=False),
-                source,
-                secret_hash,
-                consent_version,
-                actor,
-                fill_person,
+                max(columns[-1]),
+                event["questions_json"],
                 event["kind"],
+                stamp,
+                *columns,
             )
     except asyncpg.IntegrityConstraintViolationError:
-        # A live registration of this phone, e-mail or Telegram id (or no such person): the ORM path says so.
-        return None
-    if row is None:
+        # A live registration of someone's phone, e-mail or Telegram id (or no such person), and the
+        # statement wrote nothing: each again on its own, so that only that one goes the ORM path.
+        if len(batch) == 1:
+            return [None]
+        return [(await _write(pool, event, [ask]))[0] for ask in batch]
+    if not rows:
         forget_event(event["id"])  # closed, full, or changed: read afresh next time
-        return None
+        return [None] * len(batch)
     # The statement's time bounds its wait for the event's lock (observed when it registered: otherwise
     # the ORM path that follows takes the lock and observes its own wait).
     metrics.LOCK_WAIT_SECONDS.observe(time.perf_counter() - started)
-    return Registered(
-        id=row["id"],
-        person_id=row["person_id"],
-        status=RegistrationStatus(row["status"]),
-        waitlist_order=row["waitlist_order"],
-        waitlist_length=row["waitlist_length"],
-        confirmed_at=row["confirmed_at"],
-        ticket_version=row["ticket_version"],
-        created_at=stamp,
-    )
+    written: list[Registered | None] = [None] * len(batch)
+    for row in rows:
+        written[row["ord"] - 1] = Registered(
+            id=row["id"],
+            person_id=row["person_id"],
+            status=RegistrationStatus(row["status"]),
+            waitlist_order=row["waitlist_order"],
+            waitlist_length=row["waitlist_length"],
+            confirmed_at=row["confirmed_at"],
+            ticket_version=row["ticket_version"],
+            created_at=stamp,
+        )
+    return written
 
 
 # An entry at the door: attendance, the scan log and the activity line in one statement (and so in
