@@ -25,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections, timezone
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
@@ -173,29 +174,76 @@ async def find_person_by_telegram(pool: Any, telegram_id: int) -> int | None:
 
 @dataclass(slots=True)
 class _Ask:
-    """One registration waiting for its event's next statement: the row it adds to the arrays."""
+    """One write waiting for its group's next statement: the row it adds to the statement's arrays."""
 
     row: tuple[Any, ...]
-    answer: asyncio.Future[Registered | None]
+    answer: asyncio.Future[Any]
 
 
 @dataclass(slots=True)
 class _Group:
-    """The registrations of one event (as one read of its kind and questions) waiting in this process, and
-    how many statements are writing some of them now."""
+    """The writes of one kind (one event's registrations, the door's entries) waiting in this process,
+    what their statement needs besides their rows, and how many statements are writing some now."""
 
+    context: tuple[Any, ...]
     waiting: list[_Ask] = field(default_factory=list)
     running: int = 0
 
 
-# Group commit. While a statement for an event runs, the registrations that arrive for it wait and go
-# together in the next one: one lock, one round trip, one commit (and its WAL flush) for all of them.
-# Two statements in flight per event: the next is waiting on the lock in PostgreSQL when the last commits.
-# Nobody waits for a batch to fill: with nothing running, a registration goes at once, alone.
+# Group commit. While a statement of a group runs, the writes that arrive for it wait and go together
+# in the next one: one round trip, one commit (and its WAL flush), and for an event's registrations one
+# take of its lock, for all of them. Two statements in flight per group: the next is waiting on the
+# lock in PostgreSQL when the last commits. Nobody waits for a batch to fill: with nothing running, a
+# write goes at once, alone.
 MAX_BATCH = 64
 IN_FLIGHT = 2
-_GROUPS: dict[tuple[int, str, str | None], _Group] = {}
+_GROUPS: dict[tuple[Any, ...], _Group] = {}
 _RUNNERS: set[asyncio.Task[None]] = set()
+# A group's statement: (its context, the batch) → what each ask gets, in order; an exception in
+# that list is raised to its asker alone.
+Write = Callable[[tuple[Any, ...], list[_Ask]], Awaitable[list[Any]]]
+
+
+async def _together(key: tuple[Any, ...], context: tuple[Any, ...], row: tuple[Any, ...], write: Write) -> Any:
+    """What ``write`` answers for ``row``, written with whatever else waits under ``key``."""
+    ask = _Ask(row, asyncio.get_running_loop().create_future())
+    group = _GROUPS.setdefault(key, _Group(context))
+    group.waiting.append(ask)
+    if group.running < IN_FLIGHT:
+        group.running += 1
+        runner = asyncio.create_task(_run(key, group, write))
+        _RUNNERS.add(runner)  # a task nobody holds may be collected mid-run
+        runner.add_done_callback(_RUNNERS.discard)
+    # Shielded: a caller that goes away does not cancel the others' statement (its row is written or
+    # not with theirs, as a statement already sent would be).
+    return await asyncio.shield(ask.answer)
+
+
+async def _run(key: tuple[Any, ...], group: _Group, write: Write) -> None:
+    """Write the group's waiting rows, a batch at a time, until none waits."""
+    try:
+        while group.waiting:
+            batch, group.waiting = group.waiting[:MAX_BATCH], group.waiting[MAX_BATCH:]
+            try:
+                answers = await write(group.context, batch)
+            except asyncio.CancelledError:  # the server stops: nobody is left to answer
+                for ask in batch + group.waiting:
+                    ask.answer.cancel()
+                group.waiting.clear()
+                raise
+            except Exception as exc:  # the database's error is each asker's, as their own statement's would be
+                answers = [exc] * len(batch)
+            for ask, answer in zip(batch, answers, strict=True):
+                if ask.answer.done():
+                    continue
+                if isinstance(answer, BaseException):
+                    ask.answer.set_exception(answer)
+                else:
+                    ask.answer.set_result(answer)
+    finally:
+        group.running -= 1
+        if not group.running and not group.waiting and _GROUPS.get(key) is group:
+            del _GROUPS[key]
 
 
 async def register(
@@ -239,44 +287,13 @@ async def register(
         language,
         now,
     )
-    ask = _Ask(row, asyncio.get_running_loop().create_future())
-    key = (event["id"], event["kind"], event["questions_json"])
-    group = _GROUPS.setdefault(key, _Group())
-    group.waiting.append(ask)
-    if group.running < IN_FLIGHT:
-        group.running += 1
-        runner = asyncio.create_task(_run(pool, event, key, group))
-        _RUNNERS.add(runner)  # a task nobody holds may be collected mid-run
-        runner.add_done_callback(_RUNNERS.discard)
-    # Shielded: a caller that goes away does not cancel the others' statement (its row is written or
-    # not with theirs, as a statement already sent would be).
-    return await asyncio.shield(ask.answer)
+    key = ("register", event["id"], event["kind"], event["questions_json"])
+    return cast("Registered | None", await _together(key, (pool, event), row, _write_registrations))
 
 
-async def _run(pool: Any, event: dict[str, Any], key: tuple[int, str, str | None], group: _Group) -> None:
-    """Write the group's waiting registrations, a batch at a time, until none waits."""
-    try:
-        while group.waiting:
-            batch, group.waiting = group.waiting[:MAX_BATCH], group.waiting[MAX_BATCH:]
-            try:
-                written = await _write(pool, event, batch)
-            except asyncio.CancelledError:  # the server stops: nobody is left to answer
-                for ask in batch + group.waiting:
-                    ask.answer.cancel()
-                group.waiting.clear()
-                raise
-            except Exception as exc:  # the database's error is each asker's, as their own statement's would be
-                for ask in batch:
-                    if not ask.answer.done():
-                        ask.answer.set_exception(exc)
-                continue
-            for ask, registered in zip(batch, written, strict=True):
-                if not ask.answer.done():
-                    ask.answer.set_result(registered)
-    finally:
-        group.running -= 1
-        if not group.running and not group.waiting and _GROUPS.get(key) is group:
-            del _GROUPS[key]
+async def _write_registrations(context: tuple[Any, ...], batch: list[_Ask]) -> list[Registered | None]:
+    pool, event = context
+    return await _write(pool, event, batch)
 
 
 async def _write(pool: Any, event: dict[str, Any], batch: list[_Ask]) -> list[Registered | None]:
@@ -324,53 +341,87 @@ async def _write(pool: Any, event: dict[str, Any], batch: list[_Ask]) -> list[Re
     return written
 
 
-# An entry at the door: attendance, the scan log and the activity line in one statement (and so in
-# one implicit transaction). A second entry the same day, or a scan id this checker sent before,
-# fails the unique keys and the statement writes nothing.
-ADMIT_SQL = """
-WITH admitted AS (
+# Entries at the door, many in one statement (the group commit above): the rows of the arrays. A row is
+# admitted when its person is not in yet today and its checker never sent its scan id; the rest (and a
+# second scan of one ticket in the same batch) write nothing, and their askers are told as the
+# one-row statement's unique keys would tell them.
+ADMIT_MANY_SQL = """
+WITH asked AS (
+    SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+                         $8::timestamptz[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::int[],
+                         $14::text[], $15::text[], $16::text[], $17::timestamptz[])
+        WITH ORDINALITY AS a(event_id, registration_id, day, scanned_at, gate, scan_id, device, received_at, offline,
+                              code_digest, checker, actor, person_id, payload, result, direction, logged_at, ord)
+), fresh AS (
+    SELECT DISTINCT ON (a.registration_id, a.event_id, a.day) a.*
+    FROM asked a
+    WHERE NOT EXISTS (SELECT 1 FROM checkin_scan s WHERE s.checker = a.checker AND s.scan_id = a.scan_id)
+    ORDER BY a.registration_id, a.event_id, a.day, a.ord
+), admitted AS (
     INSERT INTO attendance (event_id, registration_id, day, checked_in_at, gate)
-    VALUES ($1, $2, $3, $4, $5)
-    RETURNING id
+    SELECT event_id, registration_id, day, scanned_at, gate FROM fresh
+    ON CONFLICT (registration_id, event_id, day) DO NOTHING
+    RETURNING registration_id, event_id, day
+), written AS (
+    SELECT f.* FROM fresh f JOIN admitted USING (registration_id, event_id, day)
 ), scanned AS (
     INSERT INTO checkin_scan (event_id, registration_id, scan_id, result, direction, gate, device, scanned_at,
                               received_at, offline, code_digest, checker, first_checked_in_at, first_gate)
-    SELECT $1, $2, $6, $15, $16, $5, $7, $4, $8, $9, $10, $11, $4, $5 FROM admitted
-    RETURNING id
+    SELECT event_id, registration_id, scan_id, result, direction, gate, device, scanned_at, received_at, offline,
+           code_digest, checker, scanned_at, gate
+    FROM written ORDER BY ord
+), logged AS (
+    INSERT INTO activity (kind, actor, event_id, registration_id, person_id, payload, created_at)
+    SELECT 'checkin.ok', actor, event_id, registration_id, person_id, payload::jsonb, logged_at
+    FROM written ORDER BY ord
 )
-INSERT INTO activity (kind, actor, event_id, registration_id, person_id, payload, created_at)
-SELECT 'checkin.ok', $12, $1, $2, $13, $14::jsonb, $17 FROM scanned
+SELECT ord FROM written
 """
 
 
 async def admit(pool: Any, row: dict[str, Any], *, person_id: int, actor: str) -> None:
-    """Write an entry (``row`` as ``checkin._scan_row`` makes it). Raises Tortoise's IntegrityError
-    when a unique key refuses it, as the ORM would."""
+    """Write an entry (``row`` as ``checkin._scan_row`` makes it), with whatever other entries wait
+    (``ADMIT_MANY_SQL``). Raises Tortoise's IntegrityError when a unique key refuses it, as the ORM would."""
+    payload = json.dumps({"gate": row["gate"], "offline": row["offline"]}, ensure_ascii=False)
+    asked = (
+        row["event_id"],
+        row["registration_id"],
+        row["scanned_at_day"],
+        row["scanned_at"],
+        row["gate"],
+        row["scan_id"],
+        row["device"],
+        row["received_at"],
+        row["offline"],
+        row["code_digest"],
+        row["checker"],
+        actor,
+        person_id,
+        payload,
+        str(row["result"]),
+        str(row["direction"]),
+        clock.now(),  # the activity log's time is the service clock's, as activity.record writes it
+    )
+    await _together(("admit",), (pool,), asked, _write_entries)
+
+
+async def _write_entries(context: tuple[Any, ...], batch: list[_Ask]) -> list[Any]:
+    """The batch's statement: None for each entry written, an IntegrityError for each refused."""
     import asyncpg
     from tortoise.exceptions import IntegrityError
 
-    payload = json.dumps({"gate": row["gate"], "offline": row["offline"]}, ensure_ascii=False)
+    (pool,) = context
     try:
         async with pool.acquire_connection() as connection:
-            await connection.execute(
-                ADMIT_SQL,
-                row["event_id"],
-                row["registration_id"],
-                row["scanned_at_day"],
-                row["scanned_at"],
-                row["gate"],
-                row["scan_id"],
-                row["device"],
-                row["received_at"],
-                row["offline"],
-                row["code_digest"],
-                row["checker"],
-                actor,
-                person_id,
-                payload,
-                str(row["result"]),
-                str(row["direction"]),
-                clock.now(),  # the activity log's time is the service clock's, as activity.record writes it
-            )
+            rows = await connection.fetch(ADMIT_MANY_SQL, *zip(*(ask.row for ask in batch), strict=True))
     except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(exc) from exc
+        # A key the statement does not look for first (a scan id a concurrent statement just stored, or
+        # one scan id twice in the batch): nothing was written; each again on its own.
+        if len(batch) == 1:
+            return [IntegrityError(exc)]
+        return [(await _write_entries(context, [ask]))[0] for ask in batch]
+    admitted = {row["ord"] for row in rows}
+    return [
+        None if n in admitted else IntegrityError("in already today, or this checker's scan id was used")
+        for n in range(1, len(batch) + 1)
+    ]
