@@ -77,7 +77,7 @@ async def run_worker(
 
     async def produce() -> None:
         producer.bot_username = settings.bot_username or bot_username()
-        await producer.drain(stop)
+        await producer.drain(stop, caught_up_when_short=True)
 
     dispatcher = Dispatcher(
         channel,

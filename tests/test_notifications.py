@@ -348,3 +348,33 @@ async def test_a_full_event_invites_nobody_without_a_waitlist_and_says_waitlist_
     await Producer(bot_username="wuchuang_bot").drain()
     fresh = [r for r in await rows(Category.INVITATION) if r.event_id == open_event.id]
     assert fresh and all("候补" not in r.text and "waitlist" not in r.text for r in fresh)
+
+
+async def test_the_workers_tick_reads_a_trickle_at_the_next_tick_not_one_batch_per_fact(db, monkeypatch):
+    """A drain that ends on a short batch (the worker's tick) leaves what arrived meanwhile for the next
+    tick; a plain drain reads on until the log is empty."""
+    from events.models import Activity
+    from notifications import producers
+
+    async def fact() -> None:
+        await Activity.create(kind="checkin.ok", actor="t", payload={})
+
+    for caught_up_when_short, expected in ((True, [1]), (False, [1, 1])):
+        producer = Producer()
+        await producer.drain()
+        reads: list[int] = []
+        original = producer.run_once
+
+        async def run_once(original=original, reads=reads) -> int:
+            read = await original()
+            reads.append(read)
+            if len(reads) == 1:
+                await fact()  # arrives while the drain runs
+            return read
+
+        monkeypatch.setattr(producer, "run_once", run_once)
+        await fact()
+        await producer.drain(caught_up_when_short=caught_up_when_short)
+        assert [read for read in reads if read] == expected
+        assert producers.BATCH > 1 and producers.BATCH_POSTGRES > 1
+        await Producer().drain()
