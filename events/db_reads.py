@@ -24,9 +24,10 @@ def _columns(model: type[Model], alias: str, prefix: str = "") -> list[str]:
 
 @cache
 def _statement(
-    model: type[Model], related: str | None, keys: tuple[tuple[str, bool], ...], dialect: str
+    model: type[Model], related: str | None, keys: tuple[tuple[str, bool], ...], dialect: str, *, each: bool = False
 ) -> tuple[str, type[Model] | None, tuple[str, ...]]:
-    """(SQL, the related model, the columns the parameters go to) of one shape of read."""
+    """(SQL, the related model, the columns the parameters go to) of one shape of read; ``each``
+    (PostgreSQL): every row whose value is in the parameter's array, not the first one equal to it."""
     meta = model._meta
     select = _columns(model, "a")
     join = ""
@@ -48,8 +49,11 @@ def _statement(
             where.append(f'a."{column}" IS NULL')
         else:
             params.append(name)
-            where.append(f'a."{column}" = ' + (f"${len(params)}" if dialect == "postgres" else "?"))
-    sql = f'SELECT {", ".join(select)} FROM "{meta.db_table}" a{join} WHERE {" AND ".join(where)} LIMIT 1'
+            placeholder = f"${len(params)}" if dialect == "postgres" else "?"
+            where.append(f'a."{column}" = ' + (f"ANY({placeholder})" if each else placeholder))
+    sql = f'SELECT {", ".join(select)} FROM "{meta.db_table}" a{join} WHERE {" AND ".join(where)}'
+    if not each:
+        sql += " LIMIT 1"
     return sql, related_model, tuple(params)
 
 
@@ -64,10 +68,14 @@ async def get_one(model: type[M], *, related: str | None = None, **where: Any) -
     _, rows = await db.execute_query(sql, values)
     if not rows:
         return None
-    row = dict(rows[0])
-    own = {column: row[column] for column in meta.db_fields}
-    instance = model._init_from_db(**own)
-    if related_model is not None:
+    return _instance(model, related, related_model, dict(rows[0]))
+
+
+def _instance(model: type[M], related: str | None, related_model: type[Model] | None, row: dict[str, Any]) -> M:
+    """A row of ``_statement``'s shape as the ORM makes it, the related instance where
+    ``select_related`` would put it."""
+    instance = model._init_from_db(**{column: row[column] for column in model._meta.db_fields})
+    if related is not None and related_model is not None:
         pk = row[f"b.{related_model._meta.db_pk_column}"]
         other = (
             None
@@ -76,3 +84,13 @@ async def get_one(model: type[M], *, related: str | None = None, **where: Any) -
         )
         object.__setattr__(instance, f"_{related}", other)
     return instance
+
+
+async def get_each(model: type[M], ids: list[int], *, related: str | None = None, using_db: Any) -> list[M | None]:
+    """PostgreSQL: the row of each primary key in ``ids`` (None where there is none), as ``get_one``
+    reads one, all in one query; a key asked twice gets two instances."""
+    meta = model._meta
+    sql, related_model, _ = _statement(model, related, ((meta.pk_attr, False),), "postgres", each=True)
+    _, rows = await using_db.execute_query(sql, [list(set(ids))])
+    found = {row[meta.db_pk_column]: dict(row) for row in rows}
+    return [None if (row := found.get(pk)) is None else _instance(model, related, related_model, row) for pk in ids]

@@ -7,7 +7,8 @@ from typing import Any
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from events.db_reads import get_one
+from events.db import conn
+from events.db_reads import get_each, get_one
 from events.models import ApiToken, Event, Registration
 from events.services import tokens
 from events.settings import Settings
@@ -31,6 +32,21 @@ async def test_a_registration_with_its_event_is_the_orms(db: Settings) -> None:
     fast.name = "改过的名字"
     await fast.save(update_fields=["name"])
     assert (await Registration.get(id=registration.id)).name == "改过的名字"
+
+
+async def test_each_of_several_ids_is_the_orms_in_the_order_asked(db: Settings) -> None:
+    """PostgreSQL's read for the door's batched scans: one query, a row per id asked (None where none)."""
+    if db.dialect != "postgres":
+        return
+    event = await make_event(capacity=5)
+    first, second = [(await make_registration(event)).registration for _ in range(2)]
+    each = await get_each(Registration, [second.id, 999_999, first.id, second.id], related="event", using_db=conn())
+    assert [found.id if found else None for found in each] == [second.id, None, first.id, second.id]
+    assert each[0] is not each[3]  # two scans of one ticket do not share an instance
+    for found in (each[0], each[2]):
+        assert found is not None
+        orm = await Registration.get(id=found.id).select_related("event")
+        assert _fields(found) == _fields(orm) and _fields(found.event) == _fields(orm.event)
 
 
 async def test_null_filters_a_missing_row_and_a_missing_related_row(db: Settings) -> None:

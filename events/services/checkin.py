@@ -131,7 +131,7 @@ async def redeem(
     claims = signer.verify(scan.code)
     # The ticket's registration with its event: at the door that event is the scan's, so one read
     # serves both the caller's scope and the judgement.
-    registration = None if claims is None else await get_one(Registration, related="event", id=claims.registration_id)
+    registration = None if claims is None else await _ticket_registration(claims.registration_id)
     if scope is not None:
         if registration is not None and registration.event_id == scan.event_id:
             ownership.reached_event(registration.event, scope)
@@ -147,6 +147,12 @@ async def redeem(
     if not outcome.replayed:  # a replayed scan id changed nothing: it was counted the first time
         metrics.CHECKINS.labels(str(outcome.result)).inc()
     return outcome
+
+
+async def _ticket_registration(registration_id: int) -> Registration | None:
+    if (pool := hot_path.postgres_pool()) is not None:
+        return await hot_path.ticket_registration(pool, registration_id)  # read with the other scans'
+    return await get_one(Registration, related="event", id=registration_id)
 
 
 async def _judge(

@@ -34,7 +34,8 @@ from tortoise import connections, timezone
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 
 from events import clock, metrics
-from events.models import EventKind, RegistrationStatus
+from events.db_reads import get_each
+from events.models import EventKind, Registration, RegistrationStatus
 
 
 def postgres_pool() -> Any | None:
@@ -339,6 +340,18 @@ async def _write(pool: Any, event: dict[str, Any], batch: list[_Ask]) -> list[Re
             created_at=stamp,
         )
     return written
+
+
+async def ticket_registration(pool: Any, registration_id: int) -> Registration | None:
+    """The registration a scanned code names, with its event (``get_one``'s read), read together with
+    the other scans' that arrive while one such read runs: at the door a read per scan was a round trip
+    and a statement each."""
+    return cast("Registration | None", await _together(("ticket",), (pool,), (registration_id,), _read_tickets))
+
+
+async def _read_tickets(context: tuple[Any, ...], batch: list[_Ask]) -> list[Registration | None]:
+    (pool,) = context
+    return await get_each(Registration, [ask.row[0] for ask in batch], related="event", using_db=pool)
 
 
 # Entries at the door, many in one statement (the group commit above): the rows of the arrays. A row is
