@@ -149,6 +149,7 @@ async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> As
     matching.reset()
     # So does the hot path's memo of events (ids start again in every test's tables).
     hot_path._EVENTS.clear()
+    hot_path._GROUPS.clear()  # and its group commit's queues (empty unless a test left a write mid-flight)
     # And the checked API tokens (a test may revoke one by hand: a new database forgets them all).
     tokens.forget_all()
     try:

@@ -261,3 +261,18 @@ async def test_several_processes_on_one_database_do_not_overbook(db, tmp_path: P
     assert errors == [0, 0, 0]
     assert await _counts(event.id) == (100, 200)
     assert sorted((await reg.waitlist_positions(event.id)).values()) == list(range(1, 201))
+
+
+async def test_a_group_left_by_a_loop_that_is_gone_holds_nobody_up(db):
+    """A group commit's queue belongs to its event loop: one left mid-flight by a loop that has stopped
+    (its runners never to run again) is replaced, not joined."""
+    _postgres_only(db)
+    event = await make_event(capacity=10)
+    await reg.register(event.id, reg.Applicant(name="先来", phone="13500000001"), actor="t")
+    cached = reg.hot_path._EVENTS[event.id]
+    gone = asyncio.new_event_loop()
+    gone.close()
+    key = ("register", event.id, cached["kind"], cached["questions_json"])
+    reg.hot_path._GROUPS[key] = reg.hot_path._Group((None, cached), gone, running=reg.hot_path.IN_FLIGHT)
+    later = reg.register(event.id, reg.Applicant(name="后到", phone="13500000002"), actor="t")
+    assert (await asyncio.wait_for(later, timeout=60)).registration.status == "confirmed"

@@ -187,6 +187,7 @@ class _Group:
     what their statement needs besides their rows, and how many statements are writing some now."""
 
     context: tuple[Any, ...]
+    loop: asyncio.AbstractEventLoop
     waiting: list[_Ask] = field(default_factory=list)
     running: int = 0
 
@@ -207,8 +208,11 @@ Write = Callable[[tuple[Any, ...], list[_Ask]], Awaitable[list[Any]]]
 
 async def _together(key: tuple[Any, ...], context: tuple[Any, ...], row: tuple[Any, ...], write: Write) -> Any:
     """What ``write`` answers for ``row``, written with whatever else waits under ``key``."""
-    ask = _Ask(row, asyncio.get_running_loop().create_future())
-    group = _GROUPS.setdefault(key, _Group(context))
+    loop = asyncio.get_running_loop()
+    ask = _Ask(row, loop.create_future())
+    group = _GROUPS.get(key)
+    if group is None or group.loop is not loop:  # a group of a loop that is gone (a test's) answers nobody
+        group = _GROUPS[key] = _Group(context, loop)
     group.waiting.append(ask)
     if group.running < IN_FLIGHT:
         group.running += 1
