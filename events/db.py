@@ -11,7 +11,8 @@ import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTransactionWrapper
+from tortoise.connection import get_connections as connections_var
 from tortoise.exceptions import TransactionManagementError
 
 from events import changes, localtime, secretbox
@@ -57,6 +58,31 @@ async def _begin_immediate(self: SqliteTransactionWrapper) -> None:
 
 
 SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
+
+
+async def _enter_or_let_go(self: SqliteTransactionContext) -> Any:
+    """Tortoise's ``__aenter__``, letting go of the connection's transaction lock (and the current
+    connection) when BEGIN fails. Tortoise's own keeps the lock when ``begin`` raises, and ``__aexit__``
+    never runs for a context that did not enter: one BEGIN refused after ``busy_timeout`` (another
+    process holding the write lock that long) left every later transaction of the process waiting
+    forever: the server answered nothing more.
+    """
+    await self._trxlock.acquire()
+    try:
+        await self.ensure_connection()
+        self.token = connections_var().set(self.connection_name, self.connection)
+        try:
+            await self.connection.begin()
+        except BaseException:
+            connections_var().reset(self.token)
+            raise
+    except BaseException:
+        self._trxlock.release()
+        raise
+    return self.connection
+
+
+SqliteTransactionContext.__aenter__ = _enter_or_let_go  # type: ignore[method-assign]
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
