@@ -18,7 +18,7 @@ from notifications.opportunities import Opportunity
 from notifications.outbox import Queued, enqueue, enqueue_many
 from notifications.producers import Limits, Producer, enqueue_matched_opportunity
 from notifications.render import render
-from notifications.scheduler import produce_reminders
+from notifications.scheduler import _owed_reminders, produce_reminders
 from tests.factories import make_event, make_registration
 
 
@@ -160,6 +160,38 @@ async def test_reminders_once_late_but_useful_and_never_after_the_start(db, froz
     passed = await produce_reminders()
     assert passed.skipped == 6  # nothing was sent yet: all queued reminders are dropped with a reason
     assert {r.last_error for r in await rows(Category.REMINDER)} == {"the event has started or was cancelled"}
+
+
+async def test_reminders_go_to_who_can_be_reached_including_who_became_reachable(db, frozen_clock):
+    event = await make_event(starts_in=timedelta(hours=30), capacity=10)
+    reachable_as = {
+        "chat": {"telegram_id": 6001},
+        "blocked chat, good mail": {"telegram_id": 6002, "telegram_blocked_at": frozen_clock.now, "email": "b@x.cn"},
+        "bounced mail": {"email": "c@x.cn", "email_bounced": "c@x.cn"},
+        "new address since the bounce": {"email": "d@x.cn", "email_bounced": "old@x.cn"},
+        "blank mail": {"email": ""},
+        "opted out": {"telegram_id": 6006, "opted_out": [Category.REMINDER.value]},
+        "phone only": {},
+    }
+    person_of = {}
+    for n, (who, fields) in enumerate(reachable_as.items()):
+        person_id = (await make_registration(event, n=900 + n)).registration.person_id
+        await Person.filter(id=person_id).update(**fields)
+        person_of[who] = person_id
+    frozen_clock.set(event.starts_at - timedelta(hours=24))
+    assert (await produce_reminders()).queued == 3
+    reminded = {r.person_id for r in await rows(Category.REMINDER)}
+    assert reminded == {person_of[w] for w in ("chat", "blocked chat, good mail", "new address since the bounce")}
+    # Linking Telegram, or a new address after a bounce, before the event: the next pass reminds them.
+    await Person.filter(id=person_of["phone only"]).update(telegram_id=6007)
+    await Person.filter(id=person_of["bounced mail"]).update(email="c2@x.cn")
+    frozen_clock.set(frozen_clock.now + timedelta(minutes=1))
+    assert (await produce_reminders()).queued == 2
+    assert (await produce_reminders()).queued == 0
+    keys = Counter(r.dedup_key for r in await rows(Category.REMINDER))
+    assert set(keys.values()) == {1} and len(keys) == 5
+    # A pass reads only who is still owed one (the opted-out, left out in Python), not every registrant.
+    assert [owed[1] for owed in await _owed_reminders(event.id, 1440)] == [person_of["opted out"]]
 
 
 async def test_cancelled_event_sends_no_reminders(db, frozen_clock):
