@@ -20,7 +20,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from events import clock
 from events.db import close_db, conn, init_db
-from events.services import hot_path, matching, tokens
+from events.services import hot_path, matching, organizations, tokens
 from events.settings import Settings, load_settings
 
 
@@ -152,6 +152,7 @@ async def db(request: pytest.FixtureRequest, schema_dirs: dict[str, Path]) -> As
     hot_path._GROUPS.clear()  # and its group commit's queues (empty unless a test left a write mid-flight)
     # And the checked API tokens (a test may revoke one by hand: a new database forgets them all).
     tokens.forget_all()
+    organizations.forget_default()  # and the default organization's id
     try:
         await _empty_tables(settings)
         yield settings

@@ -137,6 +137,18 @@ async def test_organizations_over_http(client, org_a, org_b, admin):
     assert_error(taken, 409, "credit_code_taken")
     # Tokens keep finding organizations by name as before.
     assert (await organizations.find_or_create_organization("武汉大学")).id == a_id
+    # The default organization is found by its name: it keeps it (other fields change as any other's).
+    default_id = await organizations.default_organization_id()
+    renamed = await client.patch(f"/api/v1/organizations/{default_id}", json={"name": "武汉市科技局"}, headers=admin)
+    assert_error(renamed, 422, "invalid_input", "name")
+    same = await client.patch(
+        f"/api/v1/organizations/{default_id}",
+        json={"name": " Default  organization", "district": "jiangan"},
+        headers=admin,
+    )
+    assert same.status_code == 200 and same.json()["district"] == "jiangan"
+    organizations.forget_default()
+    assert await organizations.default_organization_id() == default_id
 
 
 # --- fields -------------------------------------------------------------------------------------------
