@@ -95,11 +95,12 @@ async def produce_reminders() -> ReminderPass:
             queued += await _queue(rows)
         if event.id in passes:
             # Someone registered for the session itself was reminded just above.
-            registered = set(
-                await Registration.filter(event_id=event.id, status=RegistrationStatus.CONFIRMED).values_list(
-                    "person_id", flat=True
-                )
-            )
+            registered: set[int] = {
+                person_id
+                for (person_id,) in await Registration.filter(
+                    event_id=event.id, status=RegistrationStatus.CONFIRMED
+                ).values_list("person_id")
+            }
             queued += await _queue(await _session_rows(event, minutes, now, passes[event.id], registered))
     return ReminderPass(queued=queued, skipped=skipped)
 
