@@ -49,6 +49,7 @@ from api.routers import (
     webapp,
 )
 from api.schemas import Presenter
+from events import heap
 from events.db import close_db, init_db
 from events.services import certification
 from events.services import matching as matcher
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
             await init_db(settings)
             # This process serves requests: matching (numpy, scipy, its index) runs in a child of its own.
             matcher.use_process(settings)
+            heap.few_arenas()
             _freeze_start_up_heap()
         try:
             yield
