@@ -614,7 +614,11 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
         ),
     ]
     if cpu is not None:
-        targets.append(("server CPU per request, incl. the database", "all three", f"{cpu:.2f} ms", "≤ 2 ms", cpu <= 2))
+        # TARGETS.md's CPU figures are per registration and per redeem on one hot event (benchmarks.hot);
+        # this one also carries the broadcast's sending and the scheduler's passes, so it has no target.
+        targets.append(
+            ("server CPU per request, sending and scheduler included", "all three", f"{cpu:.2f} ms", "-", "-")
+        )
     if r["rss_mb"]:
         # While it works the sender holds a burst's pages; the target is what a process keeps afterwards.
         after = r["rss_settled_mb"] or r["rss_mb"]
