@@ -45,7 +45,7 @@ from notifications.competitions import CompetitionProducer
 from notifications.limits import Limits
 from notifications.meetings import MeetingProducer
 from notifications.opportunities import OpportunityProducer, enqueue_matched_opportunity
-from notifications.outbox import Queued, enqueue, enqueue_many, reachable, sent_this_week
+from notifications.outbox import CONTACT_FIELDS, Contact, Queued, enqueue, enqueue_many, reachable, sent_this_week
 from notifications.render import render
 from notifications.roadshows import RoadshowProducer
 
@@ -580,7 +580,7 @@ async def _registrations_of(facts: list[Activity], conn: Any) -> dict[int, Regis
     # First what decides whether anyone can hear of it at all (most registrants of a rush give a phone
     # alone: no chat, no mailbox); the registrations, events and people are loaded for the rest only.
     contacts = await (
-        Registration.filter(id__in=ids).using_db(conn).values("id", *(f"person__{field}" for field in _CONTACT_FIELDS))
+        Registration.filter(id__in=ids).using_db(conn).values("id", *(f"person__{field}" for field in CONTACT_FIELDS))
     )
     told_to: dict[int, list[Told]] = {}
     for fact in facts:
@@ -588,7 +588,7 @@ async def _registrations_of(facts: list[Activity], conn: Any) -> dict[int, Regis
             told_to.setdefault(found, []).append(told)
     wanted = set()
     for row in contacts:
-        person = cast(Person, _Contact(*(_json_list(row[f"person__{field}"]) for field in _CONTACT_FIELDS)))
+        person = Contact(*(_json_list(row[f"person__{field}"]) for field in CONTACT_FIELDS))
         if any(reachable(person, told.category, channel=told.channel) for told in told_to.get(row["id"], [])):
             wanted.add(row["id"])
     loaded: dict[int, Registration | None] = dict.fromkeys(ids)
@@ -597,21 +597,6 @@ async def _registrations_of(facts: list[Activity], conn: Any) -> dict[int, Regis
         rows = await Registration.filter(id__in=wanted).select_related("event", "person").using_db(conn)
         loaded |= {row.id: row for row in rows}
     return loaded
-
-
-# What ``reachable`` reads of a person.
-_CONTACT_FIELDS = ("telegram_id", "telegram_blocked_at", "email", "email_bounced", "opted_out")
-
-
-@dataclass(frozen=True, slots=True)
-class _Contact:
-    """A person as ``reachable`` reads it (``_CONTACT_FIELDS``, in order): a model per row cost more than the query."""
-
-    telegram_id: int | None
-    telegram_blocked_at: Any
-    email: str | None
-    email_bounced: str | None
-    opted_out: list[str] | None
 
 
 def _json_list(value: Any) -> Any:

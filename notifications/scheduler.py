@@ -32,6 +32,7 @@ from events.models import (
     RegistrationStatus,
 )
 from events.services import courses, privacy
+from notifications.outbox import CAN_REACH_SQL, CONTACT_FIELDS, Contact, reachable
 from notifications.render import render
 
 MAX_OFFSET = timedelta(days=7)
@@ -89,8 +90,8 @@ async def produce_reminders() -> ReminderPass:
                     language=language,
                     mail={"template": "reminder", "context": {}, "registration_id": registration_id},
                 )
-                for registration_id, person_id, opted_out, language in owed[first : first + REMINDER_CHUNK]
-                if Category.REMINDER.value not in opted_out
+                for registration_id, person_id, contact, language in owed[first : first + REMINDER_CHUNK]
+                if reachable(contact, Category.REMINDER)
             ]
             queued += await _queue(rows)
         if event.id in passes:
@@ -116,20 +117,19 @@ def _reminder_key(minutes: int, registration_id: int) -> str:
     return f"{REMINDER_KEY.format(minutes=minutes)}{registration_id}"
 
 
-async def _owed_reminders(event_id: int, minutes: int) -> list[tuple[int, int, list[str], str | None]]:
-    """(registration, person, opted_out, language) of each confirmed registrant of the event who can be
-    reached (a Telegram chat not blocked, or an e-mail address that does not bounce, as the dispatcher
-    decides) and has no ``minutes`` reminder yet. The database leaves out who was reminded: a pass runs
-    every minute while a 5,000-seat final is an hour away, and reading every registrant each time (as
-    this did) stopped the event loop ~50 ms a minute in the middle of its door rush."""
+async def _owed_reminders(event_id: int, minutes: int) -> list[tuple[int, int, Contact, str | None]]:
+    """(registration, person, contact, language) of each confirmed registrant of the event who has no
+    ``minutes`` reminder yet and has a way to be reached (``CAN_REACH_SQL``; ``reachable`` decides, the
+    opt-outs with it). The database leaves out who was reminded and who cannot be reached at all: a pass
+    runs every minute while a 5,000-seat final is an hour away, and reading every registrant each time
+    (as this did) stopped the event loop ~50 ms a minute in the middle of its door rush."""
     connection = Registration._meta.db
     one, two, three = ("$1", "$2", "$3") if connection.capabilities.dialect == "postgres" else ("?", "?", "?")
+    contact = ", ".join(f"p.{field}" for field in CONTACT_FIELDS)
     sql = (
-        f'SELECT r.id, r.person_id, p.opted_out, p.language FROM "{Registration._meta.db_table}" r '
+        f'SELECT r.id, r.person_id, p.language, {contact} FROM "{Registration._meta.db_table}" r '
         f'JOIN "{Person._meta.db_table}" p ON p.id = r.person_id WHERE r.event_id = {one} AND r.status = {two} '
-        "AND ((p.telegram_id IS NOT NULL AND p.telegram_blocked_at IS NULL) "
-        "OR (p.email IS NOT NULL AND p.email <> '' AND (p.email_bounced IS NULL OR p.email_bounced <> p.email))) "
-        f'AND NOT EXISTS (SELECT 1 FROM "{OutboxMessage._meta.db_table}" o '
+        f'AND {CAN_REACH_SQL} AND NOT EXISTS (SELECT 1 FROM "{OutboxMessage._meta.db_table}" o '
         f"WHERE o.dedup_key = {three} || CAST(r.id AS TEXT)) ORDER BY r.id"
     )
     _, rows = await connection.execute_query(
@@ -137,7 +137,18 @@ async def _owed_reminders(event_id: int, minutes: int) -> list[tuple[int, int, l
     )
     opted_out = Person._meta.fields_map["opted_out"]
     return [
-        (row["id"], row["person_id"], opted_out.to_python_value(row["opted_out"]) or [], row["language"])
+        (
+            row["id"],
+            row["person_id"],
+            Contact(
+                row["telegram_id"],
+                row["telegram_blocked_at"],
+                row["email"],
+                row["email_bounced"],
+                opted_out.to_python_value(row["opted_out"]),
+            ),
+            row["language"],
+        )
         for row in rows
     ]
 
