@@ -43,6 +43,7 @@ from events.services.certification import LEVEL_NAMES, assessment_after
 from events.services.posters import deep_link
 from notifications.competitions import CompetitionProducer
 from notifications.limits import Limits
+from notifications.log_tail import LogTail
 from notifications.meetings import MeetingProducer
 from notifications.opportunities import OpportunityProducer, enqueue_matched_opportunity
 from notifications.outbox import CONTACT_FIELDS, Contact, Queued, enqueue, enqueue_many, reachable, sent_this_week
@@ -218,6 +219,30 @@ TOLD: dict[str, Told] = {
     ),
 }  # fmt: skip
 
+# Facts the producer has a method of its own for.
+HANDLERS = {
+    "event.published": "_published",
+    "broadcast.created": "_broadcast",
+    "credit.granted": "_credit",
+    "broker.certified": "_certified",
+    "certification.suspended": "_certification_changed",
+    "certification.reinstated": "_certification_changed",
+    "certification.revoked": "_certification_changed",
+    "demand.follow_up_overdue": "_follow_up_overdue",
+    "investor.verified": "_investor_verified",
+}
+# Every kind of fact that may tell somebody something; the others (check-ins, edits, …) are passed over.
+TELLING_KINDS = frozenset(
+    {
+        *TOLD,
+        *HANDLERS,
+        *OpportunityProducer.KINDS,
+        *CompetitionProducer.KINDS,
+        *MeetingProducer.KINDS,
+        *RoadshowProducer.KINDS,
+    }
+)
+
 
 class Producer:
     def __init__(
@@ -232,6 +257,7 @@ class Producer:
         self.meetings = MeetingProducer()
         self.roadshows = RoadshowProducer()
         self._loaded: dict[int, Registration | None] = {}
+        self.tail = LogTail()
 
     async def run_once(self) -> int:
         """Turn the next batch of facts into outbox rows; returns how many facts were read."""
@@ -239,32 +265,31 @@ class Producer:
         # transaction then reads no fact beyond the ones prepared.
         start = await Cursor.get_or_none(name=CURSOR)
         size = _batch()
-        # Ids and kinds only: the facts are read whole once, in the transaction (a batch of a rush is
-        # hundreds of registrations, and a model per fact was a third of the producer's CPU).
-        ahead = await (
-            Activity.filter(id__gt=start.position if start else 0).order_by("id").limit(size).values_list("id", "kind")
-        )
+        # Ids and kinds only: the facts that tell somebody something are read whole once, in the
+        # transaction (a batch of a rush is hundreds of registrations and check-ins, and a model per fact
+        # was a third of the producer's CPU; a check-in tells nobody).
+        ahead = await self.tail.ahead(start.position if start else 0, size)
         if not ahead:
             return 0
         to_match = [id_ for id_, kind in ahead if kind in OpportunityProducer.KINDS]
         await self.opportunities.prepare(await Activity.filter(id__in=to_match).order_by("id") if to_match else [])
+        told = [id_ for id_, kind in ahead if kind in TELLING_KINDS]
+        last = ahead[-1][0]
         async with in_transaction() as conn:
             cursor, _ = await Cursor.get_or_create(name=CURSOR, defaults={"position": 0}, using_db=conn)
+            if cursor.position >= last:
+                return 0  # another producer read them meanwhile
             facts = (
-                await Activity.filter(id__gt=cursor.position, id__lte=ahead[-1][0])
-                .order_by("id")
-                .limit(size)
-                .using_db(conn)
+                await Activity.filter(id__in=told, id__gt=cursor.position).order_by("id").using_db(conn) if told else []
             )
             # The registrations the batch's facts are about, with their event and person: one query
             # for the batch instead of one per fact.
             self._loaded = await _registrations_of(facts, conn)
             for fact in facts:
                 await self._handle(fact, conn)
-            if facts:
-                cursor.position = facts[-1].id
-                await cursor.save(using_db=conn)
-        return len(facts)
+            cursor.position = last
+            await cursor.save(using_db=conn)
+        return len(ahead)
 
     async def drain(self, stop: asyncio.Event | None = None, *, caught_up_when_short: bool = False) -> int:
         """Read facts batch by batch until none is left, or until ``stop`` is set (between batches: a
@@ -298,19 +323,8 @@ class Producer:
         if fact.kind in RoadshowProducer.KINDS:
             await self.roadshows.handle(fact, conn)
             return
-        handler = {
-            "event.published": self._published,
-            "broadcast.created": self._broadcast,
-            "credit.granted": self._credit,
-            "broker.certified": self._certified,
-            "certification.suspended": self._certification_changed,
-            "certification.reinstated": self._certification_changed,
-            "certification.revoked": self._certification_changed,
-            "demand.follow_up_overdue": self._follow_up_overdue,
-            "investor.verified": self._investor_verified,
-        }.get(fact.kind)
-        if handler is not None:
-            await handler(fact, conn)
+        if (method := HANDLERS.get(fact.kind)) is not None:
+            await getattr(self, method)(fact, conn)
 
     async def _tell(self, fact: Activity, told: Told, conn: Any) -> None:
         """One message per registration the fact is about: its own, or every registrant's of its event."""

@@ -410,3 +410,70 @@ async def test_the_workers_tick_reads_a_trickle_at_the_next_tick_not_one_batch_p
         assert [read for read in reads if read] == expected
         assert producers.BATCH > 1 and producers.BATCH_POSTGRES > 1
         await Producer().drain()
+
+
+async def test_a_fact_committed_after_a_later_one_is_still_told(db, frozen_clock):
+    """Ids are handed out when a fact is written, not when it commits: a registration's transaction
+    may commit after a later one's. The producer must not read past a fact still in flight."""
+    from tortoise.transactions import in_transaction
+
+    from events.services import activity
+    from events.services.registration_admin import resend_ticket
+
+    event = await make_event(capacity=5)
+    alice, bob = await person(1), await person(2)
+    first = await make_registration(event, phone=alice.phone, telegram_id=alice.telegram_id)
+    second = await make_registration(event, phone=bob.phone, telegram_id=bob.telegram_id)
+    producer = Producer()
+    await producer.drain()
+    written, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_resend() -> None:
+        async with in_transaction() as conn:
+            await activity.record(
+                "ticket.resent", actor="org", event_id=event.id, registration_id=first.registration.id,
+                person_id=alice.id, using_db=conn, version=1,
+            )
+            written.set()
+            await release.wait()
+
+    if db.dialect == "postgres":  # SQLite has one writer: a later fact cannot commit before an earlier one
+        slow = asyncio.create_task(slow_resend())
+        await written.wait()
+    await resend_ticket(second.registration.id, actor="org")
+    if db.dialect == "postgres":
+        # The producer reads bob's fact while alice's is in flight, and waits for it.
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        await producer.drain()
+        assert slow.done()
+    else:
+        await producer.drain()
+        await resend_ticket(first.registration.id, actor="org")
+    await producer.drain()
+    resent = [r for r in await rows() if r.dedup_key.startswith("resent:")]
+    assert sorted(r.person_id for r in resent) == [alice.id, bob.id]
+
+
+async def test_a_hole_left_by_a_rollback_is_read_past(db, frozen_clock):
+    from tortoise.transactions import in_transaction
+
+    from events.models import Activity
+    from events.services.registration_admin import resend_ticket
+    event = await make_event(capacity=5)
+    alice = await person(1)
+    first = await make_registration(event, phone=alice.phone, telegram_id=alice.telegram_id)
+    producer = Producer()
+    await producer.drain()
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as conn:
+            await Activity.create(kind="checkin.ok", actor="t", payload={}, using_db=conn)
+            raise RuntimeError("rolled back")
+    await resend_ticket(first.registration.id, actor="org")
+    assert await producer.run_once() == 1  # the hole is nobody's: read past, not waited on
+    assert [r.dedup_key.split(":")[0] for r in await rows()].count("resent") == 1
+
+
+def test_every_handler_named_is_a_method_of_the_producer():
+    from notifications.producers import HANDLERS
+
+    assert all(callable(getattr(Producer, method, None)) for method in HANDLERS.values())
