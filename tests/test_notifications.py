@@ -431,8 +431,13 @@ async def test_a_fact_committed_after_a_later_one_is_still_told(db, frozen_clock
     async def slow_resend() -> None:
         async with in_transaction() as conn:
             await activity.record(
-                "ticket.resent", actor="org", event_id=event.id, registration_id=first.registration.id,
-                person_id=alice.id, using_db=conn, version=1,
+                "ticket.resent",
+                actor="org",
+                event_id=event.id,
+                registration_id=first.registration.id,
+                person_id=alice.id,
+                using_db=conn,
+                version=1,
             )
             written.set()
             await release.wait()
@@ -459,15 +464,20 @@ async def test_a_hole_left_by_a_rollback_is_read_past(db, frozen_clock):
 
     from events.models import Activity
     from events.services.registration_admin import resend_ticket
+
     event = await make_event(capacity=5)
     alice = await person(1)
     first = await make_registration(event, phone=alice.phone, telegram_id=alice.telegram_id)
     producer = Producer()
     await producer.drain()
-    with pytest.raises(RuntimeError):
+
+    async def written_then_rolled_back() -> None:
         async with in_transaction() as conn:
             await Activity.create(kind="checkin.ok", actor="t", payload={}, using_db=conn)
             raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await written_then_rolled_back()
     await resend_ticket(first.registration.id, actor="org")
     assert await producer.run_once() == 1  # the hole is nobody's: read past, not waited on
     assert [r.dedup_key.split(":")[0] for r in await rows()].count("resent") == 1
