@@ -4,7 +4,9 @@
   at most ``--in-flight`` requests outstanding), each by an organizer's token for a new person. Every
   event has 90 % of its share as seats, so each fills and keeps a waitlist: afterwards no event may
   hold more confirmed than its capacity (overbooked), and every 201 must be a seat or a waitlist place
-  the event counts (lost).
+  the event counts (lost). One in ten gives a Telegram id: once the producer has read past the rush,
+  each of them must have been written a confirmation or a waitlist answer (a fact the producer skipped
+  is a person never told).
 * **A final's door**: 5,000 check-ins in ten minutes across 10 gates, 30 % of them scanned offline and
   replayed in bursts (with their ``scanned_at``), a third of those replayed twice as a scanner does
   after a lost answer. Each first scan must answer ``ok``, each replay the same; the door's count must
@@ -268,21 +270,27 @@ class Opening:
     confirmed: Counter[int] = field(default_factory=Counter)
 
 
+# One opening registrant in this many gives a Telegram id, so is told of the place (the rest give a phone
+# alone: their confirmations would compete with the broadcast for the sending rate).
+TOLD_EVERY = 10
+
+
 async def opening(client: WireClient, events: list[int], plan: Plan, in_flight: int) -> Opening:
     out = Opening()
     gate = asyncio.Semaphore(in_flight)
     interval = plan.registration_s / plan.registrations
     run = uuid.uuid4().int % 10**7
+    telegram_base = random.randrange(3 * 10**9, 4 * 10**9)
 
     async def one(i: int) -> None:
         event_id = events[i % len(events)]
+        body: dict[str, Any] = {"name": f"开幕{i}", "phone": f"+86139{(run * 10_000 + i) % 10**8:08d}"}
+        if i % TOLD_EVERY == 0:  # registered at a desk with the Telegram id they showed: told in the bot
+            body["telegram_id"] = telegram_base + i
         async with gate:
             started = time.perf_counter()
             try:
-                answer = await client.post(
-                    f"/api/v1/events/{event_id}/registrations",
-                    json={"name": f"开幕{i}", "phone": f"+86139{(run * 10_000 + i) % 10**8:08d}"},
-                )
+                answer = await client.post(f"/api/v1/events/{event_id}/registrations", json=body)
             except TRANSPORT_ERRORS as exc:
                 out.timings.add(started, type(exc).__name__)
                 return
@@ -401,6 +409,34 @@ async def watch_broadcast(deployment: Deployment, broadcast: Broadcast, stop: as
         await asyncio.sleep(1.0)
 
 
+async def untold_registrants(database: str, events: list[int], limit_s: float = 300) -> int | None:
+    """Registrants of the opening's events with a Telegram id the producer has written no confirmation
+    (or waitlist answer) for, once it has read past every fact of the rush: a fact it skipped is a person never told.
+    None when the producer did not catch up within ``limit_s``."""
+    (last,) = (await asyncio.to_thread(_sql, database, "SELECT coalesce(max(id), 0) FROM activity"))[0]
+    deadline = time.monotonic() + limit_s
+    while True:
+        found = await asyncio.to_thread(_sql, database, "SELECT position FROM cursor WHERE name = 'notifications'")
+        if found and found[0][0] >= last:
+            break
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(1.0)
+    ids = ",".join(str(event_id) for event_id in events)
+    (untold,) = (
+        await asyncio.to_thread(
+            _sql,
+            database,
+            "SELECT count(*) FROM registration r JOIN person p ON p.id = r.person_id "
+            f"WHERE r.event_id IN ({ids}) AND r.status IN ('confirmed', 'waitlisted') "
+            "AND p.telegram_id IS NOT NULL AND NOT EXISTS ("
+            "SELECT 1 FROM outbox_message o WHERE o.person_id = r.person_id AND o.event_id = r.event_id "
+            "AND o.category = 'registration_confirmed')",
+        )
+    )[0]
+    return int(untold)
+
+
 # --- the run -------------------------------------------------------------------------------------------------
 
 
@@ -486,6 +522,7 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
             lost += abs(seen["seats_taken"] + seen["waitlist_length"] - opened.answered[event_id])
             lost += abs(seen["seats_taken"] - opened.confirmed[event_id])
         stats = (await client.get(f"/api/v1/events/{final}/stats")).json()
+        untold = await untold_registrants(deployment.database, events) if deployment.database else None
         door_wrong = abs(stats["checked_in"] - at_door.scanned)
         rss = deployment.rss_mb()
         if watcher is not None:
@@ -507,6 +544,7 @@ async def rush(deployment: Deployment, plan: Plan, in_flight: int, broadcast_lim
         "door_wrong": door_wrong,
         "overbooked": overbooked,
         "lost": lost,
+        "untold": untold,
         "broadcast": broadcast,
         "app_cpu_s": cpu_after - cpu_before if deployment.process else None,
         "pg_cpu_s": database_cpu.seconds if database_cpu is not None else None,
@@ -602,6 +640,13 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
             f"{plan.registrations / plan.registration_s:,.0f} offered (≥ 1,000 on one hot event)",
             o.timings.rate >= 0.95 * plan.registrations / plan.registration_s,
         ),
+        (
+            "registrants never told (no confirmation or waitlist message)",
+            "opening",
+            "-" if r["untold"] is None else f"{r['untold']:,}",
+            "0",
+            r["untold"] == 0,
+        ),
         ("check-in p99", "door, online", f"{d.online.ms(99):.0f} ms", "< 50 ms", d.online.ms(99) < 50),
         ("check-ins doubled or lost", "door", f"{r['door_wrong']}", "0", r["door_wrong"] == 0 and not d.wrong),
         ("broadcast sent once to all", "broadcast", f"{b.sent:,}/{b.recipients:,}", "all, once", broadcast_ok),
@@ -633,7 +678,14 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
         )
     text.append(targets_table(targets))
     failed = bool(
-        r["overbooked"] or r["lost"] or r["door_wrong"] or d.wrong or reg_errors or door_errors or not broadcast_ok
+        r["overbooked"]
+        or r["lost"]
+        or r["untold"]
+        or r["door_wrong"]
+        or d.wrong
+        or reg_errors
+        or door_errors
+        or not broadcast_ok
     )
     return "\n".join(text), failed
 
