@@ -49,11 +49,11 @@ class LogTail:
         in_flight = {row["x"] for row in await connection.execute_query_dict(_IN_FLIGHT_SQL)} - self._outlasted
         if in_flight:
             await self._wait_for(in_flight)
-            # What the holes held has committed or rolled back: read again, no further than before (a
-            # hole past that may be a new fact in flight).
-            last = facts[-1][0]
-            facts = [fact for fact in await _read(after, size) if fact[0] <= last]
-        return facts
+        # What the holes held has committed (maybe between the read and the question, so no longer in
+        # flight) or rolled back: read again, no further than before (a hole past that may be a new fact
+        # in flight).
+        last = facts[-1][0]
+        return [fact for fact in await _read(after, size) if fact[0] <= last]
 
     async def _wait_for(self, xids: set[str]) -> None:
         connection = default_db()

@@ -487,3 +487,24 @@ def test_every_handler_named_is_a_method_of_the_producer():
     from notifications.producers import HANDLERS
 
     assert all(callable(getattr(Producer, method, None)) for method in HANDLERS.values())
+
+
+async def test_a_hole_filled_between_the_read_and_the_question_is_read_again(db, monkeypatch):
+    """A fact that commits after the producer read around it, but before it asked what is in flight,
+    is no longer in flight: it must still be read, not passed."""
+    from events.models import Activity
+    from notifications import log_tail
+
+    if db.dialect != "postgres":
+        pytest.skip("SQLite has one writer: no hole is filled later")
+    ids = [(await Activity.create(kind="checkin.ok", actor="t", payload={})).id for _ in range(3)]
+    read = log_tail._read
+    calls: list[int] = []
+
+    async def first_read_misses_the_middle(after: int, size: int) -> list[tuple[int, str]]:
+        calls.append(after)
+        facts = await read(after, size)
+        return [fact for fact in facts if fact[0] != ids[1]] if len(calls) == 1 else facts
+
+    monkeypatch.setattr(log_tail, "_read", first_read_misses_the_middle)
+    assert [id_ for id_, _ in await log_tail.LogTail().ahead(ids[0] - 1, 10)] == ids
