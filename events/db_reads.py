@@ -71,6 +71,22 @@ async def get_one(model: type[M], *, related: str | None = None, **where: Any) -
     return _instance(model, related, related_model, dict(rows[0]))
 
 
+def row_columns(model: type[Model], related: str) -> str:
+    """The select list of a row of ``model`` (aliased ``a``) with its ``related`` row (aliased ``b``),
+    for a statement written elsewhere whose rows ``from_row`` makes instances of."""
+    field = model._meta.fields_map[related]
+    if not isinstance(field, ForeignKeyFieldInstance):
+        raise TypeError(f"{model.__name__}.{related} is not a foreign key")
+    return ", ".join(_columns(model, "a") + _columns(field.related_model, "b", "b."))
+
+
+def from_row(model: type[M], related: str, row: dict[str, Any]) -> M:
+    """An instance of a row of ``row_columns``'s shape, with its related instance."""
+    field = model._meta.fields_map[related]
+    assert isinstance(field, ForeignKeyFieldInstance)
+    return _instance(model, related, field.related_model, row)
+
+
 def _instance(model: type[M], related: str | None, related_model: type[Model] | None, row: dict[str, Any]) -> M:
     """A row of ``_statement``'s shape as the ORM makes it, the related instance where
     ``select_related`` would put it."""

@@ -264,8 +264,8 @@ async def test_offline_list_carries_versions_and_who_is_in(client, door):
 
 
 async def test_redeem_uses_a_small_fixed_number_of_queries(db, frozen_clock, monkeypatch):
-    """The registration with its event, then attendance + scan log + activity in one transaction (on
-    PostgreSQL in one statement)."""
+    """SQLite: the registration with its event, then attendance + scan log + activity in one
+    transaction. PostgreSQL: one statement judges and writes the entry, and reads nothing else."""
     from events.services import checkin
 
     event = await make_event(starts_in=timedelta(minutes=30), capacity=None)
@@ -281,13 +281,13 @@ async def test_redeem_uses_a_small_fixed_number_of_queries(db, frozen_clock, mon
             return __original(self, query, *args, **kwargs)
 
         monkeypatch.setattr(type(connection), name, wrapper)
-    original_admit = checkin.hot_path.admit
+    original_admit = checkin.hot_path.admit_ticket
 
     async def admit(*args, **kwargs):  # PostgreSQL's one statement, on the pool's connection
-        counted.append("hot_path.ADMIT_MANY_SQL")
+        counted.append("hot_path.admit_tickets_sql")
         return await original_admit(*args, **kwargs)
 
-    monkeypatch.setattr(checkin.hot_path, "admit", admit)
+    monkeypatch.setattr(checkin.hot_path, "admit_ticket", admit)
     per_redeem = []
     for n in range(3):
         other = registration if n == 0 else (await make_registration(event)).registration
@@ -299,8 +299,76 @@ async def test_redeem_uses_a_small_fixed_number_of_queries(db, frozen_clock, mon
         )
         assert outcome.result == "ok"
         per_redeem.append(len(counted))
-    # PostgreSQL: the read, then one statement writing all three; SQLite: the read and three inserts.
-    assert per_redeem == ([2, 2, 2] if db.dialect == "postgres" else [4, 4, 4]), counted
+    # PostgreSQL: one statement judging and writing all three; SQLite: the read and three inserts.
+    assert per_redeem == ([1, 1, 1] if db.dialect == "postgres" else [4, 4, 4]), counted
+
+
+async def test_the_doors_one_statement_admits_exactly_what_the_judge_admits(db, frozen_clock):
+    """PostgreSQL judges a plain entry inside its one statement (hot_path.admit_ticket): at each edge
+    of every rule it must admit what ``checkin._judge`` says ok and nothing it refuses (a course
+    session's entries, which write credits, are left to the full path)."""
+    from events import localtime
+    from events.models import Event, Registration
+    from events.services import checkin, hot_path
+    from events.services.organizations import default_organization_id
+
+    if db.dialect != "postgres":
+        pytest.skip("the door's one statement is PostgreSQL's")
+    pool = hot_path.postgres_pool()
+    event = await make_event(starts_in=timedelta(minutes=30), capacity=None)
+    opens, closes = checkin.checkin_window(event)
+    tiny = timedelta(microseconds=1)
+    own = await default_organization_id()
+
+    async def case(at, *, status=None, event_status=None, version_delta=0, organization_id=None, kind=None):
+        target = event
+        if kind is not None or event_status is not None:
+            target = await make_event(starts_in=timedelta(minutes=30), capacity=None)
+        registration = (await make_registration(target)).registration
+        if kind is not None or event_status is not None:
+            await Event.filter(id=target.id).update(**({"kind": kind} if kind else {"status": event_status}))
+        if status is not None:
+            await Registration.filter(id=registration.id).update(status=status)
+        read = await Registration.get(id=registration.id).select_related("event")
+        claims = TicketClaims(registration.id, target.id, read.ticket_version + version_delta)
+        scan = checkin.Scan(code="-", event_id=target.id, scan_id=f"edge{registration.id}")
+        judged = await checkin._judge(scan, claims, read, at=at, tz=localtime.zone())
+        entry = hot_path.Entry(
+            registration_id=registration.id,
+            ticket_version=claims.version,
+            event_id=target.id,
+            organization_id=organization_id,
+            day=at.date(),
+            scanned_at=at,
+            gate="A",
+            scan_id=scan.scan_id,
+            device=None,
+            received_at=at,
+            offline=False,
+            code_digest="-",
+            checker="t",
+            actor="t",
+        )
+        admitted = await hot_path.admit_ticket(pool, entry)
+        assert admitted is None or (admitted.id == registration.id and admitted.event.id == target.id)
+        return str(judged.result), admitted is not None
+
+    now = frozen_clock.now
+    assert await case(now) == ("ok", True)
+    assert await case(opens) == ("ok", True)
+    assert await case(opens - tiny) == ("not_open_yet", False)
+    assert await case(closes) == ("ok", True)
+    assert await case(closes + tiny) == ("closed", False)
+    assert await case(now, version_delta=-1) == ("revoked", False)
+    assert await case(now, status="cancelled") == ("cancelled", False)
+    assert await case(now, status="rejected") == ("cancelled", False)
+    assert await case(now, status="waitlisted") == ("invalid", False)
+    assert await case(now, status="pending") == ("invalid", False)
+    assert await case(now, event_status="cancelled") == ("cancelled", False)
+    assert await case(now, organization_id=own) == ("ok", True)
+    assert await case(now, organization_id=own + 1000) == ("ok", False)  # the caller's scope: event_not_found
+    assert await case(now, kind="training") == ("ok", False)
+    assert await Attendance.filter().count() == 4
 
 
 async def test_a_doors_rush_is_written_a_batch_per_statement_with_one_entry_each(db, frozen_clock, monkeypatch):

@@ -300,6 +300,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         log_config=_uvicorn_log_config(settings, args.log_level),
+        access_log=settings.access_log,
         proxy_headers=False,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )
@@ -359,6 +360,7 @@ def _serve_workers(settings: Settings, args: argparse.Namespace, listener: socke
         port=settings.port,
         log_level=args.log_level,
         log_config=_uvicorn_log_config(settings, args.log_level),
+        access_log=settings.access_log,
         proxy_headers=False,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
     )

@@ -26,16 +26,24 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from functools import cache
 from typing import Any, cast
 
 from tortoise import connections, timezone
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 
 from events import clock, metrics
-from events.db_reads import get_each
-from events.models import EventKind, Registration, RegistrationStatus
+from events.db_reads import from_row, get_each, row_columns
+from events.models import (
+    CheckinResult,
+    Direction,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
 
 
 def postgres_pool() -> Any | None:
@@ -358,22 +366,37 @@ async def _read_tickets(context: tuple[Any, ...], batch: list[_Ask]) -> list[Reg
     return await get_each(Registration, [ask.row[0] for ask in batch], related="event", using_db=pool)
 
 
-# Entries at the door, many in one statement (the group commit above): the rows of the arrays. A row is
-# admitted when its person is not in yet today and its checker never sent its scan id; the rest (and a
-# second scan of one ticket in the same batch) write nothing, and their askers are told as the
-# one-row statement's unique keys would tell them.
-ADMIT_MANY_SQL = """
+# Entries at the door, many in one statement (the group commit above): the rows of the arrays. A row
+# is judged with its ticket's registration and event as ``checkin._judge`` judges an entry — the ticket
+# is the scan's event's, its registration confirmed and of the ticket's version, the event not
+# cancelled (nor a course session, whose entries write credits), the scan inside the check-in window,
+# the event in the caller's organization ($4, NULL for everyone's) — and admitted when its person is not
+# in yet today and its checker never sent its scan id. The rest (and a second scan of one ticket in the
+# batch) write nothing: ``checkin.redeem`` then reads, judges and says why, as without this statement.
+# Each admitted row comes back with its registration and event, as ``ticket_registration`` reads them.
+_ADMIT_TICKETS = f"""
 WITH asked AS (
-    SELECT * FROM unnest($1::int[], $2::int[], $3::date[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
-                         $8::timestamptz[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::int[],
-                         $14::text[], $15::text[], $16::text[], $17::timestamptz[])
-        WITH ORDINALITY AS a(event_id, registration_id, day, scanned_at, gate, scan_id, device, received_at, offline,
-                              code_digest, checker, actor, person_id, payload, result, direction, logged_at, ord)
-), fresh AS (
-    SELECT DISTINCT ON (a.registration_id, a.event_id, a.day) a.*
+    SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::int[], $5::date[], $6::timestamptz[], $7::text[],
+                         $8::text[], $9::text[], $10::timestamptz[], $11::bool[], $12::text[], $13::text[],
+                         $14::text[], $15::text[], $16::timestamptz[])
+        WITH ORDINALITY AS a(registration_id, ticket_version, event_id, organization_id, day, scanned_at, gate,
+                              scan_id, device, received_at, offline, code_digest, checker, actor, payload,
+                              logged_at, ord)
+), valid AS (
+    SELECT a.*, r.person_id
     FROM asked a
-    WHERE NOT EXISTS (SELECT 1 FROM checkin_scan s WHERE s.checker = a.checker AND s.scan_id = a.scan_id)
-    ORDER BY a.registration_id, a.event_id, a.day, a.ord
+    JOIN registration r ON r.id = a.registration_id AND r.event_id = a.event_id
+    JOIN event e ON e.id = r.event_id
+    WHERE r.status = '{RegistrationStatus.CONFIRMED.value}' AND r.ticket_version = a.ticket_version
+      AND e.status <> '{EventStatus.CANCELLED.value}' AND e.kind <> '{EventKind.TRAINING.value}'
+      AND (a.organization_id IS NULL OR e.organization_id = a.organization_id)
+      AND a.scanned_at >= e.starts_at - make_interval(mins => e.checkin_opens_minutes)
+      AND a.scanned_at <= e.ends_at + make_interval(mins => e.checkin_closes_minutes)
+), fresh AS (
+    SELECT DISTINCT ON (v.registration_id, v.event_id, v.day) v.*
+    FROM valid v
+    WHERE NOT EXISTS (SELECT 1 FROM checkin_scan s WHERE s.checker = v.checker AND s.scan_id = v.scan_id)
+    ORDER BY v.registration_id, v.event_id, v.day, v.ord
 ), admitted AS (
     INSERT INTO attendance (event_id, registration_id, day, checked_in_at, gate)
     SELECT event_id, registration_id, day, scanned_at, gate FROM fresh
@@ -384,61 +407,76 @@ WITH asked AS (
 ), scanned AS (
     INSERT INTO checkin_scan (event_id, registration_id, scan_id, result, direction, gate, device, scanned_at,
                               received_at, offline, code_digest, checker, first_checked_in_at, first_gate)
-    SELECT event_id, registration_id, scan_id, result, direction, gate, device, scanned_at, received_at, offline,
-           code_digest, checker, scanned_at, gate
+    SELECT event_id, registration_id, scan_id, '{CheckinResult.OK.value}', '{Direction.ENTRY.value}', gate, device,
+           scanned_at, received_at, offline, code_digest, checker, scanned_at, gate
     FROM written ORDER BY ord
 ), logged AS (
     INSERT INTO activity (kind, actor, event_id, registration_id, person_id, payload, created_at)
     SELECT 'checkin.ok', actor, event_id, registration_id, person_id, payload::jsonb, logged_at
     FROM written ORDER BY ord
 )
-SELECT ord FROM written
 """
 
 
-async def admit(pool: Any, row: dict[str, Any], *, person_id: int, actor: str) -> None:
-    """Write an entry (``row`` as ``checkin._scan_row`` makes it), with whatever other entries wait
-    (``ADMIT_MANY_SQL``). Raises Tortoise's IntegrityError when a unique key refuses it, as the ORM would."""
-    payload = json.dumps({"gate": row["gate"], "offline": row["offline"]}, ensure_ascii=False)
-    asked = (
-        row["event_id"],
-        row["registration_id"],
-        row["scanned_at_day"],
-        row["scanned_at"],
-        row["gate"],
-        row["scan_id"],
-        row["device"],
-        row["received_at"],
-        row["offline"],
-        row["code_digest"],
-        row["checker"],
-        actor,
-        person_id,
-        payload,
-        str(row["result"]),
-        str(row["direction"]),
-        clock.now(),  # the activity log's time is the service clock's, as activity.record writes it
+@cache
+def admit_tickets_sql() -> str:
+    """``_ADMIT_TICKETS`` answering with each admitted row's registration and event (the models' columns
+    are known once Tortoise has started)."""
+    return (
+        _ADMIT_TICKETS
+        + f"SELECT w.ord, {row_columns(Registration, 'event')}\n"
+        + "FROM written w JOIN registration a ON a.id = w.registration_id JOIN event b ON b.id = a.event_id\n"
     )
-    await _together(("admit",), (pool,), asked, _write_entries)
 
 
-async def _write_entries(context: tuple[Any, ...], batch: list[_Ask]) -> list[Any]:
-    """The batch's statement: None for each entry written, an IntegrityError for each refused."""
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A scan's entry as the door's statement takes it (``checkin`` makes it)."""
+
+    registration_id: int
+    ticket_version: int
+    event_id: int
+    organization_id: int | None  # the caller's organization; None: any event
+    day: date
+    scanned_at: datetime
+    gate: str | None
+    scan_id: str | None
+    device: str | None
+    received_at: datetime
+    offline: bool
+    code_digest: str
+    checker: str
+    actor: str
+
+
+async def admit_ticket(pool: Any, entry: Entry) -> Registration | None:
+    """Judge and write an entry with whatever other entries wait (``admit_tickets_sql``): the ticket's
+    registration with its event when it was admitted, None when the statement wrote nothing for it."""
+    payload = json.dumps({"gate": entry.gate, "offline": entry.offline}, ensure_ascii=False)
+    # The activity log's time is the service clock's, as activity.record writes it.
+    asked = (*(getattr(entry, name) for name in _ENTRY_FIELDS), payload, clock.now())
+    return cast("Registration | None", await _together(("admit",), (pool,), asked, _write_entries))
+
+
+_ENTRY_FIELDS = tuple(column.name for column in fields(Entry))  # the statement's arrays $1 … $14, in order
+
+
+async def _write_entries(context: tuple[Any, ...], batch: list[_Ask]) -> list[Registration | None]:
+    """The batch's statement: each entry's registration when admitted, else None."""
     import asyncpg
-    from tortoise.exceptions import IntegrityError
 
     (pool,) = context
     try:
         async with pool.acquire_connection() as connection:
-            rows = await connection.fetch(ADMIT_MANY_SQL, *zip(*(ask.row for ask in batch), strict=True))
-    except asyncpg.IntegrityConstraintViolationError as exc:
+            rows = await connection.fetch(admit_tickets_sql(), *zip(*(ask.row for ask in batch), strict=True))
+    except asyncpg.IntegrityConstraintViolationError:
         # A key the statement does not look for first (a scan id a concurrent statement just stored, or
         # one scan id twice in the batch): nothing was written; each again on its own.
         if len(batch) == 1:
-            return [IntegrityError(exc)]
+            return [None]
         return [(await _write_entries(context, [ask]))[0] for ask in batch]
-    admitted = {row["ord"] for row in rows}
+    admitted = {row["ord"]: row for row in rows}
     return [
-        None if n in admitted else IntegrityError("in already today, or this checker's scan id was used")
+        None if (row := admitted.get(n)) is None else from_row(Registration, "event", dict(row))
         for n in range(1, len(batch) + 1)
     ]
