@@ -234,3 +234,27 @@ def test_serve_turns_uvicorns_own_proxy_handling_off(monkeypatch, tmp_path):
     assert cli.main(["serve"]) == 0
     assert seen["proxy_headers"] is False and seen["forwarded_allow_ips"] == ["10.0.0.1/32"]
     assert json.dumps(seen["forwarded_allow_ips"])
+
+
+def test_serve_logs_a_line_per_request_unless_told_not_to(monkeypatch, tmp_path):
+    import uvicorn
+
+    from wuchuang import cli
+
+    seen: list[bool] = []
+
+    def run(server: uvicorn.Server, sockets: list[socket.socket] | None = None) -> None:
+        seen.append(server.config.access_log)
+        for sock in sockets or []:
+            sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    monkeypatch.setattr(cli, "_migrate", lambda settings: None)
+    monkeypatch.setenv("WUCHUANG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WUCHUANG_NOTIFICATIONS", "false")
+    for setting in (None, "false"):
+        if setting is not None:
+            monkeypatch.setenv("WUCHUANG_ACCESS_LOG", setting)
+        monkeypatch.setenv("WUCHUANG_PORT", str(free_port()))
+        assert cli.main(["serve"]) == 0
+    assert seen == [True, False]
