@@ -72,17 +72,31 @@ def _freeze_start_up_heap() -> None:
     gc.freeze()
 
 
+def _build_every_route_now(app: FastAPI) -> None:
+    """Have FastAPI build each route's request state (its dependencies' pydantic adapters) at start-up.
+
+    FastAPI builds a router's routes the first time a request is matched through it: ~290 ms for this
+    app, paid in 30–40 ms stops of the event loop by the first requests each worker takes, with every
+    scan in flight waiting behind them (a rush's door p99). Matching a path no route has walks every
+    router and builds it all, before the heap is frozen (so the collector never walks it either).
+    """
+    scope = {"type": "http", "method": "GET", "path": "/\N{SNOWMAN}", "root_path": "", "headers": []}
+    for route in app.router.routes:
+        route.matches(dict(scope))
+
+
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> FastAPI:
     """Build the app. ``manage_db=False`` when the caller has already connected Tortoise (tests)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings)
             # This process serves requests: matching (numpy, scipy, its index) runs in a child of its own.
             matcher.use_process(settings)
             heap.few_arenas()
+            _build_every_route_now(app)
             _freeze_start_up_heap()
         try:
             yield

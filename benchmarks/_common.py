@@ -48,6 +48,43 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def spells(slow: list[tuple[float, float]], started: float, gap_s: float = 0.1) -> dict[str, Any]:
+    """Answers over the p99 target grouped by when they were due (a spell: each within ``gap_s`` of the
+    last; ``started``: the run's start, on the same clock): a few long spells are stalls (a collection,
+    a checkpoint, the scheduler), many short ones plain queueing."""
+    groups: list[list[tuple[float, float]]] = []
+    for due, took in sorted(slow):
+        if groups and due - groups[-1][-1][0] <= gap_s:
+            groups[-1].append((due, took))
+        else:
+            groups.append([(due, took)])
+    largest = sorted(groups, key=len, reverse=True)[:3]
+    return {
+        "slow": len(slow),
+        "spells": len(groups),
+        "largest": [
+            {
+                "answers": len(g),
+                "at_s": g[0][0] - started,
+                "lasting_ms": (g[-1][0] - g[0][0]) * 1000,
+                "worst_ms": max(t for _, t in g) * 1000,
+            }
+            for g in largest
+        ],
+    }
+
+
+def slow_text(found: dict[str, Any], target_ms: float) -> str:
+    text = f"{found['slow']} answers over {target_ms:.0f} ms"
+    if found["spells"]:
+        largest = ", ".join(
+            f"{g['answers']} over {g['lasting_ms']:.0f} ms at {g['at_s']:.1f} s (worst {g['worst_ms']:.0f})"
+            for g in found["largest"]
+        )
+        text += f" in {found['spells']} spells, the largest {largest}"
+    return text
+
+
 def cpu_seconds(pid: int | None = None) -> float:
     """User + system CPU seconds used so far by process ``pid`` (all its threads; default: this one)."""
     if pid is None or pid == os.getpid():

@@ -57,6 +57,8 @@ from benchmarks._common import (
     render_table,
     run_async,
     run_load,
+    slow_text,
+    spells,
     targets_table,
 )
 from benchmarks._wire import RawConnection, raw_connections
@@ -350,39 +352,8 @@ async def redeems_phase(args: argparse.Namespace, *, paced: bool = False) -> dic
         "client_cpu_ms": cpu.client_s * 1000 / ok,
         "machine_busy": cpu.machine_busy,
         "problems": problems,
-        "slow_spells": spells(slow) if rate else None,
+        "slow_spells": spells(slow, start) if rate else None,
     }
-
-
-def spells(slow: list[tuple[float, float]], gap_s: float = 0.1) -> dict[str, Any]:
-    """Answers over the p99 target grouped by when they were due (a spell: each within ``gap_s`` of the
-    last): a few long spells are stalls (a collection, a checkpoint, the scheduler), many short ones
-    plain queueing."""
-    groups: list[list[tuple[float, float]]] = []
-    for due, took in sorted(slow):
-        if groups and due - groups[-1][-1][0] <= gap_s:
-            groups[-1].append((due, took))
-        else:
-            groups.append([(due, took)])
-    largest = sorted(groups, key=len, reverse=True)[:3]
-    return {
-        "slow": len(slow),
-        "spells": len(groups),
-        "largest": [
-            {"answers": len(g), "lasting_ms": (g[-1][0] - g[0][0]) * 1000, "worst_ms": max(t for _, t in g) * 1000}
-            for g in largest
-        ],
-    }
-
-
-def slow_text(found: dict[str, Any]) -> str:
-    text = f"{found['slow']} answers over {TARGET_REDEEM_P99_MS:.0f} ms"
-    if found["spells"]:
-        largest = ", ".join(
-            f"{g['answers']} over {g['lasting_ms']:.0f} ms (worst {g['worst_ms']:.0f})" for g in found["largest"]
-        )
-        text += f" in {found['spells']} spells, the largest {largest}"
-    return text
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -426,7 +397,7 @@ def run_phase(phase: str, target: dict[str, Any], args: argparse.Namespace) -> d
         f"  {target['label']:<10} {phase:<13} {result['throughput']:7.1f}/s p50 {result['p50_ms']:.1f} ms "
         f"p99 {result['p99_ms']:.1f} ms, CPU {cpu:.2f} ms (app {result['app_cpu_ms']:.2f} + PostgreSQL "
         f"{result['db_cpu_ms']:.2f}), machine busy {result['machine_busy'] or 0:.0f} %"
-        + (f"; {slow_text(found)}" if (found := result.get("slow_spells")) else ""),
+        + (f"; {slow_text(found, TARGET_REDEEM_P99_MS)}" if (found := result.get("slow_spells")) else ""),
         file=sys.stderr,
         flush=True,
     )

@@ -58,6 +58,8 @@ from benchmarks._common import (
     free_port,
     percentile,
     render_table,
+    slow_text,
+    spells,
     subprocess_env,
     targets_table,
     throwaway_postgres_database,
@@ -81,6 +83,7 @@ class Plan:
 FULL = Plan(10_000, 60, 60.0, 5_000, 10, 600.0, 0.3, 10_000)
 QUICK = Plan(1_200, 60, 15.0, 600, 10, 40.0, 0.3, 1_000)
 SEND_RATE = 25.0
+TARGET_DOOR_P99_MS = 50.0  # TARGETS.md: check-in redeems, p99
 
 
 @dataclass
@@ -89,10 +92,14 @@ class Timings:
     statuses: Counter[str] = field(default_factory=Counter)
     started: float = 0.0
     ended: float = 0.0
+    slow: list[tuple[float, float]] = field(default_factory=list)  # (sent at, latency) over the p99 target
 
     def add(self, started: float, status: str) -> None:
-        self.latencies.append(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        self.latencies.append(took)
         self.statuses[status] += 1
+        if took * 1000 > TARGET_DOOR_P99_MS:
+            self.slow.append((started, took))
 
     @property
     def rate(self) -> float:
@@ -347,7 +354,9 @@ async def door(client: WireClient, event_id: int, codes: list[str], plan: Plan) 
     async def gate_loop(gate: int, tickets: list[str]) -> None:
         queue: list[tuple[str, str, str]] = []
         interval = plan.door_s / max(1, len(tickets))
-        start = time.perf_counter()
+        # Gates are not in step: each starts at its own moment within the first interval (people walk
+        # up to ten gates independently; in lockstep every tick would be ten scans at one instant).
+        start = time.perf_counter() + gate * interval / plan.gates
         next_replay = start + replay_every
 
         async def replay() -> None:
@@ -594,6 +603,7 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
             ("load", "throughput", "p50 / p99 ms", "errors"),
             rows,
         ),
+        f"door, online: {slow_text(spells(d.online.slow, d.online.started), TARGET_DOOR_P99_MS)}",
         f"overbooked: {r['overbooked']}   lost registrations: {r['lost']}   door counted {r['door_counted']:,} of "
         f"{d.scanned:,} scanned (off by {r['door_wrong']}); results {dict(d.results)}",
         "answers: opening "
@@ -647,7 +657,13 @@ def report(plan: Plan, r: dict[str, Any], workers: int) -> tuple[str, bool]:
             "0",
             r["untold"] == 0,
         ),
-        ("check-in p99", "door, online", f"{d.online.ms(99):.0f} ms", "< 50 ms", d.online.ms(99) < 50),
+        (
+            "check-in p99",
+            "door, online",
+            f"{d.online.ms(99):.0f} ms",
+            f"< {TARGET_DOOR_P99_MS:.0f} ms",
+            d.online.ms(99) < TARGET_DOOR_P99_MS,
+        ),
         ("check-ins doubled or lost", "door", f"{r['door_wrong']}", "0", r["door_wrong"] == 0 and not d.wrong),
         ("broadcast sent once to all", "broadcast", f"{b.sent:,}/{b.recipients:,}", "all, once", broadcast_ok),
         (

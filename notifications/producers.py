@@ -16,8 +16,8 @@ from typing import Any, cast
 from tortoise.transactions import in_transaction
 
 from events import clock, districts, labels
+from events.db import ROWS_AT_ONCE, dialect_of
 from events.db import conn as default_db
-from events.db import dialect_of
 from events.errors import N_
 from events.i18n import format_date, format_when, gettext, locale_of
 from events.models import (
@@ -607,8 +607,10 @@ async def _registrations_of(facts: list[Activity], conn: Any) -> dict[int, Regis
             wanted.add(row["id"])
     loaded: dict[int, Registration | None] = dict.fromkeys(ids)
     loaded |= {row["id"]: _UNREACHABLE for row in contacts if row["id"] not in wanted}
-    if wanted:
-        rows = await Registration.filter(id__in=wanted).select_related("event", "person").using_db(conn)
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), ROWS_AT_ONCE):
+        chunk = ordered[start : start + ROWS_AT_ONCE]
+        rows = await Registration.filter(id__in=chunk).select_related("event", "person").using_db(conn)
         loaded |= {row.id: row for row in rows}
     return loaded
 

@@ -25,6 +25,9 @@ def environment(locale: Locale) -> Environment:
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         keep_trailing_newline=False,
+        # The templates ship with the code (a change comes with a restart): no stat() of the file per
+        # message, ten thousand of them for a broadcast.
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     return env

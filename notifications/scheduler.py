@@ -20,6 +20,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from events import clock
+from events.db import ROWS_AT_ONCE
 from events.i18n import Locale, format_when, locale_of
 from events.models import (
     Category,
@@ -37,7 +38,7 @@ from notifications.render import render
 
 MAX_OFFSET = timedelta(days=7)
 REMINDER_KEY = "reminder:{minutes}m:registration:"
-REMINDER_CHUNK = 500
+REMINDER_CHUNK = ROWS_AT_ONCE
 RETENTION_ACTOR = "retention"
 
 

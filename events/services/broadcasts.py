@@ -15,6 +15,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from events import clock
+from events.db import ROWS_AT_ONCE
 from events.errors import N_, BroadcastClosed, InvalidInput, InvalidTransition, NotFound
 from events.models import (
     ACTIVE_STATUSES,
@@ -157,7 +158,7 @@ async def registrant_ids(
     return [r for r in people if status_of[r] == RegistrationStatus.CONFIRMED and r not in inside]
 
 
-BATCH = 500
+BATCH = ROWS_AT_ONCE
 
 
 async def registrants_in_batches(
