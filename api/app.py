@@ -49,7 +49,7 @@ from api.routers import (
     webapp,
 )
 from api.schemas import Presenter
-from events import heap
+from events import heap, loop_lag
 from events.db import close_db, init_db
 from events.services import certification
 from events.services import matching as matcher
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lag_watch: asyncio.Task[None] | None = None
         if manage_db:
             await init_db(settings)
             # This process serves requests: matching (numpy, scipy, its index) runs in a child of its own.
@@ -98,9 +99,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> F
             heap.few_arenas()
             _build_every_route_now(app)
             _freeze_start_up_heap()
+            lag_watch = asyncio.create_task(loop_lag.watch(), name="loop lag")
         try:
             yield
         finally:
+            if lag_watch is not None:
+                lag_watch.cancel()
             if manage_db:
                 await asyncio.to_thread(matcher.stop_process)
                 await close_db()

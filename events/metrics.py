@@ -74,3 +74,8 @@ SCHEDULER_LEADING = Gauge(
     "1 while this process runs the scheduler (producers, reminders); across workers the sum is 1.",
     multiprocess_mode="livesum",
 )
+LOOP_LAG_SECONDS = Histogram(
+    "wuchuang_event_loop_lag_seconds",
+    "How late this process's event loop ran a timer (events.loop_lag): a stop every request in flight waited behind.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
