@@ -48,6 +48,10 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+# TARGETS.md: check-in redeems, p99 (benchmarks.hot at 1,000/s, benchmarks.rush at the door).
+TARGET_REDEEM_P99_MS = 50.0
+
+
 def spells(slow: list[tuple[float, float]], started: float, gap_s: float = 0.1) -> dict[str, Any]:
     """Answers over the p99 target grouped by when they were due (a spell: each within ``gap_s`` of the
     last; ``started``: the run's start, on the same clock): a few long spells are stalls (a collection,
